@@ -1,0 +1,50 @@
+# The two commands of the README: `make run` and `make test`. Both build on `make install`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+FLASK := $(BIN)/flask --app epro
+APT_PACKAGES := poppler-utils fonts-nanum chromium
+
+.PHONY: install run test test-sqlite test-postgres lint translations system-packages clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# Idempotent: re-running only re-checks what is installed.
+install: $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	$(MAKE) --no-print-directory translations
+
+translations:
+	$(FLASK) translate compile >/dev/null
+
+instance/config.py:
+	mkdir -p instance
+	printf '%s\n' '# Local settings for this installation (git-ignored). Environment variables EPRO_* override them.' \
+	  '# CLINIC_TIMEZONE = "Asia/Seoul"' '# KIOSK_IDLE_SECONDS = 180' '# STAFF_IDLE_MINUTES = 30' > $@
+
+run: install instance/config.py
+	$(FLASK) init-db
+	$(FLASK) seed-demo
+	@echo "epro is serving on http://127.0.0.1:$(PORT)  (Ctrl-C to stop)"
+	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+
+# Debian packages the tests need (PDF tools, Hangul fonts, the browser); only when run as root.
+system-packages:
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	  if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi; \
+	else echo "not root: make sure these Debian packages are installed: $(APT_PACKAGES)"; fi
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: system-packages install lint
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,64 @@
+"""epro: patient-reported outcomes for clinical trials, on clinic tablets, in Korean and English."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, redirect, url_for
+from flask_wtf.csrf import CSRFProtect
+
+ROOT = Path(__file__).resolve().parent.parent
+csrf = CSRFProtect()
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=str(ROOT / "instance"),
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    from epro import access, db, errors, i18n, security, templating
+    from epro.config import load_config
+
+    load_config(app, test_config)
+    if app.config.get("ENV_NAME") == "production" and app.debug:
+        raise RuntimeError("debug must never be on in production")
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(ROOT / "translations")
+
+    db.init_app(app)
+    i18n.init_app(app)
+    csrf.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+    templating.init_app(app)
+
+    from epro.staff.identity import login_manager
+
+    login_manager.init_app(app)
+    login_manager.login_view = "staff.login"
+    login_manager.session_protection = "strong"
+
+    from epro.kiosk import bp as kiosk_bp
+    from epro.staff import bp as staff_bp
+
+    app.register_blueprint(kiosk_bp)
+    app.register_blueprint(staff_bp)
+    access.init_app(app)
+
+    @app.route("/")
+    @access.allow(*access.EVERYONE)
+    def index():  # type: ignore[no-untyped-def]
+        principal = access.current_principal()
+        if principal == "patient":
+            return redirect(url_for("kiosk.resume"))
+        if principal == "anonymous":
+            return redirect(url_for("staff.login"))
+        return redirect(url_for("staff.home"))
+
+    from epro import cli
+
+    cli.init_app(app)
+    return app

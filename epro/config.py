@@ -1,0 +1,75 @@
+"""Configuration: defaults, then instance/config.py, then EPRO_* environment variables."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+DEFAULTS: dict[str, Any] = {
+    "STUDY_NAME": "epro demo study",
+    "CLINIC_TIMEZONE": "Asia/Seoul",
+    "DEFAULT_LOCALE": "ko",
+    "LANGUAGES": ["ko", "en"],
+    "PROTOCOL": "default",
+    # Seconds of inactivity after which a tablet in patient mode locks itself.
+    "KIOSK_IDLE_SECONDS": 180,
+    # Minutes of inactivity after which a staff sign-in expires.
+    "STAFF_IDLE_MINUTES": 30,
+    "STUDY_ID_PATTERN": r"^[A-Z]{2,5}-\d{3,4}$",
+    "STUDY_ID_EXAMPLE": "EPR-001",
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_NAME": "epro_session",
+    "MAX_CONTENT_LENGTH": 64 * 1024,
+    "WTF_CSRF_TIME_LIMIT": None,
+    "DEBUG": False,
+}
+
+
+def _parse_env_value(raw: str) -> Any:
+    """Environment values are JSON when they parse as JSON (numbers, booleans), else plain strings."""
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw
+
+
+def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
+    app.config.from_mapping(DEFAULTS)
+    app.config["DATABASE_URL"] = "sqlite:///" + str(Path(app.instance_path) / "epro.sqlite3")
+    app.config.from_pyfile("config.py", silent=True)
+    for key, raw in os.environ.items():
+        if key.startswith("EPRO_"):
+            app.config[key.removeprefix("EPRO_")] = _parse_env_value(raw)
+    if test_config:
+        app.config.update(test_config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = instance_secret_key(Path(app.instance_path))
+    app.config["BABEL_DEFAULT_LOCALE"] = app.config["DEFAULT_LOCALE"]
+    app.config["BABEL_DEFAULT_TIMEZONE"] = app.config["CLINIC_TIMEZONE"]
+    app.config["PERMANENT_SESSION_LIFETIME"] = 60 * int(app.config["STAFF_IDLE_MINUTES"])
+
+
+def instance_secret_key(instance: Path) -> str:
+    """Read the secret key from instance/, creating it (readable by the owner only) on first run."""
+    path = instance / "secret_key"
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        # Write a private temporary file, then link it into place: several workers starting at once
+        # all end up with the one key that won the race.
+        tmp = instance / f".secret_key.{os.getpid()}"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    return path.read_text().strip()

@@ -1,0 +1,85 @@
+"""Engine and the one database session per request (or per CLI unit of work).
+
+SQLite runs in WAL mode with a busy timeout and foreign keys on. Every write transaction on SQLite starts
+with BEGIN IMMEDIATE, so two workers never both read and then both try to upgrade to a writer (which
+SQLite refuses at once, whatever the busy timeout); reads stay deferred and never block.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from flask import Flask, current_app, g, request
+from sqlalchemy import Engine, event
+from sqlmodel import Session, create_engine
+
+_write_intent: ContextVar[bool] = ContextVar("epro_write_intent", default=False)
+BUSY_TIMEOUT_MS = 15_000
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(
+            url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
+        )
+        _configure_sqlite(engine)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves, below
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection) -> None:  # type: ignore[no-untyped-def]
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if _write_intent.get() else "BEGIN")
+
+
+def engine() -> Engine:
+    return current_app.extensions["epro_engine"]
+
+
+def session() -> Session:
+    """The request's session; created on first use, closed (and rolled back if uncommitted) at teardown."""
+    if "db_session" not in g:
+        g.db_session = Session(engine(), expire_on_commit=False)
+    return g.db_session
+
+
+@contextmanager
+def unit_of_work(bind: Engine | None = None) -> Iterator[Session]:
+    """A write session outside a request (CLI, tests): commits on success, rolls back on error."""
+    token = _write_intent.set(True)
+    try:
+        with Session(bind or engine(), expire_on_commit=False) as db:
+            yield db
+            db.commit()
+    finally:
+        _write_intent.reset(token)
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["epro_engine"] = make_engine(app.config["DATABASE_URL"])
+
+    @app.before_request
+    def mark_write_intent() -> None:
+        g.write_intent_token = _write_intent.set(request.method not in ("GET", "HEAD", "OPTIONS"))
+
+    @app.teardown_request
+    def close_session(_exc: BaseException | None) -> None:
+        db = g.pop("db_session", None)
+        if db is not None:
+            db.close()
+        token = g.pop("write_intent_token", None)
+        if token is not None:
+            _write_intent.reset(token)

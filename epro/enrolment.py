@@ -1,0 +1,51 @@
+"""Enrolling a patient: day 0 plus the protocol gives every visit with its target date and window."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlmodel import Session
+
+from epro.audit import Actor, record
+from epro.catalog import sync_protocol
+from epro.models import Patient, Visit
+from epro.schedule import Protocol, plan_visits
+
+
+def enrol(db: Session, patient: Patient, protocol: Protocol, day0: date, actor: Actor) -> list[Visit]:
+    if patient.procedure_date is not None:
+        raise ValueError("already enrolled")
+    protocol_visits = sync_protocol(db, protocol)
+    patient.procedure_date, patient.protocol_code, patient.protocol_version = (
+        day0,
+        protocol.code,
+        protocol.version,
+    )
+    db.add(patient)
+    visits = [
+        Visit(
+            patient_id=patient.id,  # type: ignore[arg-type]
+            protocol_visit_id=protocol_visits[planned.code].id,  # type: ignore[arg-type]
+            code=planned.code,
+            number=planned.number,
+            study_day=planned.study_day,
+            target_date=planned.target_date,
+            window_start=planned.window_start,
+            window_end=planned.window_end,
+            instruments=" ".join(planned.instruments),
+        )
+        for planned in plan_visits(protocol, day0)
+    ]
+    db.add_all(visits)
+    db.flush()
+    record(
+        db,
+        actor,
+        "patient.enrol",
+        "patient",
+        patient.id,
+        field="procedure_date",
+        new=day0.isoformat(),
+        reason=f"protocol {protocol.code} {protocol.version}",
+    )
+    return visits

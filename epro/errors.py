@@ -1,0 +1,44 @@
+"""Every error a person can meet is a translated page with the right status, never a stack trace."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+
+def _messages() -> dict[int, str]:
+    return {
+        400: _("The request could not be understood. Nothing was saved."),
+        401: _("Please sign in first."),
+        403: _("You do not have permission to open this page."),
+        404: _("This page does not exist."),
+        405: _("This action is not allowed here."),
+        409: _("This was already done. Nothing was changed."),
+        413: _("What was sent is too large. Nothing was saved."),
+        429: _("Too many attempts. Please wait a minute and try again."),
+    }
+
+
+def render_error(status: int, message: str | None = None):  # type: ignore[no-untyped-def]
+    text = message or _messages().get(status) or _("Something went wrong. Nothing was saved.")
+    return render_template("errors/error.html", status=status, message=text), status
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(_error: CSRFError):  # type: ignore[no-untyped-def]
+        return render_error(
+            400,
+            _("This form has expired or did not come from this site. Nothing was saved; please try again."),
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):  # type: ignore[no-untyped-def]
+        return render_error(error.code or 500)
+
+    @app.errorhandler(Exception)
+    def server_error(error: Exception):  # type: ignore[no-untyped-def]
+        app.logger.exception("unhandled error")
+        return render_error(500)

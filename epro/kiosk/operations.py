@@ -1,0 +1,155 @@
+"""Changes to questionnaire sessions. Each flushes and audits; the caller commits once."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from epro.audit import Actor, record
+from epro.kiosk.steps import Step
+from epro.models import DraftAnswer, QuestionnaireSession, Response, Visit, utcnow
+
+
+class SessionUnavailable(Exception):
+    """The visit's questionnaires are already submitted, or the session is no longer open."""
+
+
+def live_session(db: Session, visit: Visit) -> QuestionnaireSession | None:
+    return db.exec(
+        select(QuestionnaireSession).where(
+            QuestionnaireSession.visit_id == visit.id, QuestionnaireSession.state != "cancelled"
+        )
+    ).first()
+
+
+def open_tablet_session(db: Session, visit: Visit, actor: Actor) -> QuestionnaireSession:
+    """Resume the visit's session in progress, or start one."""
+    existing = live_session(db, visit)
+    if existing is not None:
+        if existing.state != "in_progress" or existing.entered_by != "patient":
+            raise SessionUnavailable
+        existing.last_activity_at = utcnow()
+        db.add(existing)
+        record(db, actor, "session.resume", "questionnaire_session", existing.id)
+        return existing
+    questionnaire = QuestionnaireSession(
+        token=secrets.token_urlsafe(24),
+        visit_id=visit.id,
+        started_by_id=actor.id,  # type: ignore[arg-type]
+    )
+    db.add(questionnaire)
+    db.flush()
+    record(db, actor, "session.start", "questionnaire_session", questionnaire.id, new=f"visit {visit.id}")
+    return questionnaire
+
+
+def drafts(db: Session, questionnaire: QuestionnaireSession) -> dict[tuple[str, str], DraftAnswer]:
+    rows = db.exec(select(DraftAnswer).where(DraftAnswer.session_id == questionnaire.id)).all()
+    return {(d.instrument_code, d.item_code): d for d in rows}
+
+
+def save_draft(
+    db: Session, questionnaire: QuestionnaireSession, step: Step, value: int, language: str
+) -> None:
+    """Keep the answer as in progress (so a locked tablet can resume); replaces an earlier draft."""
+    if value not in step.item.values:
+        raise ValueError(value)
+    draft = db.exec(
+        select(DraftAnswer).where(
+            DraftAnswer.session_id == questionnaire.id,
+            DraftAnswer.instrument_code == step.instrument.code,
+            DraftAnswer.item_code == step.item.code,
+        )
+    ).first()
+    if draft is None:
+        draft = DraftAnswer(
+            session_id=questionnaire.id,  # type: ignore[arg-type]
+            instrument_code=step.instrument.code,
+            instrument_version=step.instrument.version,
+            item_code=step.item.code,
+            value=value,
+            language=language,
+        )
+    else:
+        draft.value, draft.language, draft.answered_at = value, language, utcnow()
+    questionnaire.last_activity_at = utcnow()
+    db.add_all([draft, questionnaire])
+    db.flush()
+
+
+def set_language(db: Session, questionnaire: QuestionnaireSession, language: str) -> None:
+    questionnaire.language = language
+    questionnaire.last_activity_at = utcnow()
+    db.add(questionnaire)
+    db.flush()
+
+
+def first_unanswered(db: Session, questionnaire: QuestionnaireSession, steps: list[Step]) -> Step | None:
+    answered = drafts(db, questionnaire)
+    return next((s for s in steps if (s.instrument.code, s.item.code) not in answered), None)
+
+
+def submit(
+    db: Session,
+    questionnaire: QuestionnaireSession,
+    visit: Visit,
+    steps: list[Step],
+    actor: Actor,
+    today: date,
+) -> list[Response]:
+    """Turn every draft into a submitted answer, all or nothing.
+
+    Raises SessionUnavailable when the session was already submitted (a double tap or a replayed POST):
+    the unique constraint on (visit, item) stops a second answer even if two requests race.
+    """
+    db.refresh(questionnaire)
+    if questionnaire.state != "in_progress":
+        raise SessionUnavailable
+    answered = drafts(db, questionnaire)
+    if any((s.instrument.code, s.item.code) not in answered for s in steps):
+        raise ValueError("unanswered items")
+    now = utcnow()
+    responses = []
+    for step in steps:
+        draft = answered[(step.instrument.code, step.item.code)]
+        responses.append(
+            Response(
+                visit_id=visit.id,  # type: ignore[arg-type]
+                session_id=questionnaire.id,  # type: ignore[arg-type]
+                instrument_code=draft.instrument_code,
+                instrument_version=draft.instrument_version,
+                item_code=draft.item_code,
+                value=draft.value,
+                language=draft.language,
+                entered_by=questionnaire.entered_by,
+                answered_at=draft.answered_at,
+                submitted_at=now,
+            )
+        )
+    questionnaire.state, questionnaire.submitted_at, questionnaire.last_activity_at = "submitted", now, now
+    if visit.actual_date is None:
+        visit.actual_date = today
+    db.add_all([*responses, questionnaire, visit])
+    try:
+        db.flush()
+    except IntegrityError as exc:
+        raise SessionUnavailable from exc
+    for response in responses:
+        record(
+            db,
+            actor,
+            "response.submit",
+            "response",
+            response.id,
+            field=f"{response.instrument_code}.{response.item_code}",
+            new=response.value,
+        )
+    record(db, actor, "session.submit", "questionnaire_session", questionnaire.id, new="submitted")
+    for draft_row in db.exec(
+        select(DraftAnswer).where(col(DraftAnswer.session_id) == questionnaire.id)
+    ).all():
+        db.delete(draft_row)
+    return responses

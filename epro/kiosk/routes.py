@@ -1,0 +1,213 @@
+"""Patient mode. A patient here reaches only these screens (see epro.access); the session cookie says
+which questionnaire session is open, and every form echoes its token."""
+
+from __future__ import annotations
+
+from flask import current_app, g, redirect, render_template, request, session, url_for
+from flask_babel import force_locale, get_locale
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from epro import db
+from epro.access import EVERYONE, allow
+from epro.audit import Actor, record
+from epro.clock import clinic_today
+from epro.kiosk import bp, operations, state
+from epro.kiosk.forms import KioskForm
+from epro.kiosk.steps import Step, steps_for
+from epro.models import Patient, QuestionnaireSession, Visit
+
+
+class KioskError(Exception):
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.message, self.status = message, status
+
+
+@bp.errorhandler(KioskError)
+def kiosk_error(error: KioskError):  # type: ignore[no-untyped-def]
+    return render_template("kiosk/error.html", message=error.message), error.status
+
+
+@bp.before_request
+def load_open_session() -> WerkzeugResponse | None:
+    """Lock an idle or finished tablet; otherwise load its session and show its language."""
+    if request.endpoint in ("kiosk.locked", "kiosk.thanks"):
+        return None
+    current = state.current_state()
+    if current is None:
+        return redirect(url_for("kiosk.locked"))
+    database = db.session()
+    questionnaire = database.get(QuestionnaireSession, current["sid"])
+    if state.is_idle(current, current_app.config["KIOSK_IDLE_SECONDS"]):
+        if questionnaire is not None and questionnaire.state == "in_progress":
+            record(
+                database,
+                Actor("patient", None, None),
+                "session.idle_lock",
+                "questionnaire_session",
+                questionnaire.id,
+            )
+            database.commit()
+        state.end_patient_mode()
+        return redirect(url_for("kiosk.locked"))
+    if (
+        questionnaire is None
+        or questionnaire.state != "in_progress"
+        or questionnaire.token != current["token"]
+    ):
+        state.end_patient_mode()
+        return redirect(url_for("kiosk.locked"))
+    visit = database.get(Visit, questionnaire.visit_id)
+    assert visit is not None
+    patient = database.get(Patient, visit.patient_id)
+    assert patient is not None
+    g.questionnaire, g.visit = questionnaire, visit
+    g.kiosk_language = questionnaire.language or patient.preferred_language
+    g.default_language = patient.preferred_language
+    g.steps = steps_for(visit)
+    state.touch()
+    return None
+
+
+def _checked_form() -> KioskForm:
+    """A posted tablet form whose token matches the open session, else a clear error and nothing saved."""
+    form = KioskForm()
+    form.validate()  # CSRF was already enforced by CSRFProtect
+    if form.token.data != g.questionnaire.token:
+        raise KioskError(
+            _(
+                "This page belongs to a questionnaire that is no longer open on this tablet. Nothing was saved."
+            ),
+            400,
+        )
+    return form
+
+
+def _step(number: int) -> Step:
+    if not 1 <= number <= len(g.steps):
+        raise KioskError(_("This question does not exist."), 404)
+    return g.steps[number - 1]
+
+
+@bp.route("/")
+@allow("patient")
+def resume():  # type: ignore[no-untyped-def]
+    """Where the patient should be now: language first, then the first unanswered item, then review."""
+    if g.questionnaire.language is None:
+        return redirect(url_for("kiosk.language"))
+    step = operations.first_unanswered(db.session(), g.questionnaire, g.steps)
+    if step is None:
+        return redirect(url_for("kiosk.review"))
+    return redirect(url_for("kiosk.question", number=step.number))
+
+
+@bp.route("/language", methods=["GET", "POST"])
+@allow("patient")
+def language():  # type: ignore[no-untyped-def]
+    form = KioskForm(token=g.questionnaire.token)
+    if request.method == "POST":
+        _checked_form()
+        chosen = request.form.get("language")
+        if chosen not in current_app.config["LANGUAGES"]:
+            raise KioskError(_("Please choose a language."), 400)
+        database = db.session()
+        operations.set_language(database, g.questionnaire, chosen)
+        database.commit()
+        return redirect(url_for("kiosk.resume"))
+    return render_template("kiosk/language.html", form=form, default_language=g.default_language)
+
+
+@bp.route("/question/<int:number>", methods=["GET", "POST"])
+@allow("patient")
+def question(number: int):  # type: ignore[no-untyped-def]
+    step = _step(number)
+    database = db.session()
+    if request.method == "POST":
+        _checked_form()
+        raw = request.form.get("value", "")
+        if not raw:
+            raise KioskError(_("Please choose one answer, then press Next."), 400)
+        if not raw.isdecimal() or len(raw) > 4 or int(raw) not in step.item.values:
+            raise KioskError(_("That answer is not one of the choices. Nothing was saved."), 400)
+        operations.save_draft(database, g.questionnaire, step, int(raw), g.kiosk_language)
+        database.commit()
+        if request.form.get("then") == "review" or number == len(g.steps):
+            return redirect(url_for("kiosk.review"))
+        return redirect(url_for("kiosk.question", number=number + 1))
+    answered = operations.drafts(database, g.questionnaire)
+    draft = answered.get((step.instrument.code, step.item.code))
+    return render_template(
+        "kiosk/question.html",
+        form=KioskForm(token=g.questionnaire.token),
+        step=step,
+        total=len(g.steps),
+        chosen=draft.value if draft else None,
+        then=(request.args.get("then") == "review" and "review") or "",
+    )
+
+
+@bp.route("/review")
+@allow("patient")
+def review():  # type: ignore[no-untyped-def]
+    answered = operations.drafts(db.session(), g.questionnaire)
+    missing = operations.first_unanswered(db.session(), g.questionnaire, g.steps)
+    if missing is not None:
+        return redirect(url_for("kiosk.question", number=missing.number))
+    rows = [
+        (step, step.item.option(answered[(step.instrument.code, step.item.code)].value)) for step in g.steps
+    ]
+    return render_template("kiosk/review.html", rows=rows, form=KioskForm(token=g.questionnaire.token))
+
+
+@bp.route("/submit", methods=["POST"])
+@allow("patient")
+def submit():  # type: ignore[no-untyped-def]
+    _checked_form()
+    database = db.session()
+    try:
+        operations.submit(
+            database, g.questionnaire, g.visit, g.steps, Actor("patient", None, None), clinic_today()
+        )
+    except operations.SessionUnavailable:
+        database.rollback()
+        raise KioskError(_("These answers have already been submitted. Nothing was changed."), 409) from None
+    except ValueError:
+        database.rollback()
+        return redirect(url_for("kiosk.resume"))
+    database.commit()
+    state.end_patient_mode()
+    session["language"] = g.kiosk_language  # the thank-you screen speaks the patient's language
+    return redirect(url_for("kiosk.thanks"))
+
+
+@bp.route("/thanks")
+@allow(*EVERYONE)
+def thanks():  # type: ignore[no-untyped-def]
+    return render_template("kiosk/thanks.html")
+
+
+@bp.route("/locked")
+@allow(*EVERYONE)
+def locked():  # type: ignore[no-untyped-def]
+    """The neutral screen: shows nothing of any patient. Reaching it always ends patient mode."""
+    if state.current_state() is not None:
+        state.end_patient_mode()
+    messages = []
+    for lang in _languages_current_first():
+        with force_locale(lang):
+            messages.append(
+                (
+                    lang,
+                    {
+                        "title": _("The screen is locked."),
+                        "body": _("Please return the tablet to the nurse."),
+                    },
+                )
+            )
+    return render_template("kiosk/locked.html", messages=messages, staff_sign_in=_("Staff sign-in"))
+
+
+def _languages_current_first() -> list[str]:
+    current = str(get_locale())
+    return [current] + [lang for lang in current_app.config["LANGUAGES"] if lang != current]

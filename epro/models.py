@@ -1,0 +1,287 @@
+"""The tables. Rules that must always hold are database constraints too, not only checks in views."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKeyConstraint,
+    Index,
+    Numeric,
+    String,
+    TypeDecorator,
+    UniqueConstraint,
+    text,
+)
+from sqlmodel import Field, SQLModel
+
+ROLES = ("nurse", "investigator", "admin")
+LANGUAGES = ("ko", "en")
+SEXES = ("M", "F")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores naive UTC on every database and always hands back an aware UTC datetime."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:  # type: ignore[no-untyped-def]
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: epro stores UTC only")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:  # type: ignore[no-untyped-def]
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+def utc_column(nullable: bool = False) -> Column:  # type: ignore[type-arg]
+    return Column(UTCDateTime(), nullable=nullable)
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class StaffUser(SQLModel, table=True):
+    __tablename__ = "staff_user"
+    __table_args__ = (
+        CheckConstraint(_in("role", ROLES), name="ck_staff_role"),
+        CheckConstraint(_in("preferred_language", LANGUAGES), name="ck_staff_language"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(sa_column=Column(String(64), unique=True, nullable=False))
+    password_hash: str = Field(sa_column=Column(String(255), nullable=False))
+    role: str = Field(sa_column=Column(String(16), nullable=False))
+    preferred_language: str = Field(default="ko", sa_column=Column(String(2), nullable=False))
+    is_active: bool = True
+    created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+
+
+class Instrument(SQLModel, table=True):
+    """A mirror of one versioned instrument file, so answers can reference their allowed values."""
+
+    __tablename__ = "instrument"
+    code: str = Field(sa_column=Column(String(16), primary_key=True))
+    version: str = Field(sa_column=Column(String(16), primary_key=True))
+    checksum: str = Field(sa_column=Column(String(64), nullable=False))
+
+
+class ItemOption(SQLModel, table=True):
+    """One allowed (instrument, version, item, value); answers carry a foreign key to it."""
+
+    __tablename__ = "item_option"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["instrument_code", "instrument_version"], ["instrument.code", "instrument.version"]
+        ),
+    )
+    instrument_code: str = Field(sa_column=Column(String(16), primary_key=True))
+    instrument_version: str = Field(sa_column=Column(String(16), primary_key=True))
+    item_code: str = Field(sa_column=Column(String(16), primary_key=True))
+    value: int = Field(primary_key=True)
+
+
+class ProtocolVisit(SQLModel, table=True):
+    """A mirror of one visit of a versioned protocol file; scheduled visits point to it."""
+
+    __tablename__ = "protocol_visit"
+    __table_args__ = (
+        UniqueConstraint("protocol_code", "protocol_version", "code", name="uq_protocol_visit"),
+        CheckConstraint("window_before >= 0 AND window_after >= 0", name="ck_protocol_visit_window"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    protocol_code: str = Field(sa_column=Column(String(32), nullable=False))
+    protocol_version: str = Field(sa_column=Column(String(16), nullable=False))
+    code: str = Field(sa_column=Column(String(16), nullable=False))
+    number: int
+    day: int
+    window_before: int
+    window_after: int
+    instruments: str = Field(sa_column=Column(String(128), nullable=False))
+
+
+class Patient(SQLModel, table=True):
+    __tablename__ = "patient"
+    __table_args__ = (
+        CheckConstraint(_in("sex", SEXES), name="ck_patient_sex"),
+        CheckConstraint(_in("preferred_language", LANGUAGES), name="ck_patient_language"),
+        CheckConstraint("birth_year BETWEEN 1900 AND 2100", name="ck_patient_birth_year"),
+        CheckConstraint(
+            "(procedure_date IS NULL) = (protocol_code IS NULL)", name="ck_patient_enrolment_complete"
+        ),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    #: Pseudonymous study ID; never a name or national ID number.
+    study_id: str = Field(sa_column=Column(String(32), unique=True, nullable=False))
+    birth_year: int
+    sex: str = Field(sa_column=Column(String(1), nullable=False))
+    preferred_language: str = Field(sa_column=Column(String(2), nullable=False))
+    #: Day 0 of the study schedule; set at enrolment.
+    procedure_date: date | None = None
+    protocol_code: str | None = Field(default=None, sa_column=Column(String(32)))
+    protocol_version: str | None = Field(default=None, sa_column=Column(String(16)))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+
+
+class Visit(SQLModel, table=True):
+    """A scheduled visit. Status is derived (see epro.schedule), never stored."""
+
+    __tablename__ = "visit"
+    __table_args__ = (
+        UniqueConstraint("patient_id", "code", name="uq_visit_patient_code"),
+        CheckConstraint("window_start <= target_date AND target_date <= window_end", name="ck_visit_window"),
+        CheckConstraint("(missed_reason IS NULL) = (missed_at IS NULL)", name="ck_visit_missed_has_reason"),
+        CheckConstraint(
+            "weight_kg IS NULL OR (weight_kg >= 20 AND weight_kg <= 300)", name="ck_visit_weight"
+        ),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    patient_id: int = Field(foreign_key="patient.id", index=True)
+    protocol_visit_id: int = Field(foreign_key="protocol_visit.id")
+    code: str = Field(sa_column=Column(String(16), nullable=False))
+    number: int
+    #: Planned day relative to day 0 (baseline is 0).
+    study_day: int
+    target_date: date
+    window_start: date
+    window_end: date
+    #: Instrument codes due at this visit, space separated, in the order the patient sees them.
+    instruments: str = Field(sa_column=Column(String(128), nullable=False))
+    actual_date: date | None = None
+    weight_kg: Decimal | None = Field(default=None, sa_column=Column(Numeric(5, 1)))
+    missed_reason: str | None = Field(default=None, sa_column=Column(String(500)))
+    missed_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    reschedule_reason: str | None = Field(default=None, sa_column=Column(String(500)))
+
+
+SESSION_STATES = ("in_progress", "submitted", "cancelled")
+ENTERED_BY = ("patient", "staff")
+
+
+class QuestionnaireSession(SQLModel, table=True):
+    """One sitting of the questionnaires for a visit, on a tablet or entered by staff."""
+
+    __tablename__ = "questionnaire_session"
+    __table_args__ = (
+        CheckConstraint(_in("state", SESSION_STATES), name="ck_session_state"),
+        CheckConstraint(_in("entered_by", ENTERED_BY), name="ck_session_entered_by"),
+        CheckConstraint("language IS NULL OR " + _in("language", LANGUAGES), name="ck_session_language"),
+        CheckConstraint("(state = 'submitted') = (submitted_at IS NOT NULL)", name="ck_session_submitted_at"),
+        CheckConstraint("entered_by = 'patient' OR staff_reason IS NOT NULL", name="ck_session_staff_reason"),
+        # At most one live (in progress or submitted) session per visit.
+        Index(
+            "uq_session_live_per_visit",
+            "visit_id",
+            unique=True,
+            sqlite_where=text("state != 'cancelled'"),
+            postgresql_where=text("state != 'cancelled'"),
+        ),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    #: Opaque token the tablet's forms echo back; a mismatch means a stale or tampered page.
+    token: str = Field(sa_column=Column(String(64), unique=True, nullable=False))
+    visit_id: int = Field(foreign_key="visit.id", index=True)
+    state: str = Field(default="in_progress", sa_column=Column(String(16), nullable=False))
+    entered_by: str = Field(default="patient", sa_column=Column(String(8), nullable=False))
+    staff_reason: str | None = Field(default=None, sa_column=Column(String(500)))
+    language: str | None = Field(default=None, sa_column=Column(String(2)))
+    started_by_id: int = Field(foreign_key="staff_user.id")
+    started_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+    last_activity_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+    submitted_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+
+
+class DraftAnswer(SQLModel, table=True):
+    """An answer given in a session that is not yet submitted; kept so a locked session can resume."""
+
+    __tablename__ = "draft_answer"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["instrument_code", "instrument_version", "item_code", "value"],
+            [
+                "item_option.instrument_code",
+                "item_option.instrument_version",
+                "item_option.item_code",
+                "item_option.value",
+            ],
+        ),
+        UniqueConstraint("session_id", "instrument_code", "item_code", name="uq_draft_session_item"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(foreign_key="questionnaire_session.id", index=True)
+    instrument_code: str = Field(sa_column=Column(String(16), nullable=False))
+    instrument_version: str = Field(sa_column=Column(String(16), nullable=False))
+    item_code: str = Field(sa_column=Column(String(16), nullable=False))
+    value: int
+    language: str = Field(sa_column=Column(String(2), nullable=False))
+    answered_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+
+
+class Response(SQLModel, table=True):
+    """A submitted answer: one per visit and item, its value always one of the item's options."""
+
+    __tablename__ = "response"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["instrument_code", "instrument_version", "item_code", "value"],
+            [
+                "item_option.instrument_code",
+                "item_option.instrument_version",
+                "item_option.item_code",
+                "item_option.value",
+            ],
+        ),
+        UniqueConstraint("visit_id", "instrument_code", "item_code", name="uq_response_visit_item"),
+        CheckConstraint(_in("language", LANGUAGES), name="ck_response_language"),
+        CheckConstraint(_in("entered_by", ENTERED_BY), name="ck_response_entered_by"),
+        CheckConstraint(
+            "(corrected_at IS NULL) = (correction_reason IS NULL)", name="ck_response_correction_reason"
+        ),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    visit_id: int = Field(foreign_key="visit.id", index=True)
+    session_id: int = Field(foreign_key="questionnaire_session.id", index=True)
+    instrument_code: str = Field(sa_column=Column(String(16), nullable=False))
+    instrument_version: str = Field(sa_column=Column(String(16), nullable=False))
+    item_code: str = Field(sa_column=Column(String(16), nullable=False))
+    value: int
+    #: The language the item was shown in.
+    language: str = Field(sa_column=Column(String(2), nullable=False))
+    entered_by: str = Field(sa_column=Column(String(8), nullable=False))
+    answered_at: datetime = Field(sa_column=utc_column())
+    submitted_at: datetime = Field(sa_column=utc_column())
+    #: Set when staff corrected the value; the original is kept in the audit trail.
+    corrected_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    correction_reason: str | None = Field(default=None, sa_column=Column(String(500)))
+
+
+class AuditEvent(SQLModel, table=True):
+    """Append-only (database triggers refuse UPDATE and DELETE); each row hashes the one before it."""
+
+    __tablename__ = "audit_event"
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+    #: "staff", "patient" (on the tablet) or "system" (CLI).
+    actor_type: str = Field(sa_column=Column(String(8), nullable=False))
+    actor_id: int | None = None
+    actor_name: str | None = Field(default=None, sa_column=Column(String(64)))
+    action: str = Field(sa_column=Column(String(32), nullable=False, index=True))
+    entity: str = Field(sa_column=Column(String(32), nullable=False))
+    entity_id: str | None = Field(default=None, sa_column=Column(String(64)))
+    field: str | None = Field(default=None, sa_column=Column(String(64)))
+    old_value: str | None = Field(default=None, sa_column=Column(String(2000)))
+    new_value: str | None = Field(default=None, sa_column=Column(String(2000)))
+    reason: str | None = Field(default=None, sa_column=Column(String(500)))
+    prev_hash: str = Field(sa_column=Column(String(64), nullable=False))
+    hash: str = Field(sa_column=Column(String(64), nullable=False, unique=True))

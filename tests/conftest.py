@@ -1,0 +1,112 @@
+"""Fixtures: a real app on a real SQLite file (migrated by Alembic), and story-like helpers."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlmodel import Session
+
+from epro import create_app, db, migrate
+from epro.audit import SYSTEM
+from epro.catalog import sync_instruments
+from epro.clock import clinic_today
+from epro.enrolment import enrol
+from epro.models import Patient, Visit
+from epro.registry import create_staff_user, register_patient
+from epro.schedule import load_protocol
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Iterator[Flask]:
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'epro.sqlite3'}",
+        }
+    )
+    with app.app_context():
+        migrate.upgrade(db.engine())
+        with db.unit_of_work() as session:
+            sync_instruments(session)
+    yield app
+    app.extensions["epro_engine"].dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@dataclass
+class World:
+    """Builds study objects so tests read as stories."""
+
+    app: Flask
+
+    def session(self) -> Session:
+        return Session(self.app.extensions["epro_engine"], expire_on_commit=False)
+
+    def staff(self, username: str = "nurse1", role: str = "nurse", language: str = "ko") -> int:
+        with self.app.app_context(), db.unit_of_work() as s:
+            user = create_staff_user(
+                s, SYSTEM, username=username, password=PASSWORD, role=role, preferred_language=language
+            )
+            return user.id  # type: ignore[return-value]
+
+    def patient(self, study_id: str = "EPR-101", *, language: str = "ko", day0_offset: int = 0) -> Patient:
+        """A patient enrolled with day 0 = today + day0_offset (clinic time)."""
+        with self.app.app_context(), db.unit_of_work() as s:
+            patient = register_patient(
+                s, SYSTEM, study_id=study_id, birth_year=1965, sex="F", preferred_language=language
+            )
+            day0 = clinic_today() + timedelta(days=day0_offset)
+            enrol(s, patient, load_protocol("default"), day0, SYSTEM)
+            return patient
+
+    def visit(self, patient: Patient, code: str) -> Visit:
+        from sqlmodel import select
+
+        with self.session() as s:
+            return s.exec(select(Visit).where(Visit.patient_id == patient.id, Visit.code == code)).one()
+
+    def today(self) -> date:
+        with self.app.app_context():
+            return clinic_today()
+
+
+@pytest.fixture
+def world(app: Flask) -> World:
+    return World(app)
+
+
+CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+TOKEN_RE = re.compile(r'id="token" name="token" type="hidden" value="([^"]+)"')
+
+
+def csrf_of(html: str) -> str:
+    match = CSRF_RE.search(html)
+    assert match, "page has no CSRF token"
+    return match.group(1) or match.group(2)
+
+
+def token_of(html: str) -> str:
+    match = TOKEN_RE.search(html)
+    assert match, "page has no session token"
+    return match.group(1)
+
+
+def sign_in(client: FlaskClient, username: str, password: str = PASSWORD):  # type: ignore[no-untyped-def]
+    page = client.get("/staff/login")
+    return client.post(
+        "/staff/login", data={"username": username, "password": password, "csrf_token": csrf_of(page.text)}
+    )
