@@ -41,11 +41,16 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     login_manager.login_view = "staff.login"
     login_manager.session_protection = "strong"
 
+    from epro import exports, reports
+    from epro.audit import views as audit_views
     from epro.kiosk import bp as kiosk_bp
     from epro.staff import bp as staff_bp
 
     app.register_blueprint(kiosk_bp)
     app.register_blueprint(staff_bp)
+    reports.init_app(app)
+    exports.init_app(app)
+    audit_views.init_app(app)
     access.init_app(app)
 
     @app.route("/")

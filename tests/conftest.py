@@ -21,6 +21,7 @@ from epro.enrolment import enrol
 from epro.models import Patient, Visit
 from epro.registry import create_staff_user, register_patient
 from epro.schedule import load_protocol
+from tests.databases import database_url
 
 PASSWORD = "correct horse battery"
 
@@ -31,7 +32,7 @@ def app(tmp_path: Path) -> Iterator[Flask]:
         {
             "TESTING": True,
             "SECRET_KEY": "test-secret",
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'epro.sqlite3'}",
+            "DATABASE_URL": database_url(tmp_path),
         }
     )
     with app.app_context():

@@ -57,6 +57,9 @@ def load_open_session() -> WerkzeugResponse | None:
         or questionnaire.token != current["token"]
     ):
         state.end_patient_mode()
+        if request.method == "POST" and questionnaire is not None and questionnaire.state == "submitted":
+            # A double tap or a replayed form after submission: say so, store nothing.
+            raise KioskError(_("These answers have already been submitted. Nothing was changed."), 409)
         return redirect(url_for("kiosk.locked"))
     visit = database.get(Visit, questionnaire.visit_id)
     assert visit is not None
@@ -93,13 +96,17 @@ def _step(number: int) -> Step:
 @bp.route("/")
 @allow("patient")
 def resume():  # type: ignore[no-untyped-def]
+    return redirect(_where_now())
+
+
+def _where_now() -> str:
     """Where the patient should be now: language first, then the first unanswered item, then review."""
     if g.questionnaire.language is None:
-        return redirect(url_for("kiosk.language"))
+        return url_for("kiosk.language")
     step = operations.first_unanswered(db.session(), g.questionnaire, g.steps)
     if step is None:
-        return redirect(url_for("kiosk.review"))
-    return redirect(url_for("kiosk.question", number=step.number))
+        return url_for("kiosk.review")
+    return url_for("kiosk.question", number=step.number)
 
 
 @bp.route("/language", methods=["GET", "POST"])
@@ -114,7 +121,7 @@ def language():  # type: ignore[no-untyped-def]
         database = db.session()
         operations.set_language(database, g.questionnaire, chosen)
         database.commit()
-        return redirect(url_for("kiosk.resume"))
+        return redirect(_where_now())
     return render_template("kiosk/language.html", form=form, default_language=g.default_language)
 
 

@@ -10,7 +10,7 @@ from flask_login import current_user, login_user, logout_user
 from sqlmodel import select
 
 from epro import db
-from epro.access import EVERYONE, STAFF, allow
+from epro.access import STAFF, allow
 from epro.audit import Actor, record
 from epro.models import StaffUser
 from epro.passwords import verify_password
@@ -27,7 +27,7 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@allow(*EVERYONE)
+@allow("anonymous", *STAFF)
 def login():  # type: ignore[no-untyped-def]
     form = SignInForm()
     status = 200

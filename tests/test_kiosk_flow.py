@@ -1,0 +1,206 @@
+"""A patient answers the three questionnaires on the tablet; the answers are stored safely."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlmodel import select
+
+from epro.models import AuditEvent, DraftAnswer, QuestionnaireSession, Response, Visit
+from tests.conftest import csrf_of
+from tests.kiosk_helpers import Tablet
+
+
+def _responses(world, visit_id):  # type: ignore[no-untyped-def]
+    with world.session() as s:
+        return s.exec(select(Response).where(Response.visit_id == visit_id).order_by(Response.id)).all()
+
+
+def test_patient_completes_all_three_items_in_korean(world, client):
+    world.staff()
+    patient = world.patient(language="en")
+    visit = world.visit(patient, "BL")
+    tablet = Tablet(client)
+    tablet.start("nurse1", visit.id)
+
+    language_page = client.get("/tablet/language")
+    assert 'lang="en"' in language_page.text and "한국어" in language_page.text
+    assert tablet.choose_language("ko").location.endswith("/tablet/question/1")
+
+    question = client.get("/tablet/question/1")
+    assert '<html lang="ko">' in question.text
+    assert "1 / 3" in question.text
+    assert "오늘 일상생활을" in question.text
+    assert "checked" not in question.text, "nothing is pre-selected"
+    assert "data-next disabled" in question.text, "Next is disabled until an answer"
+    assert question.text.count('type="radio"') == 11
+
+    assert tablet.answer(1, 70).location.endswith("/tablet/question/2")
+    assert "2 / 3" in client.get("/tablet/question/2").text
+    assert tablet.answer(2, 5).location.endswith("/tablet/question/3")
+    assert tablet.answer(3, 6).location.endswith("/tablet/review")
+    review = client.get("/tablet/review")
+    assert "응답 확인" in review.text and "조금 좋음" in review.text and "좋음" in review.text
+
+    before = datetime.now(UTC)
+    done = tablet.submit()
+    assert done.location.endswith("/tablet/thanks")
+    assert "감사합니다" in client.get("/tablet/thanks").text
+
+    rows = _responses(world, visit.id)
+    assert [(r.instrument_code, r.instrument_version, r.item_code, r.value, r.language) for r in rows] == [
+        ("PS", "1.0", "PS1", 70, "ko"),
+        ("WB", "1.0", "WB1", 5, "ko"),
+        ("QOL", "1.0", "QOL1", 6, "ko"),
+    ]
+    for row in rows:
+        assert row.entered_by == "patient"
+        assert row.submitted_at.tzinfo is UTC
+        assert before - timedelta(seconds=5) <= row.submitted_at <= datetime.now(UTC)
+    with world.session() as s:
+        assert s.get(Visit, visit.id).actual_date == world.today()
+        assert s.exec(select(DraftAnswer)).all() == []
+
+    # The tablet ends locked: patient pages and staff pages are out of reach.
+    assert client.get("/tablet/question/1").location.endswith("/tablet/locked")
+    assert "/staff/login" in client.get("/staff/").location
+
+
+def test_back_and_change_from_review_keeps_one_answer_per_item(world, client):
+    world.staff()
+    visit = world.visit(world.patient(), "BL")
+    tablet = Tablet(client)
+    tablet.start("nurse1", visit.id)
+    tablet.choose_language("en")
+    tablet.answer(1, 90)
+    back = client.get("/tablet/question/1")
+    assert 'value="90" checked' in back.text, "going back shows the answer given"
+    tablet.answer(1, 80)
+    tablet.answer(2, 3)
+    tablet.answer(3, 4)
+    change = client.get("/tablet/question/2?then=review")
+    assert 'name="then" value="review"' in change.text
+    assert tablet.post("/tablet/question/2", value="6", then="review").location.endswith("/tablet/review")
+    assert tablet.submit().status_code == 302
+    assert [r.value for r in _responses(world, visit.id)] == [80, 6, 4]
+
+
+def test_replayed_submit_stores_nothing_more(world, client):
+    world.staff()
+    visit = world.visit(world.patient(), "BL")
+    tablet = Tablet(client)
+    tablet.start("nurse1", visit.id)
+    cookie = client.get_cookie("epro_session").value
+    tablet.complete()
+    # The replay carries the old cookie (still in patient mode) and the same form.
+    client.set_cookie("epro_session", cookie)
+    replay = tablet.submit()
+    assert replay.status_code == 409
+    assert "이미 제출되었습니다" in replay.text
+    assert len(_responses(world, visit.id)) == 3
+    # An answer replayed after submission is refused too.
+    client.set_cookie("epro_session", cookie)
+    assert tablet.answer(1, 10).status_code in (302, 409)
+    assert [r.value for r in _responses(world, visit.id)] == [70, 5, 6]
+
+
+def test_out_of_range_values_are_refused_and_nothing_stored(world, client):
+    world.staff()
+    visit = world.visit(world.patient(), "BL")
+    tablet = Tablet(client)
+    tablet.start("nurse1", visit.id)
+    tablet.choose_language("ko")
+    for number, bad in ((1, "110"), (1, "75"), (1, "-10"), (1, "ten"), (3, "8"), (3, "0"), (2, "")):
+        response = tablet.answer(number, bad)
+        assert response.status_code == 400, (number, bad)
+        assert "저장되지 않았습니다" in response.text or "선택한 다음" in response.text
+    with world.session() as s:
+        assert s.exec(select(DraftAnswer)).all() == []
+
+
+def test_post_without_csrf_is_refused_with_a_clear_message(world, client):
+    world.staff()
+    visit = world.visit(world.patient(), "BL")
+    tablet = Tablet(client)
+    tablet.start("nurse1", visit.id)
+    tablet.choose_language("ko")
+    response = client.post("/tablet/question/1", data={"token": tablet.token, "value": "70"})
+    assert response.status_code == 400
+    assert "아무것도 저장되지 않았습니다" in response.text
+    with world.session() as s:
+        assert s.exec(select(DraftAnswer)).all() == []
+
+
+def test_tampered_session_token_is_refused(world, client):
+    world.staff()
+    visit = world.visit(world.patient(), "BL")
+    tablet = Tablet(client)
+    tablet.start("nurse1", visit.id)
+    tablet.token = "not-the-token"
+    response = tablet.choose_language("ko")
+    assert response.status_code == 400
+    assert "아무것도 저장되지 않았습니다" in response.text
+    with world.session() as s:
+        assert s.exec(select(QuestionnaireSession)).one().language is None
+
+
+def test_tampered_visit_id_is_refused(world, client):
+    world.staff()
+    world.patient()
+    tablet = Tablet(client)
+    from tests.conftest import sign_in
+
+    sign_in(client, "nurse1")
+    home = client.get("/staff/")
+    response = client.post("/staff/visits/99999/tablet", data={"csrf_token": csrf_of(home.text)})
+    assert response.status_code == 404
+    assert "없는 페이지" in response.text
+    with world.session() as s:
+        assert s.exec(select(QuestionnaireSession)).all() == []
+    assert tablet.token == ""
+
+
+def test_patient_mode_reaches_nothing_else(world, client):
+    world.staff()
+    patient = world.patient()
+    other = world.patient("EPR-102", day0_offset=0)
+    visit = world.visit(patient, "BL")
+    tablet = Tablet(client)
+    tablet.start("nurse1", visit.id)
+    for path in ("/staff/", "/staff/login", "/"):
+        response = client.get(path)
+        assert response.status_code == 302 and response.location.endswith("/tablet/"), path
+    other_visit = world.visit(other, "BL")
+    response = client.post(f"/staff/visits/{other_visit.id}/tablet", data={"csrf_token": tablet.csrf})
+    assert response.status_code == 302 and response.location.endswith("/tablet/")
+    with world.session() as s:
+        sessions = s.exec(select(QuestionnaireSession)).all()
+    assert [q.visit_id for q in sessions] == [visit.id]
+
+
+def test_idle_tablet_locks_keeps_answers_and_staff_can_resume(world, client, app):
+    app.config["KIOSK_IDLE_SECONDS"] = 0  # every request after the first counts as idle
+    world.staff()
+    visit = world.visit(world.patient(), "BL")
+    tablet = Tablet(client)
+    app.config["KIOSK_IDLE_SECONDS"] = 3600
+    tablet.start("nurse1", visit.id)
+    tablet.choose_language("ko")
+    tablet.answer(1, 60)
+    app.config["KIOSK_IDLE_SECONDS"] = -1
+    locked = client.get("/tablet/question/2", follow_redirects=True)
+    assert locked.request.path == "/tablet/locked"
+    assert "화면이 잠겼습니다" in locked.text and "The screen is locked." in locked.text
+    assert "EPR-101" not in locked.text
+    with world.session() as s:
+        questionnaire = s.exec(select(QuestionnaireSession)).one()
+        assert questionnaire.state == "in_progress"
+        assert [d.value for d in s.exec(select(DraftAnswer)).all()] == [60]
+        assert s.exec(select(AuditEvent).where(AuditEvent.action == "session.idle_lock")).first() is not None
+    app.config["KIOSK_IDLE_SECONDS"] = 3600
+    tablet.start("nurse1", visit.id)  # the nurse signs in again and resumes
+    assert client.get("/tablet/").location.endswith("/tablet/question/2")
+    tablet.answer(2, 4)
+    tablet.answer(3, 4)
+    tablet.submit()
+    assert [r.value for r in _responses(world, visit.id)] == [60, 4, 4]
