@@ -23,6 +23,9 @@ from epro.registry import create_staff_user, register_patient
 from epro.schedule import load_protocol
 from tests.databases import database_url
 
+# Database of the run (SQLite, or PostgreSQL with EPRO_TEST_DB=postgresql): tests/databases.py.
+pytest_plugins = ["tests.database_plugin"]
+
 PASSWORD = "correct horse battery"
 
 
