@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 FLASK := $(BIN)/flask --app epro
-APT_PACKAGES := poppler-utils fonts-nanum chromium
+APT_PACKAGES := poppler-utils fonts-nanum chromium postgresql
 
 .PHONY: install run test test-sqlite test-postgres lint translations system-packages clean
 
@@ -43,8 +43,16 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# The whole suite twice: on SQLite, then on a throwaway PostgreSQL server the tests start themselves.
 test: system-packages install lint
-	$(BIN)/pytest
+	$(MAKE) --no-print-directory test-sqlite
+	$(MAKE) --no-print-directory test-postgres
+
+test-sqlite:
+	EPRO_TEST_DB=sqlite $(BIN)/pytest
+
+test-postgres:
+	EPRO_TEST_DB=postgresql $(BIN)/pytest
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
