@@ -35,11 +35,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     templating.init_app(app)
 
+    from epro.staff import guard as staff_guard
     from epro.staff.identity import login_manager
 
     login_manager.init_app(app)
     login_manager.login_view = "staff.login"
     login_manager.session_protection = "strong"
+    staff_guard.init_app(app)
 
     from epro import exports, reports
     from epro.audit import views as audit_views

@@ -20,6 +20,8 @@ DEFAULTS: dict[str, Any] = {
     "KIOSK_IDLE_SECONDS": 180,
     # Minutes of inactivity after which a staff sign-in expires.
     "STAFF_IDLE_MINUTES": 30,
+    # Failed staff sign-ins allowed per client address before it must wait.
+    "SIGNIN_LIMIT": "5 per minute",
     "STUDY_ID_PATTERN": r"^[A-Z]{2,5}-\d{3,4}$",
     "STUDY_ID_EXAMPLE": "EPR-001",
     "SESSION_COOKIE_HTTPONLY": True,

@@ -145,6 +145,13 @@ class Visit(SQLModel, table=True):
         CheckConstraint(
             "weight_kg IS NULL OR (weight_kg >= 20 AND weight_kg <= 300)", name="ck_visit_weight"
         ),
+        CheckConstraint(
+            "scheduled_date IS NULL OR (scheduled_date >= window_start AND scheduled_date <= window_end)"
+            " OR reschedule_reason IS NOT NULL",
+            name="ck_visit_reschedule_outside_window_has_reason",
+        ),
+        Index("ix_visit_window_start", "window_start"),
+        Index("ix_visit_window_end", "window_end"),
     )
     id: int | None = Field(default=None, primary_key=True)
     patient_id: int = Field(foreign_key="patient.id", index=True)
@@ -158,11 +165,24 @@ class Visit(SQLModel, table=True):
     window_end: date
     #: Instrument codes due at this visit, space separated, in the order the patient sees them.
     instruments: str = Field(sa_column=Column(String(128), nullable=False))
+    #: The appointment date when a nurse rescheduled the visit (the protocol's target date stays as it was).
+    scheduled_date: date | None = None
     actual_date: date | None = None
     weight_kg: Decimal | None = Field(default=None, sa_column=Column(Numeric(5, 1)))
     missed_reason: str | None = Field(default=None, sa_column=Column(String(500)))
     missed_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     reschedule_reason: str | None = Field(default=None, sa_column=Column(String(500)))
+
+    @property
+    def appointment_date(self) -> date:
+        """When the visit is planned to happen: the rescheduled date, else the protocol's target date."""
+        return self.scheduled_date or self.target_date
+
+    @property
+    def rescheduled_outside_window(self) -> bool:
+        return self.scheduled_date is not None and not (
+            self.window_start <= self.scheduled_date <= self.window_end
+        )
 
 
 SESSION_STATES = ("in_progress", "submitted", "cancelled")

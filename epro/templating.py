@@ -25,6 +25,23 @@ def status_label(status: VisitStatus) -> str:
     }[status]
 
 
+def sex_label(sex: str) -> str:
+    return {"M": _("Male"), "F": _("Female")}.get(sex, sex)
+
+
+def patient_status_label(status: str) -> str:
+    return {
+        "not_enrolled": _("Not enrolled"),
+        "active": _("In follow-up"),
+        "overdue": _("Has overdue visits"),
+        "finished": _("Follow-up finished"),
+    }.get(str(status), str(status))
+
+
+def language_label(language: str) -> str:
+    return {"ko": "한국어", "en": "English"}.get(language, language)
+
+
 STATUS_SYMBOLS = {
     VisitStatus.UPCOMING: "○",
     VisitStatus.DUE: "●",
@@ -51,7 +68,14 @@ def visit_label(visit: Visit) -> str:
         return visit.code
 
 
+def add_nav_link(app: Flask, endpoint: str, label: object, roles: tuple[str, ...]) -> None:
+    """Features add their page to the staff menu (label: a lazy string)."""
+    app.extensions.setdefault("epro_nav", []).append((endpoint, label, roles))
+
+
 def init_app(app: Flask) -> None:
+    app.extensions.setdefault("epro_nav", [])
+
     @app.context_processor
     def helpers() -> dict[str, object]:
         return {
@@ -59,4 +83,8 @@ def init_app(app: Flask) -> None:
             "role_label": role_label,
             "status_badge": status_badge,
             "visit_label": visit_label,
+            "sex_label": sex_label,
+            "patient_status_label": patient_status_label,
+            "language_label": language_label,
+            "extra_nav": app.extensions["epro_nav"],
         }

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from epro.models import Patient, QuestionnaireSession, Visit
@@ -37,8 +38,12 @@ def visit_rows(
     patient_id: int | None = None,
     window_from: date | None = None,
     window_to: date | None = None,
+    window_closed_before: date | None = None,
+    open_only: bool = False,
+    limit: int | None = None,
 ) -> list[VisitRow]:
-    """Visits (optionally one patient's, or those whose window overlaps a date range) with status."""
+    """Visits with their status: one patient's, or those whose window overlaps a date range, or closed
+    before a date. open_only keeps visits without submitted answers that are not marked missed."""
     query = (
         select(Visit, Patient, QuestionnaireSession)
         .join(Patient, col(Patient.id) == Visit.patient_id)
@@ -47,7 +52,7 @@ def visit_rows(
             (col(QuestionnaireSession.visit_id) == Visit.id) & (QuestionnaireSession.state != "cancelled"),
             isouter=True,
         )
-        .order_by(col(Visit.target_date), col(Patient.study_id))
+        .order_by(col(Visit.target_date), col(Patient.study_id), col(Visit.number))
     )
     if patient_id is not None:
         query = query.where(Visit.patient_id == patient_id)
@@ -55,6 +60,15 @@ def visit_rows(
         query = query.where(Visit.window_start <= window_to)
     if window_from is not None:
         query = query.where(Visit.window_end >= window_from)
+    if window_closed_before is not None:
+        query = query.where(Visit.window_end < window_closed_before)
+    if open_only:
+        query = query.where(
+            col(Visit.missed_at).is_(None),
+            or_(col(QuestionnaireSession.id).is_(None), QuestionnaireSession.state == "in_progress"),
+        )
+    if limit is not None:
+        query = query.limit(limit)
     return [
         VisitRow(visit, patient, status_of(visit, session, today), session)
         for visit, patient, session in db.exec(query).all()

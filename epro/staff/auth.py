@@ -16,6 +16,7 @@ from epro.models import StaffUser
 from epro.passwords import verify_password
 from epro.staff import bp
 from epro.staff.forms import EmptyForm, SignInForm
+from epro.staff.guard import limiter, signin_failed
 from epro.staff.identity import StaffIdentity
 
 
@@ -28,6 +29,7 @@ def _safe_next(target: str | None) -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 @allow("anonymous", *STAFF)
+@limiter.limit(lambda: current_app.config["SIGNIN_LIMIT"], methods=["POST"], deduct_when=signin_failed)
 def login():  # type: ignore[no-untyped-def]
     form = SignInForm()
     status = 200

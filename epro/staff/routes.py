@@ -12,25 +12,25 @@ from epro.clock import clinic_today
 from epro.kiosk.operations import SessionUnavailable, open_tablet_session
 from epro.kiosk.state import enter_patient_mode
 from epro.models import Visit
-from epro.schedule import VisitStatus
 from epro.staff import bp
+from epro.staff.clinic import clinic_list
 from epro.staff.forms import EmptyForm
-from epro.visits import visit_rows
 
 
 @bp.route("/")
 @allow(*STAFF)
 def home():  # type: ignore[no-untyped-def]
-    today = clinic_today()
-    rows = visit_rows(db.session(), today, window_from=today, window_to=today)
-    due = [r for r in rows if r.status == VisitStatus.DUE]
-    return render_template("staff/home.html", due=due, today=today, form=EmptyForm())
+    return render_template(
+        "staff/home.html", clinic=clinic_list(db.session(), clinic_today()), form=EmptyForm()
+    )
 
 
 @bp.route("/visits/<int:visit_id>/tablet", methods=["POST"])
 @allow("nurse")
 def start_tablet(visit_id: int):  # type: ignore[no-untyped-def]
-    """Start (or resume) the visit's questionnaire session and put this browser into patient mode."""
+    """Start (or resume) the visit's questionnaire session and put this browser into patient mode.
+
+    A visit outside its window can still be done (it is flagged as a deviation, not blocked)."""
     form = EmptyForm()
     if not form.validate_on_submit():
         abort(400)
@@ -38,11 +38,14 @@ def start_tablet(visit_id: int):  # type: ignore[no-untyped-def]
     visit = database.get(Visit, visit_id)
     if visit is None:
         abort(404)
+    if visit.missed_at is not None:
+        flash(_("This visit is marked as missed."), "error")
+        return redirect(url_for("staff.visit", visit_id=visit.id))
     try:
         questionnaire = open_tablet_session(database, visit, current_user.actor)
     except SessionUnavailable:
         flash(_("The questionnaires for this visit have already been submitted."), "error")
-        return redirect(url_for("staff.home"))
+        return redirect(url_for("staff.visit", visit_id=visit.id))
     database.commit()
     logout_user()
     session.clear()

@@ -1,0 +1,165 @@
+"""Patient registry pages: list, register, edit (with a reason), enrol, the patient page, calendar file."""
+
+from __future__ import annotations
+
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+
+from epro import db
+from epro.access import STAFF, allow
+from epro.clock import clinic_today
+from epro.enrolment import enrol
+from epro.models import Patient
+from epro.registry import register_patient
+from epro.schedule import load_protocol
+from epro.staff import bp
+from epro.staff.calendar import patient_calendar
+from epro.staff.forms import EmptyForm, EnrolForm, PatientEditForm, PatientForm
+from epro.staff.operations import update_patient
+from epro.staff.registry_queries import PAGE_SIZE, PatientStatus, patient_page
+from epro.visits import visit_rows
+
+PATIENT_FIELDS = ("study_id", "birth_year", "sex", "preferred_language")
+
+
+def get_patient(patient_id: int) -> Patient:
+    patient = db.session().get(Patient, patient_id)
+    if patient is None:
+        abort(404)
+    return patient
+
+
+def _study_id_taken(study_id: str, except_id: int | None = None) -> bool:
+    found = db.session().exec(select(Patient).where(Patient.study_id == study_id)).first()
+    return found is not None and found.id != except_id
+
+
+@bp.route("/patients")
+@allow(*STAFF)
+def patients():  # type: ignore[no-untyped-def]
+    status_arg = request.args.get("status", "")
+    status = PatientStatus(status_arg) if status_arg in set(PatientStatus) else None
+    within = request.args.get("next", "")
+    next_within = int(within) if within in ("7", "14", "30") else None
+    page = request.args.get("page", "1")
+    page_number = int(page) if page.isdecimal() and len(page) < 6 else 1
+    search = request.args.get("q", "")[:32]
+    rows, total = patient_page(
+        db.session(),
+        clinic_today(),
+        search=search,
+        status=status,
+        next_within_days=next_within,
+        page=page_number,
+    )
+    return render_template(
+        "staff/patients.html",
+        rows=rows,
+        total=total,
+        page=page_number,
+        pages=max(1, -(-total // PAGE_SIZE)),
+        search=search,
+        status=status_arg if status else "",
+        next_within=within if next_within else "",
+        statuses=list(PatientStatus),
+    )
+
+
+@bp.route("/patients/new", methods=["GET", "POST"])
+@allow("nurse")
+def new_patient():  # type: ignore[no-untyped-def]
+    form = PatientForm()
+    if form.validate_on_submit():
+        if _study_id_taken(form.study_id.data):
+            form.study_id.errors.append(_("This study ID is already registered."))
+        else:
+            database = db.session()
+            try:
+                patient = register_patient(
+                    database,
+                    current_user.actor,
+                    **{field: getattr(form, field).data for field in PATIENT_FIELDS},
+                )
+                database.commit()
+            except IntegrityError:
+                database.rollback()
+                form.study_id.errors.append(_("This study ID is already registered."))
+            else:
+                flash(_("Patient %(study_id)s registered.", study_id=patient.study_id), "info")
+                return redirect(url_for("staff.patient", patient_id=patient.id))
+    return render_template("staff/patient_form.html", form=form, patient=None), 400 if form.errors else 200
+
+
+@bp.route("/patients/<int:patient_id>/edit", methods=["GET", "POST"])
+@allow("nurse")
+def edit_patient(patient_id: int):  # type: ignore[no-untyped-def]
+    patient = get_patient(patient_id)
+    form = PatientEditForm(obj=patient)
+    if form.validate_on_submit():
+        if _study_id_taken(form.study_id.data, except_id=patient.id):
+            form.study_id.errors.append(_("This study ID is already registered."))
+        else:
+            database = db.session()
+            changes = {field: getattr(form, field).data for field in PATIENT_FIELDS}
+            changed = update_patient(database, current_user.actor, patient, changes, form.reason.data)
+            database.commit()
+            flash(_("%(count)d change(s) saved.", count=changed), "info")
+            return redirect(url_for("staff.patient", patient_id=patient.id))
+    return render_template("staff/patient_form.html", form=form, patient=patient), 400 if form.errors else 200
+
+
+@bp.route("/patients/<int:patient_id>")
+@allow(*STAFF)
+def patient(patient_id: int):  # type: ignore[no-untyped-def]
+    patient = get_patient(patient_id)
+    today = clinic_today()
+    rows = visit_rows(db.session(), today, patient_id=patient.id)
+    return render_template(
+        "staff/patient.html",
+        patient=patient,
+        rows=rows,
+        today=today,
+        enrol_form=EnrolForm(),
+        form=EmptyForm(),
+    )
+
+
+@bp.route("/patients/<int:patient_id>/enrol", methods=["POST"])
+@allow("nurse")
+def enrol_patient(patient_id: int):  # type: ignore[no-untyped-def]
+    patient = get_patient(patient_id)
+    form = EnrolForm()
+    if patient.procedure_date is not None:
+        flash(_("This patient is already enrolled."), "error")
+        return redirect(url_for("staff.patient", patient_id=patient.id))
+    if not form.validate_on_submit():
+        for error in form.procedure_date.errors:
+            flash(error, "error")
+        return redirect(url_for("staff.patient", patient_id=patient.id))
+    database = db.session()
+    visits = enrol(
+        database,
+        patient,
+        load_protocol(current_app.config["PROTOCOL"]),
+        form.procedure_date.data,
+        current_user.actor,
+    )
+    database.commit()
+    flash(_("Enrolled: %(count)d visits scheduled.", count=len(visits)), "info")
+    return redirect(url_for("staff.patient", patient_id=patient.id))
+
+
+@bp.route("/patients/<int:patient_id>/visits.ics")
+@allow(*STAFF)
+def patient_ics(patient_id: int):  # type: ignore[no-untyped-def]
+    patient = get_patient(patient_id)
+    rows = visit_rows(db.session(), clinic_today(), patient_id=patient.id)
+    body = patient_calendar(patient, rows, clinic_today())
+    return Response(
+        body,
+        mimetype="text/calendar",
+        headers={"Content-Disposition": f"attachment; filename=visits-{patient.id}.ics"},
+    )
