@@ -1,0 +1,236 @@
+"""Reading the audit trail for people: filters from a query string, one page of events, and words for
+the codes the trail stores (actions, records, actors) in the reader's language."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from epro.models import AuditEvent, Patient, QuestionnaireSession, Response, StaffUser, Visit
+
+PER_PAGE = 50
+MAX_PAGE = 100_000
+CODE_RE = re.compile(r"^[a-z_]{1,32}(\.[a-z_]{1,32})?$")
+CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    action: str = ""
+    entity: str = ""
+    actor: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+    page: int = 1
+
+    def query_args(self, page: int | None = None) -> dict[str, str]:
+        """The filters as query-string arguments (for links to other pages), empty ones left out."""
+        values = {
+            "action": self.action,
+            "entity": self.entity,
+            "actor": self.actor,
+            "date_from": self.date_from.isoformat() if self.date_from else "",
+            "date_to": self.date_to.isoformat() if self.date_to else "",
+            "page": str(page or self.page),
+        }
+        return {key: value for key, value in values.items() if value and (key, value) != ("page", "1")}
+
+
+@dataclass
+class ParsedFilters:
+    filters: Filters
+    #: Field name -> translated message, for each argument that could not be used.
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def _date(raw: str, errors: dict[str, str], name: str) -> date | None:
+    if not raw:
+        return None
+    try:
+        if len(raw) != 10:
+            raise ValueError(raw)
+        return date.fromisoformat(raw)
+    except ValueError:
+        errors[name] = _("Enter the date as YYYY-MM-DD.")
+        return None
+
+
+def parse_filters(args: Mapping[str, str]) -> ParsedFilters:
+    """Read the filters from a query string; anything unusable gets a message instead of a guess."""
+    errors: dict[str, str] = {}
+    action = args.get("action", "").strip()
+    if action and not CODE_RE.match(action):
+        errors["action"] = _("Choose an action from the list.")
+    entity = args.get("entity", "").strip()
+    if entity and not CODE_RE.match(entity):
+        errors["entity"] = _("Choose a kind of record from the list.")
+    actor = args.get("actor", "").strip()
+    if len(actor) > 64 or CONTROL_RE.search(actor):
+        errors["actor"] = _("Enter at most 64 ordinary characters.")
+    date_from = _date(args.get("date_from", "").strip(), errors, "date_from")
+    date_to = _date(args.get("date_to", "").strip(), errors, "date_to")
+    if date_from and date_to and date_from > date_to:
+        errors["date_to"] = _("The end date is before the start date.")
+    raw_page = args.get("page", "1").strip() or "1"
+    page = int(raw_page) if raw_page.isascii() and raw_page.isdigit() and len(raw_page) <= 6 else 0
+    if not 1 <= page <= MAX_PAGE:
+        errors["page"] = _("This page number does not exist.")
+    if errors:
+        return ParsedFilters(Filters(), errors)
+    return ParsedFilters(Filters(action, entity, actor, date_from, date_to, page))
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _filtered(query, filters: Filters, zone):  # type: ignore[no-untyped-def]
+    if filters.action:
+        query = query.where(AuditEvent.action == filters.action)
+    if filters.entity:
+        query = query.where(AuditEvent.entity == filters.entity)
+    if filters.actor:
+        pattern = f"%{_escape_like(filters.actor.lower())}%"
+        query = query.where(func.lower(col(AuditEvent.actor_name)).like(pattern, escape="\\"))
+    # Dates are the clinic's calendar days: from the start of the first to the end of the last.
+    if filters.date_from:
+        query = query.where(AuditEvent.at >= datetime.combine(filters.date_from, time(), zone))
+    if filters.date_to:
+        query = query.where(
+            AuditEvent.at < datetime.combine(filters.date_to + timedelta(days=1), time(), zone)
+        )
+    return query
+
+
+@dataclass(frozen=True, slots=True)
+class TrailPage:
+    events: list[AuditEvent]
+    total: int
+    page: int
+    pages: int
+
+
+def trail_page(db: Session, filters: Filters, zone) -> TrailPage:  # type: ignore[no-untyped-def]
+    """Newest first, PER_PAGE events of those the filters keep."""
+    total = db.exec(_filtered(select(func.count()).select_from(AuditEvent), filters, zone)).one()
+    pages = max(1, -(-total // PER_PAGE))
+    events = db.exec(
+        _filtered(select(AuditEvent), filters, zone)
+        .order_by(col(AuditEvent.id).desc())
+        .offset((filters.page - 1) * PER_PAGE)
+        .limit(PER_PAGE)
+    ).all()
+    return TrailPage(list(events), total, filters.page, pages)
+
+
+def known_codes(db: Session, column) -> list[str]:  # type: ignore[no-untyped-def]
+    """The distinct values a column holds, for the filter lists."""
+    return sorted(db.exec(select(column).distinct()).all())
+
+
+def action_label(action: str) -> str:
+    labels = {
+        "auth.sign_in": _("Signed in"),
+        "auth.sign_in_failed": _("Sign-in failed"),
+        "staff.create": _("Staff account created"),
+        "staff.update": _("Staff account changed"),
+        "staff.password_reset": _("Password reset"),
+        "patient.create": _("Patient registered"),
+        "patient.update": _("Patient details changed"),
+        "patient.enrol": _("Patient enrolled"),
+        "visit.reschedule": _("Visit rescheduled"),
+        "visit.missed": _("Visit marked as missed"),
+        "visit.unmissed": _("Missed mark withdrawn"),
+        "visit.weight": _("Body weight recorded"),
+        "session.start": _("Tablet session started"),
+        "session.resume": _("Tablet session resumed"),
+        "session.idle_lock": _("Tablet locked after inactivity"),
+        "session.cancel": _("Questionnaire session cancelled"),
+        "session.staff_entry": _("Answers entered by staff"),
+        "session.submit": _("Questionnaires submitted"),
+        "response.submit": _("Answer submitted"),
+        "response.correct": _("Answer corrected"),
+        "database.backup": _("Database backup taken"),
+        "database.restore": _("Database restored from a backup"),
+    }
+    if action in labels:
+        return labels[action]
+    if action.startswith("export."):
+        return _("Export: %(kind)s", kind=action.removeprefix("export."))
+    return action
+
+
+def entity_label(entity: str) -> str:
+    return {
+        "patient": _("Patient"),
+        "visit": _("Visit"),
+        "questionnaire_session": _("Questionnaire session"),
+        "response": _("Answer"),
+        "staff_user": _("Staff account"),
+        "database": _("Database"),
+        "export": _("Export"),
+    }.get(entity, entity)
+
+
+def actor_label(event: AuditEvent) -> str:
+    if event.actor_type == "staff":
+        return event.actor_name or _("Staff member")
+    if event.actor_type == "patient":
+        return _("Patient (tablet)")
+    if event.actor_type == "anonymous":
+        return _("Not signed in, typed: %(name)s", name=event.actor_name or "")
+    if event.actor_type == "system":
+        return _("System (%(name)s)", name=event.actor_name or "")
+    return event.actor_name or event.actor_type
+
+
+def _ids(events: list[AuditEvent], entity: str) -> set[int]:
+    return {int(e.entity_id) for e in events if e.entity == entity and e.entity_id and e.entity_id.isdigit()}
+
+
+def describe_records(db: Session, events: list[AuditEvent], visit_label) -> dict[tuple[str, str], str]:  # type: ignore[no-untyped-def]
+    """(entity, id) -> what a monitor recognises: a study ID and visit rather than a row number."""
+    visit_of: dict[tuple[str, int], int] = {}
+    for entity, model in (("questionnaire_session", QuestionnaireSession), ("response", Response)):
+        ids = _ids(events, entity)
+        if ids:
+            for row_id, visit_id in db.exec(
+                select(model.id, model.visit_id).where(col(model.id).in_(ids))  # type: ignore[attr-defined]
+            ).all():
+                visit_of[(entity, row_id)] = visit_id
+    visit_ids = _ids(events, "visit") | set(visit_of.values())
+    visits: dict[int, str] = {}
+    if visit_ids:
+        for visit, study_id in db.exec(
+            select(Visit, Patient.study_id)
+            .join(Patient, col(Patient.id) == Visit.patient_id)
+            .where(col(Visit.id).in_(visit_ids))
+        ).all():
+            visits[visit.id] = f"{study_id} · {visit_label(visit)}"  # type: ignore[index]
+    names: dict[tuple[str, int], str] = {}
+    for entity, model, column in (
+        ("patient", Patient, Patient.study_id),
+        ("staff_user", StaffUser, StaffUser.username),
+    ):
+        ids = _ids(events, entity)
+        if ids:
+            for row_id, name in db.exec(select(model.id, column).where(col(model.id).in_(ids))).all():  # type: ignore[attr-defined]
+                names[(entity, row_id)] = name
+    described: dict[tuple[str, str], str] = {}
+    for event in events:
+        if not (event.entity_id and event.entity_id.isdigit()):
+            continue
+        key, row_id = (event.entity, event.entity_id), int(event.entity_id)
+        if event.entity == "visit" and row_id in visits:
+            described[key] = visits[row_id]
+        elif (event.entity, row_id) in visit_of and visit_of[(event.entity, row_id)] in visits:
+            described[key] = visits[visit_of[(event.entity, row_id)]]
+        elif (event.entity, row_id) in names:
+            described[key] = names[(event.entity, row_id)]
+    return described

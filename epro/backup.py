@@ -1,0 +1,206 @@
+"""Online backup and restore of the SQLite database: `flask --app epro backup FILE` / `restore FILE`.
+
+The copy uses SQLite's backup API in one step: a single read transaction on the live database, so the
+file holds one consistent moment while the app keeps serving (WAL readers never block writers). A
+restore first proves the backup sound (SQLite integrity check, an epro schema, an intact audit chain),
+asks for confirmation, keeps a safety copy of the database it replaces, and records itself in the
+audit trail. PostgreSQL databases are backed up with pg_dump instead (docs/reliability.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+from contextlib import closing
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+from alembic.script import ScriptDirectory
+from flask import Flask
+from sqlalchemy import Engine, create_engine
+from sqlmodel import Session, func, select
+
+from epro import db, migrate
+from epro.audit import SYSTEM, record
+from epro.audit.verify import verify_chain
+from epro.models import AuditEvent, Response
+
+BUSY_TIMEOUT_SECONDS = 15.0
+PG_ADVICE = (
+    "This database is PostgreSQL: epro's backup and restore commands handle SQLite only. Use PostgreSQL's "
+    'own tools, e.g. `pg_dump --format=custom --file=epro.dump "$DATABASE_URL"` to back up and '
+    '`pg_restore --clean --if-exists --dbname="$DATABASE_URL" epro.dump` to restore '
+    "(see docs/reliability.md)."
+)
+
+
+def sqlite_path(engine: Engine) -> Path | None:
+    """The database file, or None when the database is not SQLite."""
+    if engine.url.get_backend_name() != "sqlite" or not engine.url.database:
+        return None
+    return Path(engine.url.database)
+
+
+def integrity_problems(path: Path) -> list[str]:
+    """What SQLite's integrity check finds in a database file (read-only); empty when it is sound."""
+    try:
+        with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as connection:
+            rows = [row[0] for row in connection.execute("PRAGMA integrity_check").fetchall()]
+            tables = {
+                row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            }
+    except sqlite3.Error as exc:
+        return [f"not a readable SQLite database: {exc}"]
+    if rows != ["ok"]:
+        return rows
+    if not {"alembic_version", "audit_event", "response"} <= tables:
+        return ["not an epro database (its tables are missing)"]
+    return []
+
+
+def copy_database(source: Path, target: Path) -> None:
+    """Copy with SQLite's backup API, all pages in one step, so the copy is one consistent snapshot."""
+    with (
+        closing(sqlite3.connect(source, timeout=BUSY_TIMEOUT_SECONDS)) as origin,
+        closing(sqlite3.connect(target, timeout=BUSY_TIMEOUT_SECONDS)) as destination,
+    ):
+        origin.backup(destination, pages=-1)
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Contents:
+    responses: int
+    audit_events: int
+
+
+def contents(engine: Engine) -> Contents:
+    with Session(engine) as session:
+        return Contents(
+            session.exec(select(func.count()).select_from(Response)).one(),
+            session.exec(select(func.count()).select_from(AuditEvent)).one(),
+        )
+
+
+def read_only_engine(path: Path) -> Engine:
+    return create_engine(f"sqlite:///{path.resolve().as_uri()}?mode=ro&uri=true")
+
+
+def take_backup(live: Path, target: Path) -> None:
+    """Write a sound, self-contained copy of the live database to target (which must not exist yet)."""
+    partial = target.with_name(f".{target.name}.partial")
+    partial.unlink(missing_ok=True)
+    try:
+        copy_database(live, partial)
+        with closing(sqlite3.connect(partial)) as copy:
+            copy.execute("PRAGMA journal_mode=DELETE")  # one file, no -wal beside it
+        problems = integrity_problems(partial)
+        if problems:
+            raise click.ClickException(f"the copy failed SQLite's integrity check: {problems[:5]}")
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+@click.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def backup_command(file: Path) -> None:
+    """Copy the SQLite database to FILE while the app keeps serving."""
+    live = sqlite_path(db.engine())
+    if live is None:
+        raise click.ClickException(PG_ADVICE)
+    if file.exists():
+        raise click.ClickException(f"{file} already exists: choose a new file name, nothing was written")
+    if not file.parent.is_dir():
+        raise click.ClickException(f"the folder {file.parent} does not exist, nothing was written")
+    take_backup(live, file)
+    digest = sha256_of(file)
+    with db.unit_of_work() as session:
+        record(
+            session, SYSTEM, "database.backup", "database", None, field="file", new=f"{file} sha256={digest}"
+        )
+    found = contents(read_only_engine(file))
+    click.echo(
+        f"Backed up to {file}: {found.responses} answers, {found.audit_events} audit events, "
+        f"{file.stat().st_size} bytes, sha256 {digest}."
+    )
+
+
+def _head_revision(engine: Engine) -> str | None:
+    return ScriptDirectory.from_config(migrate.alembic_config(engine)).get_current_head()
+
+
+@click.command("restore")
+@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--yes", is_flag=True, help="Replace the database without asking.")
+def restore_command(file: Path, yes: bool) -> None:
+    """Replace the SQLite database with the backup in FILE (checked first; asks for confirmation)."""
+    engine = db.engine()
+    live = sqlite_path(engine)
+    if live is None:
+        raise click.ClickException(PG_ADVICE)
+    problems = integrity_problems(file)
+    if problems:
+        raise click.ClickException(
+            f"refusing to restore {file}: {'; '.join(problems[:5])}. Nothing was changed."
+        )
+    backup_engine = read_only_engine(file)
+    with Session(backup_engine) as session:
+        chain = verify_chain(session)
+    if chain.broken is not None:
+        raise click.ClickException(
+            f"refusing to restore {file}: its audit trail is broken at event id {chain.broken.event_id}. "
+            "Nothing was changed."
+        )
+    incoming = contents(backup_engine)
+    backup_engine.dispose()
+    current = contents(engine) if live.exists() else Contents(0, 0)
+    click.echo(
+        f"The backup {file} holds {incoming.responses} answers and {incoming.audit_events} audit events "
+        f"(chain intact).\nThe database {live} now holds {current.responses} answers and "
+        f"{current.audit_events} audit events; it will be replaced. Stop the app servers first."
+    )
+    if not yes:
+        click.confirm("Replace the database with the backup?", abort=True)
+    engine.dispose()
+    safety = None
+    if live.exists():
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        safety = live.with_name(f"{live.stem}.before-restore-{stamp}{live.suffix}")
+        take_backup(live, safety)
+    copy_database(file, live)
+    engine.dispose()
+    problems = integrity_problems(live)
+    if problems:
+        raise click.ClickException(f"the restored database fails the integrity check: {problems[:5]}")
+    with db.unit_of_work() as session:
+        record(
+            session,
+            SYSTEM,
+            "database.restore",
+            "database",
+            None,
+            field="file",
+            new=f"{file} sha256={sha256_of(file)}",
+            reason=f"replaced database kept as {safety}" if safety else None,
+        )
+    click.echo(
+        f"Restored {live} from {file}." + (f" The replaced database is kept as {safety}." if safety else "")
+    )
+    if migrate.current_revision(engine) != _head_revision(engine):
+        click.echo("The backup has an older schema: run `flask --app epro init-db` to upgrade it.")
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
