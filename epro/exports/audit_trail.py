@@ -1,0 +1,70 @@
+"""The audit trail as it is stored: every column of every event, oldest first.
+
+Values are written exactly as stored (no spreadsheet escaping), so the hash chain can be re-checked from the
+file: each hash is SHA-256 over the previous hash and the event's fields (see epro.audit.row_hash).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlmodel import Session, col, select
+
+from epro.exports.columns import Column, ExportOptions
+from epro.models import AuditEvent
+
+BATCH = 2000
+
+COLUMNS = (
+    Column("id", _l("Event number, increasing in the order the events were recorded.")),
+    Column(
+        "at",
+        _l("When the event was recorded, in UTC (ISO 8601 with microseconds, ending in Z)."),
+        calendar=True,
+    ),
+    Column("actor_type", _l("Who acted: staff, patient (on the tablet) or system (command line).")),
+    Column("actor_id", _l("Staff account number of the actor; empty for the system.")),
+    Column("actor_name", _l("User name of the staff actor, or cli for the command line.")),
+    Column("action", _l("What was done, e.g. response.submit, visit.missed, export.long.")),
+    Column("entity", _l("Kind of record acted on, e.g. patient, visit, response, export.")),
+    Column("entity_id", _l("Number of the record acted on.")),
+    Column("field", _l("Field changed, when one field is concerned.")),
+    Column("old_value", _l("Value before the change.")),
+    Column("new_value", _l("Value after the change.")),
+    Column("reason", _l("Reason given for the change.")),
+    Column("prev_hash", _l("Hash of the previous event (64 zeros for the first event).")),
+    Column(
+        "hash", _l("SHA-256 of this event's fields and the previous hash: any later edit breaks the chain.")
+    ),
+)
+
+
+def _at(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def rows(db: Session, options: ExportOptions) -> Iterator[list[object]]:
+    query = (
+        select(
+            AuditEvent.id,
+            AuditEvent.at,
+            AuditEvent.actor_type,
+            AuditEvent.actor_id,
+            AuditEvent.actor_name,
+            AuditEvent.action,
+            AuditEvent.entity,
+            AuditEvent.entity_id,
+            AuditEvent.field,
+            AuditEvent.old_value,
+            AuditEvent.new_value,
+            AuditEvent.reason,
+            AuditEvent.prev_hash,
+            AuditEvent.hash,
+        )
+        .order_by(col(AuditEvent.id))
+        .execution_options(yield_per=BATCH)
+    )
+    for event_id, at, *rest in db.exec(query):
+        yield [event_id, _at(at), *rest]

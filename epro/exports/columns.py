@@ -1,0 +1,48 @@
+"""What every export is made of: described columns and the options a reader chose."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from flask_babel import LazyString
+
+LANGUAGES = ("ko", "en")
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    name: str
+    description: LazyString
+    #: A calendar date or time: left blank when the reader asks for study days instead of dates.
+    calendar: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ExportOptions:
+    #: Language of the labels taken from the instrument and protocol definitions.
+    language: str = "ko"
+    #: Blank every calendar date and time, keep study days (for sharing outside the site).
+    study_days: bool = False
+    #: SDTM STUDYID; USUBJID is STUDYID-<study ID>.
+    studyid: str = "EPRO"
+
+    def __post_init__(self) -> None:
+        if self.language not in LANGUAGES:
+            raise ValueError(f"unknown export language {self.language!r}")
+
+
+def utc_iso(moment: datetime | None) -> str:
+    """ISO 8601 in UTC with a Z, to the second: 2025-03-01T01:30:00Z."""
+    return "" if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def iso_date(day: date | None) -> str:
+    return "" if day is None else day.isoformat()
+
+
+def spreadsheet_safe(text: str | None) -> str:
+    """Free text typed by staff, made inert for spreadsheets: a leading = + - @ would start a formula."""
+    if not text:
+        return ""
+    return "'" + text if text[0] in "=+-@\t\r" else text

@@ -1,0 +1,74 @@
+"""Labels and codes taken from the instrument and protocol definitions, looked up once per export."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+from epro import instruments
+from epro.instruments import Instrument, Item
+from epro.schedule import Protocol, load_protocol
+
+TEST_CODE_RE = re.compile(r"^[A-Z][A-Z0-9]{0,7}$")
+
+
+@cache
+def option_label(code: str, version: str, item_code: str, value: int, language: str) -> str:
+    item = next(i for i in instruments.get(code, version).items if i.code == item_code)
+    option = item.option(value)
+    return "" if option is None else option.label(language)
+
+
+@cache
+def visit_label(protocol_code: str, protocol_version: str, visit_code: str, language: str) -> str:
+    return load_protocol(protocol_code, protocol_version).visit(visit_code).label(language)
+
+
+def baseline_visit_code(protocol: Protocol) -> str | None:
+    """The baseline is the protocol visit planned last on or before day 0 (BL in the default protocol)."""
+    before = [v for v in protocol.visits if v.day <= 0]
+    return max(before, key=lambda v: v.day).code if before else None
+
+
+@cache
+def baseline_code(protocol_code: str, protocol_version: str) -> str | None:
+    return baseline_visit_code(load_protocol(protocol_code, protocol_version))
+
+
+def qs_test_code(instrument: Instrument, item: Item) -> str:
+    """The project's own SDTM QSTESTCD (no CDISC terminology exists for these measures).
+
+    "EPRO" + instrument code for a one-item instrument (EPROPS, EPROWB, EPROQOL); "EP" + item code for an
+    instrument with several items. At most 8 characters, a letter first, letters and digits only.
+    """
+    code = f"EPRO{instrument.code}" if len(instrument.items) == 1 else f"EP{item.code}"
+    code = code.upper()
+    if not TEST_CODE_RE.match(code):
+        raise ValueError(f"{instrument.code} {item.code}: test code {code} is not a valid QSTESTCD")
+    return code
+
+
+def qs_test_name(instrument: Instrument, item: Item, language: str) -> str:
+    name = instrument.name(language)
+    return name if len(instrument.items) == 1 else f"{name}: {item.code}"
+
+
+def category(instrument: Instrument) -> str:
+    """QSCAT: the instrument and its version, e.g. "EPRO PS 1.0"."""
+    return f"EPRO {instrument.code} {instrument.version}"
+
+
+_RECALL_RE = re.compile(r"^(?:the )?(?:past|last) (?:(\d+) )?(day|week|month|year)s?$")
+
+
+def evaluation_interval(instrument: Instrument) -> str:
+    """QSEVLINT as an ISO 8601 duration counted back from the answer: "the past week" -> -P1W.
+
+    "today" asks about the state at the time of answering, not about an interval, so it gets no duration
+    (empty) rather than a made-up -PT24H; a recall wording we cannot read as a duration is left empty too.
+    """
+    match = _RECALL_RE.match(instrument.recall("en").strip().lower())
+    if not match:
+        return ""
+    count, unit = match.group(1) or "1", match.group(2)
+    return f"-P{count}{unit[0].upper()}"

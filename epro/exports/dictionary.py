@@ -1,0 +1,144 @@
+"""The data dictionary: every column of every export and every code, in Korean and English."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
+
+from flask import current_app
+from flask_babel import LazyString, force_locale, gettext
+from flask_babel import lazy_gettext as _l
+from sqlmodel import Session, select
+
+from epro import instruments
+from epro.exports.columns import Column, ExportOptions
+from epro.exports.definitions import category, evaluation_interval, qs_test_code, qs_test_name
+from epro.exports.sdtm import NOT_DONE
+from epro.models import ProtocolVisit
+from epro.schedule import Protocol, load_protocol
+from epro.text import Text
+
+if TYPE_CHECKING:
+    from epro.exports.formats import ExportFormat
+
+COLUMNS = (
+    Column("export", _l("Export the row describes: long, sdtm-qs, audit or dictionary.")),
+    Column("column", _l("Column name in that export.")),
+    Column(
+        "scope",
+        _l("Where a code applies: the instrument and version (and item), or the protocol and version."),
+    ),
+    Column(
+        "code", _l("A value that appears in the column; empty on the row that describes the column itself.")
+    ),
+    Column("description_ko", _l("Description in Korean.")),
+    Column("description_en", _l("Description in English.")),
+    Column(
+        "calendar_date",
+        _l("Y for a calendar date or time: left blank in an export with study days instead of dates."),
+    ),
+)
+
+LANGUAGE_NAMES = {"ko": _l("Korean"), "en": _l("English")}
+ENTERED_BY = {
+    "patient": _l("The patient, on the clinic tablet."),
+    "staff": _l("Staff, on the patient's behalf (with a reason)."),
+}
+ACTOR_TYPES = {
+    "staff": _l("A signed-in staff member."),
+    "patient": _l("The patient, on the clinic tablet."),
+    "system": _l("The command line (flask commands)."),
+}
+
+
+def _both(text: LazyString | Text) -> tuple[str, str]:
+    if isinstance(text, Text):
+        return text.ko, text.en
+    with force_locale("ko"):
+        ko = str(text)
+    with force_locale("en"):
+        en = str(text)
+    return ko, en
+
+
+def _visit_text(protocol: Protocol, number: int) -> tuple[str, str]:
+    visit = protocol.visits[number - 1]
+    texts = []
+    for language in ("ko", "en"):
+        with force_locale(language):
+            texts.append(
+                gettext(
+                    "%(label)s: visit %(number)s, planned on study day %(day)s, window %(before)s days before "
+                    "to %(after)s days after",
+                    label=visit.label(language),
+                    number=visit.number,
+                    day=visit.day,
+                    before=visit.window_before,
+                    after=visit.window_after,
+                )
+            )
+    return texts[0], texts[1]
+
+
+def _protocols(db: Session) -> list[Protocol]:
+    """The configured protocol and every protocol version visits were scheduled from."""
+    used = db.exec(select(ProtocolVisit.protocol_code, ProtocolVisit.protocol_version).distinct()).all()
+    found = {(p.code, p.version): p for p in (load_protocol(code, version) for code, version in used)}
+    configured = load_protocol(current_app.config["PROTOCOL"])
+    found.setdefault((configured.code, configured.version), configured)
+    return sorted(found.values(), key=lambda p: (p.code, p.version))
+
+
+def _code(export: str, column: str, scope: str, code: object, text: LazyString | Text) -> list[object]:
+    ko, en = _both(text)
+    return [export, column, scope, code, ko, en, ""]
+
+
+def rows(db: Session, options: ExportOptions, formats: Iterable[ExportFormat]) -> Iterator[list[object]]:
+    for export in formats:
+        for column in export.columns:
+            ko, en = _both(column.description)
+            yield [export.name, column.name, "", "", ko, en, "Y" if column.calendar else ""]
+
+    for protocol in _protocols(db):
+        scope = f"{protocol.code} {protocol.version}"
+        for visit in protocol.visits:
+            ko, en = _visit_text(protocol, visit.number)
+            yield ["long", "visit_code", scope, visit.code, ko, en, ""]
+            yield ["sdtm-qs", "VISITNUM", scope, visit.number, ko, en, ""]
+
+    for language, name in LANGUAGE_NAMES.items():
+        yield _code("long", "language_shown", "", language, name)
+    for value, meaning in ENTERED_BY.items():
+        yield _code("long", "entered_by", "", value, meaning)
+    yield _code("long", "corrected", "", "Y", _l("Corrected by staff after submission."))
+
+    yield _code("sdtm-qs", "STUDYID", "", options.studyid, _l("This study."))
+    yield _code("sdtm-qs", "DOMAIN", "", "QS", _l("Questionnaires."))
+    yield _code("sdtm-qs", "QSSTAT", "", NOT_DONE, _l("Not done: the visit was marked missed."))
+    yield _code("sdtm-qs", "QSBLFL", "", "Y", _l("Baseline record."))
+
+    for (code, version), instrument in sorted(instruments.all_instruments().items()):
+        scope = f"{code} {version}"
+        yield _code("long", "instrument_code", scope, code, instrument.name)
+        yield _code("sdtm-qs", "QSCAT", scope, category(instrument), instrument.name)
+        interval = evaluation_interval(instrument)
+        if interval:
+            yield _code("sdtm-qs", "QSEVLINT", scope, interval, instrument.recall)
+        for item in instrument.items:
+            yield _code("long", "item_code", scope, item.code, item.text)
+            test = qs_test_code(instrument, item)
+            yield _code(
+                "sdtm-qs",
+                "QSTESTCD",
+                scope,
+                test,
+                Text(*(qs_test_name(instrument, item, lang) for lang in ("ko", "en"))),
+            )
+            for option in item.options:
+                item_scope = f"{scope} {item.code}"
+                yield _code("long", "value", item_scope, option.value, option.label)
+                yield _code("sdtm-qs", "QSSTRESN", item_scope, option.value, option.label)
+
+    for actor_type, meaning in ACTOR_TYPES.items():
+        yield _code("audit", "actor_type", "", actor_type, meaning)

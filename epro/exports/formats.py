@@ -1,0 +1,75 @@
+"""The exports on offer, each a list of described columns and a generator of rows."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from flask_babel import LazyString
+from flask_babel import lazy_gettext as _l
+from sqlmodel import Session
+
+from epro.exports import audit_trail, dictionary, long, sdtm
+from epro.exports.columns import Column, ExportOptions
+
+RowSource = Callable[[Session, ExportOptions], Iterator[list[object]]]
+
+
+@dataclass(frozen=True, slots=True)
+class ExportFormat:
+    name: str
+    title: LazyString
+    summary: LazyString
+    columns: tuple[Column, ...]
+    rows: RowSource
+    #: Its labels come from the definitions in the export language.
+    translated: bool
+    #: It can replace calendar dates by study days.
+    study_days: bool
+
+
+def _dictionary_rows(db: Session, options: ExportOptions) -> Iterator[list[object]]:
+    return dictionary.rows(db, options, FORMATS.values())
+
+
+FORMATS: dict[str, ExportFormat] = {
+    f.name: f
+    for f in (
+        ExportFormat(
+            "long",
+            _l("Long format"),
+            _l("One row per answer, with visit, dates, study day, instrument, item, value and its wording."),
+            long.COLUMNS,
+            long.rows,
+            translated=True,
+            study_days=True,
+        ),
+        ExportFormat(
+            "sdtm-qs",
+            _l("SDTM QS"),
+            _l("The CDISC SDTM questionnaire (QS) layout, with NOT DONE records for visits marked missed."),
+            sdtm.COLUMNS,
+            sdtm.rows,
+            translated=True,
+            study_days=True,
+        ),
+        ExportFormat(
+            "audit",
+            _l("Audit trail"),
+            _l("Every recorded event: who did what, when, old and new value, reason, and the hash chain."),
+            audit_trail.COLUMNS,
+            audit_trail.rows,
+            translated=False,
+            study_days=False,
+        ),
+        ExportFormat(
+            "dictionary",
+            _l("Data dictionary"),
+            _l("Every column of every export and every code, in Korean and English."),
+            dictionary.COLUMNS,
+            _dictionary_rows,
+            translated=False,
+            study_days=False,
+        ),
+    )
+}

@@ -1,0 +1,44 @@
+"""The investigator's exports page and the streamed downloads."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, render_template, request, stream_with_context
+from flask_babel import get_locale
+from flask_login import current_user
+
+from epro import db
+from epro.access import allow
+from epro.exports.columns import LANGUAGES
+from epro.exports.formats import FORMATS
+from epro.exports.writer import csv_chunks, export_rows, filename, options_from_config, record_export
+from epro.models import utcnow
+
+bp = Blueprint("exports", __name__, url_prefix="/exports")
+
+
+@bp.route("/")
+@allow("investigator", "admin")
+def index():  # type: ignore[no-untyped-def]
+    return render_template("exports/index.html", formats=FORMATS.values(), language=str(get_locale()))
+
+
+@bp.route("/<name>.csv")
+@allow("investigator", "admin")
+def download(name: str):  # type: ignore[no-untyped-def]
+    """Stream one export. A GET (a plain link or form), audited in its own short write transaction before
+    the first row, so the long read that follows never holds the database's write lock."""
+    export = FORMATS.get(name)
+    if export is None:
+        abort(404)
+    language = request.args.get("lang", str(get_locale()))
+    study_days = request.args.get("study_days") == "1"
+    if language not in LANGUAGES or (study_days and not export.study_days):
+        abort(400)
+    options = options_from_config(language, study_days)
+    with db.unit_of_work() as audit_session:
+        record_export(audit_session, current_user.actor, export, options)
+    chunks = csv_chunks(export, export_rows(export, db.session(), options))
+    response = Response(stream_with_context(chunk.encode("utf-8") for chunk in chunks), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename(export, options, utcnow())}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
