@@ -1,0 +1,96 @@
+"""Rendering the summary: (report, edition) -> HTML -> PDF bytes, with WeasyPrint.
+
+The renderer fetches nothing but its own assets: the shipped fonts and the print stylesheet. Any other URL
+(network, data:, or a file: path elsewhere) is refused. The parsed stylesheets and the font configuration
+are made once per process and reused, which keeps each render fast.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import threading
+from functools import cache
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+from urllib.request import url2pathname
+
+from flask import render_template
+from flask_babel import force_locale
+from weasyprint import CSS, HTML
+from weasyprint.text.fonts import FontConfiguration
+from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+from epro.reports.context import Report
+from epro.reports.view import ReportView
+
+HERE = Path(__file__).resolve().parent
+FONTS = HERE / "fonts"
+FONT_FILES = {("normal", FONTS / "EproGothic-Regular.ttf"), ("bold", FONTS / "EproGothic-Bold.ttf")}
+PRINT_CSS = HERE.parent.parent / "templates" / "pdf" / "summary.css"
+FONT_FAMILY = "Epro Gothic"
+
+_render_lock = threading.Lock()
+
+
+class AssetFetcher(URLFetcher):
+    """Serves only the listed files, from disk; refuses every other URL."""
+
+    def __init__(self, allowed: set[Path]) -> None:
+        super().__init__(allowed_protocols=("file",), allow_redirects=False)
+        self.allowed = frozenset(path.resolve() for path in allowed)
+
+    def fetch(self, url: str, headers: dict[str, str] | None = None) -> URLFetcherResponse:
+        parts = urlsplit(url)
+        if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
+            raise ValueError(f"the report renderer fetches only its own assets, not {url}")
+        path = Path(url2pathname(unquote(parts.path))).resolve()
+        if path not in self.allowed:
+            raise ValueError(f"the report renderer fetches only its own assets, not {url}")
+        content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        return URLFetcherResponse(url, body=path.read_bytes(), headers={"Content-Type": content_type})
+
+
+def asset_fetcher() -> AssetFetcher:
+    return AssetFetcher({path for _weight, path in FONT_FILES} | {PRINT_CSS})
+
+
+def font_faces_css() -> str:
+    return "\n".join(
+        f'@font-face {{ font-family: "{FONT_FAMILY}"; font-weight: {weight}; font-style: normal; '
+        f'src: url("{path.as_uri()}") format("truetype"); }}'
+        for weight, path in sorted(FONT_FILES)
+    )
+
+
+@cache
+def _resources() -> tuple[FontConfiguration, AssetFetcher, list[CSS]]:
+    """Font configuration and parsed stylesheets, made on first use and shared by every render."""
+    font_config = FontConfiguration()
+    fetcher = asset_fetcher()
+    stylesheets = [
+        CSS(string=font_faces_css(), font_config=font_config, url_fetcher=fetcher),
+        CSS(filename=str(PRINT_CSS), font_config=font_config, url_fetcher=fetcher),
+    ]
+    return font_config, fetcher, stylesheets
+
+
+def render_html(report: Report, edition: str) -> str:
+    """The summary as an HTML document (needs an app context)."""
+    view = ReportView.for_edition(edition)
+    with force_locale(view.html_lang):
+        return render_template("pdf/summary.html", report=report, view=view, _=view.gettext)
+
+
+def html_to_pdf(html: str) -> bytes:
+    font_config, fetcher, stylesheets = _resources()
+    with _render_lock:
+        document = HTML(string=html, url_fetcher=fetcher)
+        return document.write_pdf(stylesheets=stylesheets, font_config=font_config)  # type: ignore[no-any-return]
+
+
+def render_pdf(report: Report, edition: str) -> bytes:
+    return html_to_pdf(render_html(report, edition))
+
+
+def pdf_filename(report: Report, edition: str) -> str:
+    return f"summary-{report.study_id}-{edition}.pdf"

@@ -1,0 +1,76 @@
+"""Downloads of the summary: one patient's PDF (nurse, investigator, admin) and every patient's as a ZIP
+(investigator, admin). POST with the CSRF token, since each download is recorded in the audit trail. The
+URLs carry no patient data beyond the numeric patient id."""
+
+from __future__ import annotations
+
+import tempfile
+
+from flask import Blueprint, Response, abort, request, send_file
+from flask_login import current_user
+
+from epro import db
+from epro.access import allow
+from epro.audit import record
+from epro.reports import EDITIONS, NotEnrolled, enrolled_patient_ids, report_for, write_summaries_zip
+from epro.reports.render import pdf_filename, render_pdf
+
+bp = Blueprint("reports", __name__, url_prefix="/reports")
+
+SPOOL_BYTES = 8 * 1024 * 1024
+
+
+def _edition() -> str:
+    edition = request.form.get("lang", "")
+    if edition not in EDITIONS:
+        abort(400)
+    return edition
+
+
+@bp.route("/patients/<int:patient_id>/summary", methods=["POST"])
+@allow("nurse", "investigator", "admin")
+def summary(patient_id: int):  # type: ignore[no-untyped-def]
+    edition = _edition()
+    database = db.session()
+    try:
+        report = report_for(database, patient_id, current_user.username)
+    except NotEnrolled:
+        abort(404)
+    database.commit()  # end the read; the PDF renders outside any transaction
+    pdf = render_pdf(report, edition)
+    record(
+        database, current_user.actor, "export.summary", "patient", patient_id, field="edition", new=edition
+    )
+    database.commit()
+    response = Response(pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{pdf_filename(report, edition)}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/summaries", methods=["POST"])
+@allow("investigator", "admin")
+def summaries():  # type: ignore[no-untyped-def]
+    edition = _edition()
+    database = db.session()
+    reports = [report_for(database, pid, current_user.username) for pid in enrolled_patient_ids(database)]
+    database.commit()
+    archive = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 (send_file closes it)
+    write_summaries_zip(archive, reports, edition)
+    for report in reports:
+        record(
+            database,
+            current_user.actor,
+            "export.summaries",
+            "patient",
+            report.patient_id,
+            field="edition",
+            new=edition,
+        )
+    database.commit()
+    archive.seek(0)
+    response = send_file(
+        archive, mimetype="application/zip", as_attachment=True, download_name=f"summaries-{edition}.zip"
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response

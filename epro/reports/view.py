@@ -1,0 +1,162 @@
+"""How the report's plain data reads in one language, or in two side by side (the bilingual edition).
+
+The PDF and the patient page both render through a ReportView: one code path for the charts and the
+change-from-baseline table. Dates are ISO (YYYY-MM-DD), which reads the same in Korean and English.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from flask_babel import force_locale, get_translations
+from markupsafe import Markup, escape
+
+from epro.reports import charts
+from epro.reports.context import Direction, Measure, Report, Score
+from epro.schedule import VisitStatus
+from epro.text import Text
+
+EDITIONS = ("ko", "en", "both")
+
+
+def N_(message: str) -> str:
+    """Marks a message for extraction; translated later, in the edition's language(s)."""
+    return message
+
+
+STATUS_WORDS = {
+    VisitStatus.UPCOMING: N_("Upcoming"),
+    VisitStatus.DUE: N_("Due"),
+    VisitStatus.COMPLETED: N_("Completed"),
+    VisitStatus.OVERDUE: N_("Overdue"),
+    VisitStatus.MISSED: N_("Missed"),
+}
+SEX_WORDS = {"M": N_("Male"), "F": N_("Female")}
+MEASURE_SHORT = {"PS": N_("Performance status"), "WB": N_("Well-being"), "QOL": N_("Quality of life")}
+EDITION_WORDS = {"ko": N_("Korean"), "en": N_("English"), "both": N_("Korean and English")}
+PAGE_OF = N_("Page %(page)s of %(pages)s")
+FLAG_SYMBOL = {Direction.UP: "▲", Direction.DOWN: "▼"}
+MISSING = "—"
+
+
+def _translator(language: str) -> Callable[[str], str]:
+    with force_locale(language):
+        return get_translations().gettext
+
+
+@dataclass(frozen=True)
+class ReportView:
+    """Wording and formatting for one edition: "ko", "en" or "both"."""
+
+    edition: str
+    _translators: tuple[tuple[str, Callable[[str], str]], ...]
+
+    @classmethod
+    def for_edition(cls, edition: str) -> ReportView:
+        if edition not in EDITIONS:
+            raise ValueError(f"unknown edition {edition!r}")
+        languages = ("ko", "en") if edition == "both" else (edition,)
+        return cls(edition, tuple((language, _translator(language)) for language in languages))
+
+    @property
+    def bilingual(self) -> bool:
+        return len(self._translators) > 1
+
+    @property
+    def html_lang(self) -> str:
+        return self._translators[0][0]
+
+    def gettext(self, message: str, **variables: Any) -> Markup:
+        """The message in the edition's language(s); in the bilingual edition, Korean then English."""
+        return self._join([(lang, translate(message)) for lang, translate in self._translators], variables)
+
+    def text(self, value: Text) -> Markup:
+        """Bilingual text from a data file (visit labels, instrument names)."""
+        return self._join([(lang, value(lang)) for lang, _t in self._translators], {})
+
+    def plain(self, message: str, **variables: Any) -> str:
+        """The message as plain text in the first language (for attributes such as aria-label)."""
+        text = self._translators[0][1](message)
+        return text % variables if variables else text
+
+    def _join(self, parts: list[tuple[str, str]], variables: dict[str, Any]) -> Markup:
+        rendered = [escape(text % variables if variables else text) for _lang, text in parts]
+        if not self.bilingual:
+            return Markup(rendered[0])
+        return (
+            Markup('<span class="bi">')
+            + Markup("").join(
+                Markup('<span lang="{}">{}</span>').format(lang, text)
+                for (lang, _t), text in zip(parts, rendered, strict=True)
+            )
+            + Markup("</span>")
+        )
+
+    # Values -----------------------------------------------------------------------------------------------
+
+    def status(self, status: VisitStatus) -> Markup:
+        return self.gettext(STATUS_WORDS[status])
+
+    def sex(self, sex: str) -> Markup:
+        return self.gettext(SEX_WORDS.get(sex, sex))
+
+    def measure_name(self, measure: Measure) -> Markup:
+        return self.text(measure.name)
+
+    def measure_short(self, measure: Measure) -> Markup:
+        word = MEASURE_SHORT.get(measure.code)
+        return self.gettext(word) if word else self.text(measure.name)
+
+    @staticmethod
+    def date(value: date | None) -> str:
+        return MISSING if value is None else value.isoformat()
+
+    @staticmethod
+    def moment(value: datetime) -> str:
+        return value.strftime("%Y-%m-%d %H:%M %Z")
+
+    @staticmethod
+    def value(value: int | Decimal | None) -> str:
+        return MISSING if value is None else str(value)
+
+    @staticmethod
+    def signed(value: int | None) -> str:
+        if value is None:
+            return MISSING
+        return f"+{value}" if value > 0 else str(value)
+
+    @staticmethod
+    def flag_symbol(score: Score) -> str:
+        return FLAG_SYMBOL[score.flag] if score.flag else ""
+
+    def window(self, before: int, after: int) -> str:
+        if before == after:
+            return f"±{before}"
+        return f"-{before}/+{after}"
+
+    def edition_name(self) -> Markup:
+        return self.edition_word(self.edition)
+
+    def edition_word(self, edition: str) -> Markup:
+        return self.gettext(EDITION_WORDS[edition])
+
+    def page_counter_css(self) -> Markup:
+        """CSS ``content`` for "page X of Y" in the edition's language(s), for an @page margin box."""
+        pieces = []
+        for _lang, translate in self._translators:
+            words = translate(PAGE_OF) % {"page": "\0page\0", "pages": "\0pages\0"}
+            for piece in words.split("\0"):
+                if piece in ("page", "pages"):
+                    pieces.append(f"counter({piece})")
+                elif piece:
+                    pieces.append('"' + piece.replace("\\", "\\\\").replace('"', '\\"') + '"')
+            pieces.append('" · "')
+        return Markup(" ".join(pieces[:-1]))
+
+    def chart(self, report: Report, measure: Measure) -> Markup:
+        label = self.plain("%(measure)s over study days", measure=measure.name(self.html_lang))
+        return charts.measure_chart(report, measure.code, label)
