@@ -3,6 +3,10 @@
 SQLite runs in WAL mode with a busy timeout and foreign keys on. Every write transaction on SQLite starts
 with BEGIN IMMEDIATE, so two workers never both read and then both try to upgrade to a writer (which
 SQLite refuses at once, whatever the busy timeout); reads stay deferred and never block.
+
+PostgreSQL (postgresql+psycopg://...) keeps its default READ COMMITTED: unique constraints stop duplicate
+answers and the audit trail serialises its appenders with an advisory lock. Each connection runs in UTC,
+like SQLite, so the server's own time zone setting never shifts a stored time.
 """
 
 from __future__ import annotations
@@ -26,6 +30,10 @@ def make_engine(url: str) -> Engine:
         )
         _configure_sqlite(engine)
         return engine
+    if url.startswith("postgresql"):
+        # Named in pg_stat_activity, so a DBA can tell epro's connections (per server and worker) apart.
+        connect_args = {"application_name": "epro", "options": "-c timezone=UTC"}
+        return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, connect_args=connect_args)
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
 
 
