@@ -19,6 +19,7 @@ from wtforms import (
     TextAreaField,
     ValidationError,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 REASON_MAX = 500
@@ -29,11 +30,15 @@ def _reason(required: bool = True):  # type: ignore[no-untyped-def]
     return TextAreaField(_l("Reason"), validators=[*validators, Length(max=REASON_MAX)])
 
 
-ROLE_CHOICES = [("nurse", _l("Nurse")), ("investigator", _l("Investigator")), ("admin", _l("Admin"))]
+ROLE_CHOICES = [
+    SelectChoice("nurse", _l("Nurse")),
+    SelectChoice("investigator", _l("Investigator")),
+    SelectChoice("admin", _l("Admin")),
+]
 
 
-def _language_choices() -> list[tuple[str, str]]:
-    return [("ko", "한국어"), ("en", "English")]
+def _language_choices() -> list[SelectChoice]:
+    return [SelectChoice("ko", "한국어"), SelectChoice("en", "English")]
 
 
 class SignInForm(FlaskForm):
@@ -58,7 +63,7 @@ class PatientForm(FlaskForm):
     )
     sex = RadioField(
         _l("Sex"),
-        choices=[("M", _l("Male")), ("F", _l("Female"))],
+        choices=[SelectChoice("M", _l("Male")), SelectChoice("F", _l("Female"))],
         validators=[InputRequired(_l("Choose the sex."))],
     )
     preferred_language = RadioField(

@@ -47,6 +47,7 @@ def update_patient(
 
 def reschedule(db: Session, actor: Actor, visit: Visit, new_date: date, reason: str | None) -> None:
     """Inside the window a reason is optional; outside it one is required and the visit is flagged."""
+    reason = reason or None
     outside = not (visit.window_start <= new_date <= visit.window_end)
     if outside and not reason:
         raise ValueError("reason required outside the window")
@@ -64,7 +65,7 @@ def reschedule(db: Session, actor: Actor, visit: Visit, new_date: date, reason: 
         reason=reason,
     )
     visit.scheduled_date = new_date
-    visit.reschedule_reason = reason or None
+    visit.reschedule_reason = reason
     db.add(visit)
     db.flush()
 

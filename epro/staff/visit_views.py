@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlmodel import select
 from wtforms import RadioField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 
 from epro import db, instruments
@@ -145,7 +146,7 @@ def _entry_form(visit: Visit, language: str) -> StaffEntryForm:
         pass
 
     for step in steps_for(visit):
-        choices = [(str(o.value), f"{o.value} · {o.label(language)}") for o in step.item.options]
+        choices = [SelectChoice(str(o.value), f"{o.value} · {o.label(language)}") for o in step.item.options]
         field = RadioField(
             step.instrument.name(language),
             choices=choices,

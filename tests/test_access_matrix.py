@@ -1,0 +1,176 @@
+"""Every route × every principal, built from Flask's URL map. A new route without a rule here fails."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import time
+
+import pytest
+from flask import Flask
+from sqlmodel import select
+
+from epro.access import PRINCIPALS
+from epro.audit import SYSTEM
+from epro.kiosk.operations import open_tablet_session
+from epro.models import QuestionnaireSession, Response, StaffUser, Visit
+from tests.conftest import sign_in
+
+ALL = set(PRINCIPALS)
+STAFF = {"nurse", "investigator", "admin"}
+NURSE = {"nurse"}
+ADMIN = {"admin"}
+PATIENT = {"patient"}
+
+EXPECTED: dict[str, set[str]] = {
+    "index": ALL,
+    "kiosk.resume": PATIENT,
+    "kiosk.language": PATIENT,
+    "kiosk.question": PATIENT,
+    "kiosk.review": PATIENT,
+    "kiosk.submit": PATIENT,
+    "kiosk.thanks": ALL,
+    "kiosk.locked": ALL,
+    "staff.login": {"anonymous"} | STAFF,
+    "staff.logout": STAFF,
+    "staff.set_language": {"anonymous"} | STAFF,
+    "staff.home": STAFF,
+    "staff.patients": STAFF,
+    "staff.patient": STAFF,
+    "staff.patient_ics": STAFF,
+    "staff.new_patient": NURSE,
+    "staff.edit_patient": NURSE,
+    "staff.enrol_patient": NURSE,
+    "staff.visit": STAFF,
+    "staff.start_tablet": NURSE,
+    "staff.reschedule": NURSE,
+    "staff.mark_missed": NURSE,
+    "staff.record_weight": NURSE,
+    "staff.enter_answers": NURSE,
+    "staff.correct_response": NURSE,
+    "staff.users": ADMIN,
+    "staff.user": ADMIN,
+    "staff.user_role": ADMIN,
+    "staff.user_active": ADMIN,
+    "staff.user_password": ADMIN,
+    "reports.summary": {"nurse", "investigator", "admin"},
+    "reports.summaries": {"investigator", "admin"},
+    "exports.index": {"investigator", "admin"},
+    "exports.download": {"investigator", "admin"},
+    "audit.trail_list": {"investigator", "admin"},
+    "audit.verify": {"investigator", "admin"},
+}
+
+
+def _denied(principal: str, endpoint: str, method: str, response) -> bool:  # type: ignore[no-untyped-def]
+    location = response.headers.get("Location", "")
+    if principal == "anonymous":
+        if endpoint.startswith("kiosk."):
+            return response.status_code == 302 and location.endswith("/tablet/locked")
+        if method == "GET":
+            return response.status_code == 302 and "/staff/login?next=" in location
+        return response.status_code == 401
+    if principal == "patient":
+        return response.status_code == 302 and location.endswith("/tablet/") and endpoint != "kiosk.resume"
+    return response.status_code == 403
+
+
+@pytest.fixture
+def matrix_app(app: Flask, world):  # type: ignore[no-untyped-def]
+    app.config["WTF_CSRF_ENABLED"] = False  # CSRF is tested elsewhere; here we reach the access check
+    app.config["SIGNIN_LIMIT"] = "1000 per minute"
+    for role in STAFF:
+        world.staff(role, role)
+    world.staff("victim", "nurse")
+    patient = world.patient()
+    with world.session() as s:
+        visits = s.exec(select(Visit).where(Visit.patient_id == patient.id)).all()
+        nurse = s.exec(select(StaffUser).where(StaffUser.username == "nurse")).one()
+        from epro.audit import Actor
+
+        questionnaire = open_tablet_session(s, visits[0], Actor("staff", nurse.id, "nurse"))
+        submitted = QuestionnaireSession(
+            token=secrets.token_urlsafe(8),
+            visit_id=visits[1].id,
+            state="submitted",
+            started_by_id=nurse.id,
+            submitted_at=questionnaire.started_at,
+        )
+        s.add(submitted)
+        s.flush()
+        s.add(
+            Response(
+                visit_id=visits[1].id,
+                session_id=submitted.id,
+                instrument_code="PS",
+                instrument_version="1.0",
+                item_code="PS1",
+                value=70,
+                language="ko",
+                entered_by="patient",
+                answered_at=submitted.started_at,
+                submitted_at=submitted.started_at,
+            )
+        )
+        s.commit()
+        ids = {
+            "patient_id": patient.id,
+            "visit_id": visits[2].id,
+            "response_id": 1,
+            "user_id": s.exec(select(StaffUser).where(StaffUser.username == "victim")).one().id,
+            "number": 1,
+            "name": "long",
+        }
+        app.config["_matrix"] = {"ids": ids, "kiosk": {"sid": questionnaire.id, "token": questionnaire.token}}
+    assert SYSTEM
+    return app
+
+
+def _cookie_for(app: Flask, principal: str) -> str | None:
+    client = app.test_client()
+    if principal == "anonymous":
+        return None
+    if principal == "patient":
+        with client.session_transaction() as session:
+            session["kiosk"] = {**app.config["_matrix"]["kiosk"], "seen": time.time() + 3600}
+    else:
+        assert sign_in(client, principal).status_code == 302
+    cookie = client.get_cookie("epro_session")
+    return cookie.value if cookie else None
+
+
+def test_every_route_has_an_explicit_rule_in_this_matrix(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules() if rule.endpoint != "static"}
+    assert endpoints - EXPECTED.keys() == set(), (
+        "new route(s): add them to EXPECTED with their allowed principals"
+    )
+    assert EXPECTED.keys() - endpoints == set(), "stale entries in EXPECTED"
+
+
+def test_access_matrix_is_enforced_on_the_server(matrix_app):
+    app = matrix_app
+    cookies = {principal: _cookie_for(app, principal) for principal in PRINCIPALS}
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        path = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(app.config["_matrix"]["ids"][m.group(1)]), rule.rule)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            for principal in PRINCIPALS:
+                client = app.test_client()
+                if cookies[principal]:
+                    client.set_cookie("epro_session", cookies[principal])
+                response = client.open(path, method=method)
+                assert response.status_code < 500, (rule.endpoint, method, principal, response.status_code)
+                denied = _denied(principal, rule.endpoint, method, response)
+                should_allow = principal in EXPECTED[rule.endpoint]
+                assert denied != should_allow, (
+                    rule.endpoint,
+                    method,
+                    principal,
+                    response.status_code,
+                    response.headers.get("Location"),
+                )
+                checked += 1
+    print(f"access matrix: {checked} route × method × principal checks")
+    assert checked > 100
