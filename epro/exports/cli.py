@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 from sqlmodel import Session
 
 from epro import db
@@ -17,6 +18,7 @@ from epro.exports.writer import csv_chunks, export_rows, options_from_config, re
 
 
 @click.command("export")
+@with_appcontext
 @click.option("--format", "name", type=click.Choice(list(FORMATS)), required=True, help="Which export.")
 @click.option(
     "-o",

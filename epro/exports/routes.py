@@ -14,16 +14,18 @@ from epro.exports.writer import csv_chunks, export_rows, filename, options_from_
 from epro.models import utcnow
 
 bp = Blueprint("exports", __name__, url_prefix="/exports")
+#: Who may take study-wide exports.
+READERS = ("investigator", "admin")
 
 
 @bp.route("/")
-@allow("investigator", "admin")
+@allow(*READERS)
 def index():  # type: ignore[no-untyped-def]
     return render_template("exports/index.html", formats=FORMATS.values(), language=str(get_locale()))
 
 
 @bp.route("/<name>.csv")
-@allow("investigator", "admin")
+@allow(*READERS)
 def download(name: str):  # type: ignore[no-untyped-def]
     """Stream one export. A GET (a plain link or form), audited in its own short write transaction before
     the first row, so the long read that follows never holds the database's write lock."""
