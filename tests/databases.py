@@ -42,7 +42,7 @@ class PostgresDatabases:
         self._templated = False
         self.created: list[str] = []
 
-    def _started(self) -> PostgresServer:
+    def started(self) -> PostgresServer:
         if self.server is None:
             self.server = PostgresServer().start()
             atexit.register(self.stop)
@@ -53,7 +53,7 @@ class PostgresDatabases:
             from epro import migrate
             from epro.db import make_engine
 
-            engine = make_engine(self._started().create_database(TEMPLATE))
+            engine = make_engine(self.started().create_database(TEMPLATE))
             try:
                 migrate.upgrade(engine)
             finally:
@@ -61,11 +61,11 @@ class PostgresDatabases:
             self._templated = True
         return TEMPLATE
 
-    def new(self, *, migrated: bool = True) -> str:
+    def new(self, *, migrated: bool = True, owner: str | None = None) -> str:
         """A new database's URL: migrated to head (a copy of the template), or empty."""
         template = self._template() if migrated else None
         name = f"epro_test_{os.getpid()}_{next(self._names)}"
-        url = self._started().create_database(name, template=template)
+        url = self.started().create_database(name, template=template, owner=owner)
         self.created.append(name)
         return url
 

@@ -89,9 +89,9 @@ class PostgresServer:
             self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
         shutil.rmtree(self.root, ignore_errors=True)
 
-    def url(self, dbname: str) -> str:
+    def url(self, dbname: str, user: str = SUPERUSER) -> str:
         """The SQLAlchemy URL epro uses (EPRO_DATABASE_URL)."""
-        return f"postgresql+psycopg://{SUPERUSER}@127.0.0.1:{self.port}/{dbname}"
+        return f"postgresql+psycopg://{user}@127.0.0.1:{self.port}/{dbname}"
 
     def admin(self) -> psycopg.Connection:
         """An autocommit connection to the maintenance database, for CREATE/DROP DATABASE."""
@@ -99,10 +99,12 @@ class PostgresServer:
             host="127.0.0.1", port=self.port, user=SUPERUSER, dbname="postgres", autocommit=True
         )
 
-    def create_database(self, name: str, template: str | None = None) -> str:
+    def create_database(self, name: str, template: str | None = None, owner: str | None = None) -> str:
         statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
         if template:
             statement += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
+        if owner:
+            statement += sql.SQL(" OWNER {}").format(sql.Identifier(owner))
         with self.admin() as connection:
             connection.execute(statement)
         return self.url(name)

@@ -38,7 +38,7 @@ def _predicate(where: Any) -> str:
 
 
 def _own_name(name: str | None, table: str, columns: list[str], suffix: str) -> str | None:
-    """The name we gave a constraint; None for a name PostgreSQL made up (table_col_key) or SQLite left out."""
+    """The name we gave a constraint; None for one PostgreSQL made up (table_col_key) or SQLite left out."""
     return None if name in (None, f"{table}_{'_'.join(columns)}_{suffix}") else name
 
 

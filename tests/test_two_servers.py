@@ -71,7 +71,7 @@ class HttpClient:
 
 
 class AppServer:
-    """`gunicorn 'epro:create_app()'` on a free port of 127.0.0.1, configured only through EPRO_* variables."""
+    """`gunicorn 'epro:create_app()'` on a free port of 127.0.0.1, configured only by EPRO_* variables."""
 
     def __init__(self, name: str, log_dir: Path, **settings: str) -> None:
         self.name = name
