@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import getpass
+import sys
 from pathlib import Path
 
 import click
+from flask.cli import with_appcontext
 from sqlmodel import Session, select
 
 from epro import db
@@ -31,6 +33,7 @@ def _generated_by() -> str:
 
 
 @click.command("summary")
+@with_appcontext
 @click.argument("study_id")
 @LANG
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
@@ -51,6 +54,7 @@ def summary_command(study_id: str, edition: str, output: Path) -> None:
 
 
 @click.command("summaries")
+@with_appcontext
 @LANG
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
 def summaries_command(edition: str, output: Path) -> None:
@@ -60,9 +64,7 @@ def summaries_command(edition: str, output: Path) -> None:
         patient_ids = enrolled_patient_ids(reader)
         with (
             output.open("wb") as target,
-            click.progressbar(
-                length=len(patient_ids), label="Summaries", file=click.get_text_stream("stderr")
-            ) as bar,
+            click.progressbar(length=len(patient_ids), label="Summaries", file=sys.stderr) as bar,
         ):
             reports = iter_reports(reader, patient_ids, _generated_by())
             count = write_summaries_zip(target, reports, edition, lambda _report: bar.update(1))

@@ -156,12 +156,16 @@ def build_report(
     zone: ZoneInfo,
     now: datetime,
     generated_by: str,
+    protocol: Protocol | None = None,
 ) -> Report:
-    """Everything the summary shows for one patient, as of ``now`` (aware) in the clinic's time zone."""
+    """Everything the summary shows for one patient, as of ``now`` (aware) in the clinic's time zone.
+
+    ``protocol`` defaults to the patient's own (by code and version), whose thresholds apply.
+    """
     patient = db.get(Patient, patient_id)
     if patient is None or patient.procedure_date is None or patient.protocol_code is None:
         raise NotEnrolled(patient_id)
-    protocol = load_protocol(patient.protocol_code, patient.protocol_version)
+    protocol = protocol or load_protocol(patient.protocol_code, patient.protocol_version)
     day0 = patient.procedure_date
     today = now.astimezone(zone).date()
     measures = _measures(protocol)

@@ -1,0 +1,95 @@
+"""The SVG charts: gaps where values are missing (never a point at zero), the baseline marked, flags shown,
+and nothing a strict Content-Security-Policy or WeasyPrint would refuse."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from datetime import UTC, datetime
+
+from epro.reports.charts import BOTTOM, HEIGHT, LEFT, RIGHT, TOP, WIDTH, Scale, measure_chart, ticks
+from epro.reports.context import Report, build_report
+from tests.conftest import World
+from tests.test_report_helpers import SEOUL, eventful_history
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def chart(world: World, measure: str) -> tuple[Report, ET.Element]:
+    with world.app.app_context(), world.session() as s:
+        report = build_report(
+            s, eventful_history(world).id, study_name="S", zone=SEOUL, now=datetime.now(UTC), generated_by="t"
+        )
+    return report, ET.fromstring(str(measure_chart(report, measure, "PS over study days")))
+
+
+def y_of(report: Report, measure: str, value: float) -> float:
+    m = report.measures[report.measure_index(measure)]
+    return Scale(m.scale_min, m.scale_max, HEIGHT - BOTTOM, TOP)(value)
+
+
+def x_of(report: Report, day: int) -> float:
+    days = [v.planned_day for v in report.visits] + [v.chart_day for v in report.visits]
+    return Scale(min([0, *days]), max(days), LEFT, WIDTH - RIGHT)(day)
+
+
+def points(element: ET.Element) -> list[tuple[float, float]]:
+    return [tuple(map(float, p.split(","))) for p in element.get("points", "").split()]  # type: ignore[misc]
+
+
+def test_the_line_breaks_at_missed_and_overdue_visits(world: World) -> None:
+    report, svg = chart(world, "PS")
+    lines = svg.findall(f"{SVG}polyline")
+    # BL -> W1, then W2 (missed) and M1 (overdue) break it, then M2 -> M3.
+    assert [points(line) for line in lines] == [
+        [(x_of(report, 0), y_of(report, "PS", 60)), (x_of(report, 7), y_of(report, "PS", 70))],
+        [(x_of(report, 69), y_of(report, "PS", 50)), (x_of(report, 85), y_of(report, "PS", 60))],
+    ]
+    gaps = {g.get("data-visit"): g for g in svg.iter(f"{SVG}g") if g.get("class") == "gap"}
+    assert set(gaps) == {"W2", "M1"}
+    marked = {e.get("data-visit") for e in svg.iter() if "point" in (e.get("class") or "")}
+    assert marked == {"BL", "W1", "M2", "M3"}
+    # Nothing sits on the zero line for the visits without data.
+    zero = y_of(report, "PS", 0)
+    assert all(y != zero for line in lines for _x, y in points(line))
+
+
+def test_a_lone_value_between_gaps_is_a_point_without_a_line(world: World) -> None:
+    _report, svg = chart(world, "WB")
+    lines = svg.findall(f"{SVG}polyline")
+    assert [len(points(line)) for line in lines] == [2]  # BL -> W1; M2 alone; M3 has no WB answer
+    marked = {e.get("data-visit") for e in svg.iter() if "point" in (e.get("class") or "")}
+    assert marked == {"BL", "W1", "M2"}
+    # M3 was completed (only WB unanswered): a gap in the line, but not a missed-visit mark.
+    assert {g.get("data-visit") for g in svg.iter(f"{SVG}g") if g.get("class") == "gap"} == {"W2", "M1"}
+
+
+def test_baseline_is_marked_with_a_line_and_a_threshold_band(world: World) -> None:
+    report, svg = chart(world, "PS")
+    (baseline,) = [e for e in svg.iter(f"{SVG}line") if e.get("class") == "baseline"]
+    assert float(baseline.get("y1")) == float(baseline.get("y2")) == y_of(report, "PS", 60)  # type: ignore[arg-type]
+    (band,) = [e for e in svg.iter(f"{SVG}rect") if e.get("class") == "threshold-band"]
+    assert float(band.get("y")) == y_of(report, "PS", 70)  # type: ignore[arg-type]
+    assert round(float(band.get("y")) + float(band.get("height")), 1) == y_of(report, "PS", 50)  # type: ignore[arg-type]
+    (square,) = [e for e in svg.iter(f"{SVG}rect") if "baseline-point" in (e.get("class") or "")]
+    assert square.get("data-visit") == "BL"
+
+
+def test_flags_point_up_and_down(world: World) -> None:
+    _report, svg = chart(world, "PS")
+    flags = {e.get("data-visit"): e.get("class") for e in svg.iter(f"{SVG}path") if e.get("data-visit")}
+    assert flags == {"W1": "point flag-up", "M2": "point flag-down"}
+
+
+def test_svg_needs_no_script_or_style_and_is_labelled(world: World) -> None:
+    _report, svg = chart(world, "QOL")
+    assert svg.get("role") == "img" and svg.get("aria-label") == "PS over study days"
+    for element in svg.iter():
+        assert element.tag.removeprefix(SVG) not in ("script", "style", "foreignObject", "image")
+        assert "style" not in element.attrib
+        assert not any(name.startswith("on") for name in element.attrib)
+
+
+def test_ticks_are_round_and_cover_the_scale() -> None:
+    assert ticks(0, 100, (1, 2, 5, 10, 20, 25, 50, 100), 8) == [0, 20, 40, 60, 80, 100]
+    assert ticks(1, 7, (1, 2, 5), 8) == [1, 2, 3, 4, 5, 6, 7]
+    assert ticks(-5, 180, (7, 14, 30, 60), 8) == [0, 30, 60, 90, 120, 150, 180]
