@@ -141,10 +141,12 @@ def test_only_admins_and_investigators_see_the_trail(world, client):
     world.staff("boss", "admin")
     assert "/staff/login" in client.get("/staff/audit/").location
     sign_in(client, "nurse1")
+    assert 'href="/staff/audit/"' not in client.get("/staff/").text
     assert client.get("/staff/audit/").status_code == 403
     assert client.get("/staff/audit/verify").status_code == 403
     for user in ("monitor", "boss"):
         sign_in(client, user)
+        assert '<a href="/staff/audit/">변경 이력</a>' in client.get("/staff/").text, "in the menu"
         assert client.get("/staff/audit/").status_code == 200
         assert client.get("/staff/audit/verify").status_code == 200
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 from flask import Blueprint, Flask, render_template, request
 from flask.cli import AppGroup
+from flask_babel import lazy_gettext as _l
 from sqlmodel import Session
 
 from epro import db
@@ -13,7 +14,7 @@ from epro.audit import trail
 from epro.audit.verify import verify_chain
 from epro.clock import clinic_zone
 from epro.models import AuditEvent
-from epro.templating import visit_label
+from epro.templating import add_nav_link, visit_label
 
 bp = Blueprint("audit", __name__, url_prefix="/staff/audit")
 READERS = ("investigator", "admin")
@@ -77,5 +78,6 @@ def init_app(app: Flask) -> None:
     from epro import backup  # the backup commands live beside the trail they record into
 
     app.register_blueprint(bp)
+    add_nav_link(app, "audit.trail_list", _l("Audit trail"), READERS)
     app.cli.add_command(audit_cli)
     backup.init_app(app)
