@@ -18,8 +18,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import click
-from alembic.script import ScriptDirectory
 from flask import Flask
+from flask.cli import with_appcontext
 from sqlalchemy import Engine, create_engine
 from sqlmodel import Session, func, select
 
@@ -113,6 +113,7 @@ def take_backup(live: Path, target: Path) -> None:
 
 
 @click.command("backup")
+@with_appcontext
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 def backup_command(file: Path) -> None:
     """Copy the SQLite database to FILE while the app keeps serving."""
@@ -137,10 +138,13 @@ def backup_command(file: Path) -> None:
 
 
 def _head_revision(engine: Engine) -> str | None:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(migrate.alembic_config(engine)).get_current_head()
 
 
 @click.command("restore")
+@with_appcontext
 @click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @click.option("--yes", is_flag=True, help="Replace the database without asking.")
 def restore_command(file: Path, yes: bool) -> None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import http.client
 import os
 import random
+import re
 import signal
 import socket
 import subprocess
@@ -223,6 +224,13 @@ class GunicornServer:
         if not self.error_log.exists():
             return ""
         return "\n".join(self.error_log.read_text(errors="replace").splitlines()[-lines:])
+
+    def error_summary(self) -> Counter[str]:
+        """The exceptions the workers logged (their last traceback line), counted."""
+        if not self.error_log.exists():
+            return Counter()
+        lines = self.error_log.read_text(errors="replace").splitlines()
+        return Counter(line for line in lines if re.match(r"^[\w.]+(Error|Exception)\b", line))
 
     def __enter__(self) -> GunicornServer:
         return self.start()

@@ -1,0 +1,211 @@
+"""`flask --app epro backup FILE` and `restore FILE`: a consistent copy taken while the app serves, and a
+restore that checks the backup first and never overwrites without confirmation."""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+import threading
+import time
+from contextlib import closing
+from pathlib import Path
+
+from sqlmodel import func, select
+
+from epro import create_app
+from epro.models import AuditEvent, Response
+from tests.gunicorn_harness import (
+    Browser,
+    GunicornServer,
+    RemoteTablet,
+    Traffic,
+    app_env,
+    audit_chain,
+    flask_cli,
+    prepare_clinic,
+    random_answers,
+    run_together,
+    sqlite_integrity,
+    stored_visits,
+)
+from tests.kiosk_helpers import Tablet
+
+TABLETS = 40
+
+
+def test_a_backup_taken_under_load_restores_every_answer_acknowledged_before_it(tmp_path: Path) -> None:
+    database = tmp_path / "clinic.sqlite3"
+    url = f"sqlite:///{database}"
+    clinic = prepare_clinic(url, patients=TABLETS)
+    env = app_env(url)
+    backup = tmp_path / "backup.sqlite3"
+    traffic = Traffic()
+    rng = random.Random(7)
+    with GunicornServer(env, tmp_path, workers=4) as server:
+        tablets = [
+            RemoteTablet(
+                Browser(server.port, traffic=traffic),
+                clinic.nurses[number % len(clinic.nurses)],
+                clinic.password,
+                visit_id,
+                random_answers(instruments, rng),
+            )
+            for number, (visit_id, instruments) in enumerate(clinic.visits.items())
+        ]
+        load = threading.Thread(target=run_together, args=(tablets,))
+        load.start()
+        while sum(tablet.acknowledged for tablet in tablets) < TABLETS // 4 and load.is_alive():
+            time.sleep(0.05)
+        acknowledged_before = [tablet for tablet in tablets if tablet.acknowledged]
+        requests_before = traffic.requests
+        taken = flask_cli(env, "backup", str(backup))
+        requests_during = traffic.requests - requests_before
+        load.join()
+        errors = server.error_summary()
+    assert taken.returncode == 0, taken.stderr
+    at_end = stored_visits(url)
+    answers_at_end = sum(len(record.responses) for record in at_end.values())
+    assert traffic.count_5xx == 0, (traffic.server_errors[:5], errors)
+    assert all(tablet.outcome == "thanks" for tablet in tablets), [
+        t.outcome for t in tablets if t.outcome != "thanks"
+    ]
+
+    restored = flask_cli(env, "restore", str(backup), "--yes")
+    assert restored.returncode == 0, restored.stderr + restored.stdout
+    assert sqlite_integrity(database) == ["ok"]
+    after = stored_visits(url)
+    answers_restored = sum(len(record.responses) for record in after.values())
+    chain = audit_chain(url)
+    print(
+        f"\nbackup under load: {len(acknowledged_before)} tablets ({sum(len(t.answers) for t in acknowledged_before)} "
+        f"answers) acknowledged before `flask backup` started; {requests_during} requests served while it ran; "
+        f"answers in the restored database: {answers_restored}; at the end of the load: {answers_at_end}; "
+        f"restored audit chain intact: {chain.intact} ({chain.events} events)\n{taken.stdout.strip()}"
+    )
+    assert acknowledged_before, "the backup was taken in the middle of the load"
+    for tablet in acknowledged_before:
+        assert after[tablet.visit_id].responses == tablet.answers, tablet.visit_id
+    for visit_id, instruments in clinic.visits.items():
+        record = after[visit_id]
+        assert len(record.responses) in (0, len(instruments.split())), (visit_id, record)
+        assert record.responses == [] or record.session_states[-1] == "submitted"
+    assert requests_during > 0, "the app kept serving while the backup ran"
+    assert chain.intact
+    assert "Restored" in restored.stdout and "before-restore" in restored.stdout
+
+
+# --- the commands themselves, on the test app --------------------------------------------------
+
+
+def _submit(world, client, study_id: str) -> int:  # type: ignore[no-untyped-def]
+    visit = world.visit(world.patient(study_id), "BL")
+    tablet = Tablet(client)
+    tablet.start("nurse1", visit.id)
+    assert tablet.complete().location.endswith("/tablet/thanks")
+    return visit.id
+
+
+def _answers(world) -> int:  # type: ignore[no-untyped-def]
+    with world.session() as s:
+        return s.exec(select(func.count()).select_from(Response)).one()
+
+
+def _actions(world) -> list[str]:  # type: ignore[no-untyped-def]
+    with world.session() as s:
+        return list(s.exec(select(AuditEvent.action).order_by(AuditEvent.id)).all())
+
+
+def test_restore_brings_back_the_backup_and_keeps_the_replaced_database(app, world, client, tmp_path):
+    world.staff()
+    _submit(world, client, "EPR-101")
+    runner = app.test_cli_runner()
+    backup = tmp_path / "monday.sqlite3"
+    result = runner.invoke(args=["backup", str(backup)])
+    assert result.exit_code == 0, result.output
+    assert "Backed up" in result.output and "3 answers" in result.output
+    assert _actions(world)[-1] == "database.backup"
+    _submit(world, client, "EPR-102")
+    assert _answers(world) == 6
+
+    result = runner.invoke(args=["restore", str(backup)], input="y\n")
+    assert result.exit_code == 0, result.output
+    assert "holds 3 answers" in result.output and "now holds 6 answers" in result.output
+    assert _answers(world) == 3
+    assert _actions(world)[-1] == "database.restore"
+    assert runner.invoke(args=["audit", "verify"]).exit_code == 0
+    kept = next(tmp_path.glob("*.before-restore-*"))
+    with closing(sqlite3.connect(kept)) as replaced:
+        assert replaced.execute("SELECT count(*) FROM response").fetchone() == (6,)
+    # The restored database works: the second patient can answer again.
+    world_visit = _submit(world, client, "EPR-103")
+    assert world_visit and _answers(world) == 6
+
+
+def test_restore_without_confirmation_changes_nothing(app, world, client, tmp_path):
+    world.staff()
+    _submit(world, client, "EPR-101")
+    runner = app.test_cli_runner()
+    backup = tmp_path / "b.sqlite3"
+    assert runner.invoke(args=["backup", str(backup)]).exit_code == 0
+    _submit(world, client, "EPR-102")
+    result = runner.invoke(args=["restore", str(backup)], input="n\n")
+    assert result.exit_code != 0 and "Aborted" in result.output
+    assert _answers(world) == 6
+    assert not list(tmp_path.glob("*.before-restore-*"))
+
+
+def test_backup_never_overwrites_a_file(app, tmp_path):
+    existing = tmp_path / "keep.sqlite3"
+    existing.write_bytes(b"precious")
+    result = app.test_cli_runner().invoke(args=["backup", str(existing)])
+    assert result.exit_code != 0 and "already exists" in result.output
+    assert existing.read_bytes() == b"precious"
+
+
+def test_restore_refuses_a_damaged_foreign_or_tampered_backup(app, world, client, tmp_path):
+    world.staff()
+    _submit(world, client, "EPR-101")
+    runner = app.test_cli_runner()
+    good = tmp_path / "good.sqlite3"
+    assert runner.invoke(args=["backup", str(good)]).exit_code == 0
+
+    garbage = tmp_path / "garbage.sqlite3"
+    garbage.write_bytes(b"SQLite format 3\x00" + b"\xff" * 5000)
+    truncated = tmp_path / "truncated.sqlite3"
+    truncated.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    foreign = tmp_path / "foreign.sqlite3"
+    with closing(sqlite3.connect(foreign)) as other:
+        other.execute("CREATE TABLE notes (text)")
+        other.commit()
+    tampered = tmp_path / "tampered.sqlite3"
+    tampered.write_bytes(good.read_bytes())
+    with closing(sqlite3.connect(tampered)) as forged:
+        forged.execute("DROP TRIGGER audit_event_no_update")
+        forged.execute("UPDATE audit_event SET new_value = '100' WHERE action = 'response.submit'")
+        forged.commit()
+
+    for bad, why in (
+        (garbage, "refusing"),
+        (truncated, "refusing"),
+        (foreign, "not an epro database"),
+        (tampered, "audit trail is broken"),
+    ):
+        result = runner.invoke(args=["restore", str(bad), "--yes"])
+        assert result.exit_code != 0, bad
+        assert why in result.output and "Nothing was changed" in result.output, (bad, result.output)
+        assert "Traceback" not in result.output
+    assert _answers(world) == 3
+    assert not list(tmp_path.glob("*.before-restore-*"))
+
+
+def test_on_postgresql_the_commands_point_to_pg_dump(tmp_path):
+    app = create_app(
+        {"TESTING": True, "SECRET_KEY": "x", "DATABASE_URL": "postgresql+psycopg://epro@127.0.0.1:9/epro"}
+    )
+    runner = app.test_cli_runner()
+    for args in (["backup", str(tmp_path / "x.dump")], ["restore", __file__, "--yes"]):
+        result = runner.invoke(args=args)
+        assert result.exit_code == 1
+        assert "pg_dump" in result.output and "pg_restore" in result.output
+        assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert not (tmp_path / "x.dump").exists()
