@@ -14,9 +14,13 @@ $(BIN)/python:
 	$(BIN)/pip install --quiet --upgrade pip
 
 # Idempotent: re-running only re-checks what is installed.
-install: $(BIN)/python
+install: $(BIN)/python node_modules/.package-lock.json
 	$(BIN)/pip install --quiet -e '.[test]'
 	$(MAKE) --no-print-directory translations
+
+# axe-core for the browser tests (tests/e2e), pinned by package-lock.json; re-installed when the lock changes.
+node_modules/.package-lock.json: package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
 
 translations:
 	$(FLASK) translate compile >/dev/null
