@@ -12,10 +12,8 @@ from datetime import UTC, datetime
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, col, select
 
-from epro.exports.columns import Column, ExportOptions
+from epro.exports.columns import Column, ExportOptions, stream
 from epro.models import AuditEvent
-
-BATCH = 2000
 
 COLUMNS = (
     Column("id", _l("Event number, increasing in the order the events were recorded.")),
@@ -46,25 +44,21 @@ def _at(moment: datetime) -> str:
 
 
 def rows(db: Session, options: ExportOptions) -> Iterator[list[object]]:
-    query = (
-        select(
-            AuditEvent.id,
-            AuditEvent.at,
-            AuditEvent.actor_type,
-            AuditEvent.actor_id,
-            AuditEvent.actor_name,
-            AuditEvent.action,
-            AuditEvent.entity,
-            AuditEvent.entity_id,
-            AuditEvent.field,
-            AuditEvent.old_value,
-            AuditEvent.new_value,
-            AuditEvent.reason,
-            AuditEvent.prev_hash,
-            AuditEvent.hash,
-        )
-        .order_by(col(AuditEvent.id))
-        .execution_options(yield_per=BATCH)
-    )
-    for event_id, at, *rest in db.exec(query):
+    query = select(
+        AuditEvent.id,
+        AuditEvent.at,
+        AuditEvent.actor_type,
+        AuditEvent.actor_id,
+        AuditEvent.actor_name,
+        AuditEvent.action,
+        AuditEvent.entity,
+        AuditEvent.entity_id,
+        AuditEvent.field,
+        AuditEvent.old_value,
+        AuditEvent.new_value,
+        AuditEvent.reason,
+        AuditEvent.prev_hash,
+        AuditEvent.hash,
+    ).order_by(col(AuditEvent.id))
+    for event_id, at, *rest in stream(db, query):
         yield [event_id, _at(at), *rest]

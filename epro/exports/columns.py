@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from flask_babel import LazyString
+from sqlalchemy import Row, Select
+from sqlmodel import Session
 
 LANGUAGES = ("ko", "en")
+#: Rows fetched from the database at a time; an export never holds more than one batch.
+BATCH = 2000
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,3 +51,9 @@ def spreadsheet_safe(text: str | None) -> str:
     if not text:
         return ""
     return "'" + text if text[0] in "=+-@\t\r" else text
+
+
+def stream(db: Session, query: Select) -> Iterator[Row]:  # type: ignore[type-arg]
+    """The rows of a plain-column query, BATCH at a time (a server-side cursor on PostgreSQL), read through
+    the session's Core connection: no ORM objects, no identity map, nothing kept beyond the current batch."""
+    yield from db.connection().execute(query, execution_options={"yield_per": BATCH})

@@ -72,3 +72,16 @@ def evaluation_interval(instrument: Instrument) -> str:
         return ""
     count, unit = match.group(1) or "1", match.group(2)
     return f"-P{count}{unit[0].upper()}"
+
+
+@cache
+def qs_test_fields(code: str, version: str, item_code: str, language: str) -> tuple[str, str, str, str]:
+    """QSTESTCD, QSTEST, QSCAT and QSEVLINT of one item, worked out once per export."""
+    instrument = instruments.get(code, version)
+    item = next(i for i in instrument.items if i.code == item_code)
+    return (
+        qs_test_code(instrument, item),
+        qs_test_name(instrument, item, language),
+        category(instrument),
+        evaluation_interval(instrument),
+    )

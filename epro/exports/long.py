@@ -7,13 +7,10 @@ from collections.abc import Iterator
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, col, select
 
-from epro.exports.columns import Column, ExportOptions, iso_date, utc_iso
+from epro.exports.columns import Column, ExportOptions, iso_date, stream, utc_iso
 from epro.exports.definitions import option_label, visit_label
 from epro.models import Patient, Response, Visit
 from epro.schedule import study_day
-
-#: Rows fetched from the database at a time; the export never holds more than one batch.
-BATCH = 2000
 
 COLUMNS = (
     Column("study_id", _l("Pseudonymous study ID of the patient.")),
@@ -80,12 +77,11 @@ def rows(db: Session, options: ExportOptions) -> Iterator[list[object]]:
             Response.language,
             Response.entered_by,
             Response.submitted_at,
-            Response.corrected_at,
+            col(Response.corrected_at).is_not(None).label("corrected"),
         )
         .join(Visit, col(Visit.id) == Response.visit_id)
         .join(Patient, col(Patient.id) == Visit.patient_id)
         .order_by(col(Patient.study_id), col(Visit.number), col(Response.id))
-        .execution_options(yield_per=BATCH)
     )
     language = options.language
     for (
@@ -105,8 +101,8 @@ def rows(db: Session, options: ExportOptions) -> Iterator[list[object]]:
         shown_in,
         entered_by,
         submitted_at,
-        corrected_at,
-    ) in db.exec(query):
+        corrected,
+    ) in stream(db, query):
         yield [
             study_id,
             visit_code,
@@ -124,5 +120,5 @@ def rows(db: Session, options: ExportOptions) -> Iterator[list[object]]:
             shown_in,
             entered_by,
             utc_iso(submitted_at),
-            "Y" if corrected_at is not None else "",
+            "Y" if corrected else "",
         ]

@@ -20,20 +20,11 @@ from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, col, or_, select
 
 from epro import instruments
-from epro.exports.columns import Column, ExportOptions, iso_date, spreadsheet_safe
-from epro.exports.definitions import (
-    baseline_code,
-    category,
-    evaluation_interval,
-    option_label,
-    qs_test_code,
-    qs_test_name,
-    visit_label,
-)
+from epro.exports.columns import Column, ExportOptions, iso_date, spreadsheet_safe, stream
+from epro.exports.definitions import baseline_code, option_label, qs_test_fields, visit_label
 from epro.models import Patient, Response, Visit
 from epro.schedule import study_day
 
-BATCH = 2000
 NOT_DONE = "NOT DONE"
 
 COLUMNS = (
@@ -114,11 +105,10 @@ def rows(db: Session, options: ExportOptions) -> Iterator[list[object]]:
         .join(Response, col(Response.visit_id) == Visit.id, isouter=True)
         .where(or_(col(Response.id).is_not(None), col(Visit.missed_at).is_not(None)))
         .order_by(col(Patient.study_id), col(Visit.number), col(Response.id))
-        .execution_options(yield_per=BATCH)
     )
     language = options.language
     sequence, subject = 0, None
-    for _visit_id, group in groupby(db.exec(query), key=lambda row: row.visit_id):
+    for _visit_id, group in groupby(stream(db, query), key=lambda row: row.visit_id):
         visit = list(group)  # one visit's items: a handful of rows
         first = visit[0]
         if first.study_id != subject:
@@ -126,43 +116,49 @@ def rows(db: Session, options: ExportOptions) -> Iterator[list[object]]:
         common = [options.studyid, "QS", f"{options.studyid}-{first.study_id}"]
         visit_name = visit_label(first.protocol_code, first.protocol_version, first.visit_code, language)
         if first.instrument_code is None:  # marked missed, no data: one NOT DONE record per item due
+            reason = spreadsheet_safe(first.missed_reason)
             for code in first.instruments.split():
                 instrument = instruments.current(code)
                 for item in instrument.items:
                     sequence += 1
+                    testcd, test, cat, interval = qs_test_fields(
+                        code, instrument.version, item.code, language
+                    )
                     yield [
                         *common,
                         sequence,
-                        qs_test_code(instrument, item),
-                        qs_test_name(instrument, item, language),
-                        category(instrument),
-                        "",
+                        testcd,
+                        test,
+                        cat,
+                        "",  # QSORRES, QSSTRESC, QSSTRESN: no result, never 0
                         "",
                         "",
                         NOT_DONE,
-                        spreadsheet_safe(first.missed_reason),
+                        reason,
                         first.number,
                         visit_name,
+                        "",  # QSDTC, QSDY: nothing was collected
                         "",
-                        "",
-                        evaluation_interval(instrument),
+                        interval,
                         "",
                     ]
             continue
         baseline = (
             "Y" if first.visit_code == baseline_code(first.protocol_code, first.protocol_version) else ""
         )
-        actual_date = first.actual_date
+        collected = iso_date(first.actual_date)
+        day = "" if first.actual_date is None else sdtm_study_day(first.procedure_date, first.actual_date)
         for row in visit:
-            instrument = instruments.get(row.instrument_code, row.instrument_version)
-            item = next(i for i in instrument.items if i.code == row.item_code)
             sequence += 1
+            testcd, test, cat, interval = qs_test_fields(
+                row.instrument_code, row.instrument_version, row.item_code, language
+            )
             yield [
                 *common,
                 sequence,
-                qs_test_code(instrument, item),
-                qs_test_name(instrument, item, language),
-                category(instrument),
+                testcd,
+                test,
+                cat,
                 option_label(row.instrument_code, row.instrument_version, row.item_code, row.value, language),
                 str(row.value),
                 row.value,
@@ -170,8 +166,8 @@ def rows(db: Session, options: ExportOptions) -> Iterator[list[object]]:
                 "",
                 first.number,
                 visit_name,
-                iso_date(actual_date),
-                "" if actual_date is None else sdtm_study_day(first.procedure_date, actual_date),
-                evaluation_interval(instrument),
+                collected,
+                day,
+                interval,
                 baseline,
             ]
