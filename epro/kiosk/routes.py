@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import current_app, g, redirect, render_template, request, session, url_for
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
+from sqlmodel import col, select
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from epro import db
@@ -38,7 +39,14 @@ def load_open_session() -> WerkzeugResponse | None:
     if current is None:
         return redirect(url_for("kiosk.locked"))
     database = db.session()
-    questionnaire = database.get(QuestionnaireSession, current["sid"])
+    # One query for the session, its visit and patient: this runs before every tablet page.
+    row = database.exec(
+        select(QuestionnaireSession, Visit, Patient)
+        .join(Visit, col(Visit.id) == QuestionnaireSession.visit_id)
+        .join(Patient, col(Patient.id) == Visit.patient_id)
+        .where(QuestionnaireSession.id == current["sid"])
+    ).first()
+    questionnaire, visit, patient = row if row is not None else (None, None, None)
     if state.is_idle(current, current_app.config["KIOSK_IDLE_SECONDS"]):
         if questionnaire is not None and questionnaire.state == "in_progress":
             record(
@@ -61,10 +69,7 @@ def load_open_session() -> WerkzeugResponse | None:
             # A double tap or a replayed form after submission: say so, store nothing.
             raise KioskError(_("These answers have already been submitted. Nothing was changed."), 409)
         return redirect(url_for("kiosk.locked"))
-    visit = database.get(Visit, questionnaire.visit_id)
-    assert visit is not None
-    patient = database.get(Patient, visit.patient_id)
-    assert patient is not None
+    assert visit is not None and patient is not None
     g.questionnaire, g.visit = questionnaire, visit
     g.kiosk_language = questionnaire.language or patient.preferred_language
     g.default_language = patient.preferred_language
