@@ -46,6 +46,7 @@ FITNESS_JS = """
     viewportWidth: window.innerWidth,
     targets: targets.length,
     small,
+    smallestTarget: Math.round(Math.min(...targets.map((el) => Math.min(box(el).width, box(el).height)))),
     smallestText: smallest,
     smallestTextSample: smallestText,
   };
@@ -81,6 +82,7 @@ class Inspector:
     artifacts: Path
     checked: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    measures: list[str] = field(default_factory=list)
 
     def axe(self, page: Page, screen: str) -> None:
         if not page.evaluate("() => typeof window.axe !== 'undefined'"):
@@ -108,6 +110,11 @@ class Inspector:
             measured = page.evaluate(FITNESS_JS, MIN_TARGET_PX)
             report[orientation] = measured
             where = f"{screen} ({orientation})"
+            self.measures.append(
+                f"{where}: page {measured['scrollHeight']}/{measured['viewportHeight']} px high, "
+                f"smallest text {measured['smallestText']} px, {measured['targets']} targets "
+                f"(smallest {measured['smallestTarget']} px)"
+            )
             if measured["small"]:
                 self.problems.append(f"{where}: targets under {MIN_TARGET_PX} px: {measured['small']}")
             if measured["smallestText"] < MIN_PATIENT_TEXT_PX:
