@@ -55,8 +55,18 @@ def start_tablet(page: Page, study_id: str) -> None:
     page.wait_for_url("**/tablet/language")
 
 
+def option_boxes(page: Page) -> list[dict[str, float]]:
+    return page.eval_on_selector_all(
+        "label.option",
+        "els => els.map(e => { const r = e.getBoundingClientRect(); return [r.x, r.y, r.width, r.height]; })",
+    )
+
+
 def choose(page: Page, value: int) -> None:
+    """Tap an answer: it is checked, Next comes alive, and nothing on the screen moves."""
+    before = option_boxes(page)
     page.tap(f'label.option:has(input[value="{value}"])')
+    assert option_boxes(page) == before, "choosing an answer moved the options"
     expect(page.locator(f'input[name=value][value="{value}"]')).to_be_checked()
     expect(page.locator("[data-next]")).to_be_enabled()
 
@@ -76,10 +86,24 @@ def question_screen(page: Page, seen: Inspector, name: str) -> None:
     seen.fitness(page, name, must_fit=True)
 
 
+def focus_is_clear(page: Page) -> None:
+    """By keyboard, the focused answer carries a thick ring (not only a colour change of the radio)."""
+    for _ in range(6):
+        page.keyboard.press("Tab")
+        if page.evaluate("() => document.activeElement.name === 'value'"):
+            break
+    ring = page.eval_on_selector(
+        "label.option:has(input:focus-visible)",
+        "el => { const s = getComputedStyle(el); return [s.outlineStyle, parseFloat(s.outlineWidth)]; }",
+    )
+    assert ring[0] != "none" and ring[1] >= 3, ring
+    assert page.locator("input[name=value]:checked").count() == 0, "focus alone chose an answer"
+
+
 @pytest.mark.parametrize(("language", "viewport", "study_id", "next_study_id"), JOURNEYS)
 def test_enrol_answer_review_submit_lock_next_patient_and_pdf(
-    chromium: Browser,
     server: GunicornServer,
+    chromium: Browser,
     study: Study,
     artifacts: Path,
     language: str,
@@ -96,6 +120,8 @@ def test_enrol_answer_review_submit_lock_next_patient_and_pdf(
     # The nurse signs in, registers and enrols the patient (day 0 today), and opens the clinic list.
     sign_in(page, server, nurse, study.password, seen)
     seen.axe(page, f"{language}-staff-clinic-list")
+    switch = page.locator(".language-switch button[name=language]")
+    assert switch.get_attribute("lang") == switch.get_attribute("value") != language
     page.tap('nav a[href$="/staff/patients"]')
     page.wait_for_url("**/staff/patients")
     seen.axe(page, f"{language}-staff-patients")
@@ -121,6 +147,9 @@ def test_enrol_answer_review_submit_lock_next_patient_and_pdf(
     # The tablet is handed over: language first, the patient's preferred one offered first.
     start_tablet(page, study_id)
     expect(page.locator("button[name=language]").first).to_have_attribute("value", language)
+    # Each language's words are marked as that language (WCAG 3.1.2), on the tablet and in the staff menu.
+    for button in page.locator("button[name=language]").all():
+        assert button.get_attribute("lang") == button.get_attribute("value")
     seen.axe(page, f"{language}-tablet-language")
     seen.fitness(page, f"{language}-tablet-language", must_fit=True)
     page.tap(f"button[name=language][value={language}]")
@@ -128,6 +157,7 @@ def test_enrol_answer_review_submit_lock_next_patient_and_pdf(
     assert page.locator("html").get_attribute("lang") == language
 
     question_screen(page, seen, f"{language}-tablet-question-1")
+    focus_is_clear(page)
     answer_and_next(page, 70, "/tablet/question/2")
     question_screen(page, seen, f"{language}-tablet-question-2")
     answer_and_next(page, 5, "/tablet/question/3")
@@ -213,7 +243,7 @@ def test_enrol_answer_review_submit_lock_next_patient_and_pdf(
 
 
 def test_an_idle_tablet_locks_itself_and_keeps_the_answers(
-    chromium: Browser, idle_server: GunicornServer, study: Study, artifacts: Path
+    idle_server: GunicornServer, chromium: Browser, study: Study, artifacts: Path
 ) -> None:
     seen = Inspector(artifacts)
     context = tablet(chromium, LANDSCAPE, "ko")
