@@ -1,0 +1,186 @@
+"""PDF summary: a Korean per-patient summary through the whole path (queries, report data, charts,
+template, WeasyPrint) against a minimal one-line WeasyPrint document in the same process; then the bulk
+summaries of many patients in a process pool, 1 process against 2.
+
+    .venv/bin/python -m bench.bench_pdf [--bulk-patients 1000] [--repeats 7]
+
+The study is generated (bench/generate_study.py) in a temporary SQLite file. The single summary is the
+patient with the most answers (nine completed visits: the fullest charts). Both documents are rendered
+twice to warm up, then alternately `--repeats` times; the medians are compared. For the bulk run each pool
+process builds the app and renders one summary before the clock starts (a barrier holds the clock until
+every process is warm), then the pool renders every patient's Korean summary, in chunks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from threading import Barrier
+
+from bench.results import at_least, at_most, median, print_ratios, print_table, save
+
+CHUNK = 10
+_worker: dict[str, object] = {}
+
+
+def make_app(database_url: str):  # type: ignore[no-untyped-def]
+    from epro import create_app
+
+    return create_app({"DATABASE_URL": database_url, "SECRET_KEY": "bench-pdf"})
+
+
+def summary_pdf(patient_id: int) -> bytes:
+    """The whole path of one Korean summary, as `flask summary` runs it (needs an app context)."""
+    from sqlmodel import Session
+
+    from epro import db
+    from epro.reports import report_for
+    from epro.reports.render import render_pdf
+
+    with Session(db.engine()) as reader:
+        report = report_for(reader, patient_id, "bench")
+    return render_pdf(report, "ko")
+
+
+def minimal_pdf() -> bytes:
+    from weasyprint import HTML
+
+    return HTML(string="<p>epro</p>").write_pdf()  # type: ignore[no-any-return]
+
+
+def _timed(make: Callable[[], bytes]) -> tuple[float, bytes]:
+    started = time.perf_counter()
+    pdf = make()
+    return time.perf_counter() - started, pdf
+
+
+def fullest_patient(database_url: str) -> int:
+    from sqlalchemy import create_engine, func
+    from sqlmodel import Session, col, select
+
+    from epro.models import Response, Visit
+
+    engine = create_engine(database_url)
+    try:
+        with Session(engine) as db:
+            query = (
+                select(Visit.patient_id, func.count(col(Response.id)))
+                .join(Response, col(Response.visit_id) == Visit.id)
+                .group_by(col(Visit.patient_id))
+                .order_by(func.count(col(Response.id)).desc(), col(Visit.patient_id))
+                .limit(1)
+            )
+            return db.exec(query).first()[0]  # type: ignore[index]
+    finally:
+        engine.dispose()
+
+
+def single(database_url: str, patient_id: int, repeats: int) -> tuple[float, float, int]:
+    """(summary median s, minimal median s, summary bytes)."""
+    app = make_app(database_url)
+    with app.app_context():
+        for _ in range(2):
+            summary_pdf(patient_id), minimal_pdf()
+        summaries, minimals = [], []
+        for _ in range(repeats):
+            took, pdf = _timed(lambda: summary_pdf(patient_id))
+            summaries.append(took)
+            minimals.append(_timed(minimal_pdf)[0])
+    app.extensions["epro_engine"].dispose()
+    return median(summaries), median(minimals), len(pdf)
+
+
+def _warm_worker(database_url: str, patient_id: int, ready: Barrier) -> None:
+    app = make_app(database_url)
+    context = app.app_context()
+    context.push()
+    _worker["context"] = context
+    summary_pdf(patient_id)
+    ready.wait()
+
+
+def _render_chunk(patient_ids: list[int]) -> int:
+    return sum(len(summary_pdf(patient_id)) for patient_id in patient_ids)
+
+
+def bulk(database_url: str, patient_ids: list[int], processes: int) -> float:
+    """Seconds for `processes` warm processes to render every patient's summary."""
+    spawn = multiprocessing.get_context("spawn")
+    ready = spawn.Barrier(processes + 1)
+    chunks = [patient_ids[i : i + CHUNK] for i in range(0, len(patient_ids), CHUNK)]
+    with spawn.Pool(processes, _warm_worker, (database_url, patient_ids[0], ready)) as pool:
+        ready.wait(timeout=300)
+        started = time.perf_counter()
+        written = sum(pool.imap_unordered(_render_chunk, chunks))
+        took = time.perf_counter() - started
+    assert written > 0
+    return took
+
+
+def run(bulk_patients: int, repeats: int) -> list:
+    from bench.generate_study import generate
+    from epro.db import make_engine
+
+    workdir = Path(tempfile.mkdtemp(prefix="epro-bench-pdf-"))
+    try:
+        database_url = f"sqlite:///{workdir / 'pdf.sqlite3'}"
+        engine = make_engine(database_url)
+        generate(engine, bulk_patients)
+        engine.dispose()
+        patient_id = fullest_patient(database_url)
+        summary_s, minimal_s, size = single(database_url, patient_id, repeats)
+        print_table(
+            f"PDF summary (Korean, whole path) vs a one-line WeasyPrint document, median of {repeats}",
+            [
+                ("summary, whole path", f"{summary_s * 1000:.0f} ms", f"{size / 1024:.0f} KiB"),
+                ("one-line document", f"{minimal_s * 1000:.0f} ms", ""),
+            ],
+            ("document", "median time", "size"),
+        )
+        from sqlalchemy import create_engine
+        from sqlmodel import Session
+
+        from epro.reports import enrolled_patient_ids
+
+        reader = create_engine(database_url)
+        with Session(reader) as db:
+            patient_ids = enrolled_patient_ids(db)
+        reader.dispose()
+        one = bulk(database_url, patient_ids, 1)
+        two = bulk(database_url, patient_ids, 2)
+        print_table(
+            f"Bulk summaries: {len(patient_ids)} patients in a process pool",
+            [
+                ("1 process", f"{one:.1f} s", f"{len(patient_ids) / one:.1f}"),
+                ("2 processes", f"{two:.1f} s", f"{len(patient_ids) / two:.1f}"),
+            ],
+            ("pool", "wall time", "summaries/s"),
+        )
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    ratios = [
+        at_most("PDF summary time / one-line WeasyPrint document", summary_s / minimal_s, 10),
+        at_most("PDF summary size", size / 1024, 150, "KB"),
+        at_least(f"bulk summaries speed-up, 2 processes / 1 ({len(patient_ids)} patients)", one / two, 1.8),
+    ]
+    print_ratios("PDF summary: ratios measured side by side", ratios)
+    return ratios
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bulk-patients", type=int, default=1000)
+    parser.add_argument("--repeats", type=int, default=7)
+    args = parser.parse_args()
+    save(run(args.bulk_patients, args.repeats))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
