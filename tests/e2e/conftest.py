@@ -83,8 +83,8 @@ def study(tmp_path_factory: pytest.TempPathFactory) -> Study:
     return Study(url)
 
 
-def _server(study: Study, log_dir: Path, **settings: str) -> Iterator[GunicornServer]:
-    server = GunicornServer(app_env(study.database_url, **settings), log_dir, workers=2)
+def _server(study: Study, log_dir: Path, workers: int, **settings: str) -> Iterator[GunicornServer]:
+    server = GunicornServer(app_env(study.database_url, **settings), log_dir, workers=workers)
     server.start()
     try:
         yield server
@@ -94,13 +94,16 @@ def _server(study: Study, log_dir: Path, **settings: str) -> Iterator[GunicornSe
 
 @pytest.fixture(scope="session")
 def server(study: Study, tmp_path_factory: pytest.TempPathFactory) -> Iterator[GunicornServer]:
-    yield from _server(study, tmp_path_factory.mktemp("gunicorn"))
+    yield from _server(study, tmp_path_factory.mktemp("gunicorn"), workers=2)
 
 
 @pytest.fixture(scope="session")
 def idle_server(study: Study, tmp_path_factory: pytest.TempPathFactory) -> Iterator[GunicornServer]:
     yield from _server(
-        study, tmp_path_factory.mktemp("gunicorn-idle"), KIOSK_IDLE_SECONDS=str(SHORT_IDLE_SECONDS)
+        study,
+        tmp_path_factory.mktemp("gunicorn-idle"),
+        workers=1,
+        KIOSK_IDLE_SECONDS=str(SHORT_IDLE_SECONDS),
     )
 
 

@@ -85,6 +85,7 @@ class Inspector:
     measures: list[str] = field(default_factory=list)
 
     def axe(self, page: Page, screen: str) -> None:
+        assert AXE_SCRIPT.exists(), f"{AXE_SCRIPT} is missing: `make install` runs npm ci"
         if not page.evaluate("() => typeof window.axe !== 'undefined'"):
             page.add_script_tag(path=str(AXE_SCRIPT))
         violations = page.evaluate(AXE_RUN_JS)
