@@ -292,8 +292,8 @@ class AuditEvent(SQLModel, table=True):
     __tablename__ = "audit_event"
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
-    #: "staff", "patient" (on the tablet) or "system" (CLI).
-    actor_type: str = Field(sa_column=Column(String(8), nullable=False))
+    #: "staff", "patient" (on the tablet), "system" (CLI) or "anonymous" (a failed sign-in).
+    actor_type: str = Field(sa_column=Column(String(16), nullable=False))
     actor_id: int | None = None
     actor_name: str | None = Field(default=None, sa_column=Column(String(64)))
     action: str = Field(sa_column=Column(String(32), nullable=False, index=True))

@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from tests.pg_server import PostgresServer
 
@@ -88,3 +89,26 @@ def database_url(tmp_path: Path) -> str:
     if on_postgres():
         return postgres.new()
     return f"sqlite:///{tmp_path / 'epro.sqlite3'}"
+
+
+def tamper_with_audit_trail(url: str, statement: str, **params: object) -> None:
+    """Run an UPDATE or DELETE on audit_event behind the app's back, as someone with full rights on the
+    database could: the append-only guards are switched off for this one statement, on either database."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as connection:
+            if engine.dialect.name == "postgresql":
+                connection.exec_driver_sql("ALTER TABLE audit_event DISABLE TRIGGER audit_event_append_only")
+                connection.execute(sa.text(statement), params)
+                connection.exec_driver_sql("ALTER TABLE audit_event ENABLE TRIGGER audit_event_append_only")
+                return
+            guards = connection.exec_driver_sql(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_event'"
+            ).all()
+            for name, _sql in guards:
+                connection.exec_driver_sql(f"DROP TRIGGER {name}")
+            connection.execute(sa.text(statement), params)
+            for _name, sql in guards:
+                connection.exec_driver_sql(sql)
+    finally:
+        engine.dispose()
