@@ -5,9 +5,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 FLASK := $(BIN)/flask --app epro
-APT_PACKAGES := poppler-utils fonts-nanum chromium postgresql
+APT_PACKAGES := poppler-utils fonts-nanum chromium postgresql wrk
 
-.PHONY: install run test test-sqlite test-postgres lint translations system-packages clean
+.PHONY: install run test test-sqlite test-postgres lint translations system-packages clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,15 @@ test-sqlite:
 
 test-postgres:
 	EPRO_TEST_DB=postgresql $(BIN)/pytest
+
+# Benchmarks (bench/README.md): each prints its ratios beside their targets and merges them into
+# bench/results.json. BENCH_BULK_PATIENTS: how many summaries the PDF pool renders (1,000 takes long here).
+BENCH_BULK_PATIENTS ?= 100
+bench: system-packages install
+	$(BIN)/python -m bench.bench_tablet
+	$(BIN)/python -m bench.bench_pdf --bulk-patients $(BENCH_BULK_PATIENTS)
+	$(BIN)/python -m bench.bench_study_size
+	$(BIN)/python -m bench.bench_export_memory
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
