@@ -8,8 +8,8 @@ for benchmarks.
   class runs two servers on one PostgreSQL database.
 - `Browser` is one browser: its own cookie jar and keep-alive connection, no redirect following, and
   optional retries of requests a crash cut off (as a person pressing the button again would).
-- `RemoteTablet` walks one complete questionnaire: a nurse signs in and hands the tablet over, the
-  patient answers every item and submits.
+- `RemoteTablet` walks one complete questionnaire: a nurse signs in, opens the visit and hands the
+  tablet over, the patient answers every item and submits.
 - `Traffic` gathers what every browser saw (requests, statuses, cut connections, latencies).
 
 Only the standard library speaks HTTP here: nothing to install.
@@ -375,6 +375,9 @@ class RemoteTablet:
     visit_id: int
     answers: list[int]
     language: str = "ko"
+    #: The staff page the nurse starts the tablet from ({visit_id} is filled in): the visit's own page,
+    #: or "/staff/" for the clinic list (whose size grows with the clinic).
+    start_page: str = "/staff/visits/{visit_id}"
     #: Press Submit twice at once (two requests with the same cookie), as an impatient finger does.
     double_tap: bool = False
     #: The statuses of the two submits of a double tap, sorted.
@@ -382,6 +385,8 @@ class RemoteTablet:
     #: "thanks" (the submit was acknowledged), "already submitted" (a resent submit found it done),
     #: or what went wrong; None until the walk ends.
     outcome: str | None = None
+    #: time.monotonic() when the submit was sent and when its answer arrived.
+    submit_sent_at: float | None = None
     acknowledged_at: float | None = None
 
     def run(self) -> None:
@@ -406,9 +411,9 @@ class RemoteTablet:
             ),
             302,
         )
-        home = _expect(b.get("/staff/"), 200)
+        page = _expect(b.get(self.start_page.format(visit_id=self.visit_id)), 200)
         _expect(
-            b.post(f"/staff/visits/{self.visit_id}/tablet", csrf_token=csrf_of(home.text)), 302, "/tablet/"
+            b.post(f"/staff/visits/{self.visit_id}/tablet", csrf_token=csrf_of(page.text)), 302, "/tablet/"
         )
         first = _expect(b.get("/tablet/language"), 200)
         form = {"csrf_token": csrf_of(first.text), "token": token_of(first.text)}
@@ -418,6 +423,7 @@ class RemoteTablet:
             following = "/tablet/review" if number == len(self.answers) else f"/tablet/question/{number + 1}"
             _expect(b.post(f"/tablet/question/{number}", value=str(value), **form), 302, following)
         _expect(b.get("/tablet/review"), 200)
+        self.submit_sent_at = time.monotonic()
         done = self._double_tap(form) if self.double_tap else b.post("/tablet/submit", **form)
         if done.status == 409:
             return "already submitted"

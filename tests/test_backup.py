@@ -3,6 +3,7 @@ restore that checks the backup first and never overwrites without confirmation."
 
 from __future__ import annotations
 
+import queue
 import random
 import sqlite3
 import threading
@@ -24,67 +25,87 @@ from tests.gunicorn_harness import (
     flask_cli,
     prepare_clinic,
     random_answers,
-    run_together,
     sqlite_integrity,
     stored_visits,
 )
 from tests.kiosk_helpers import Tablet
 
 TABLETS = 40
+#: Visits ready for the stream of tablets; they stop taking new ones once the backup is done.
+VISITS = 120
 
 
 def test_a_backup_taken_under_load_restores_every_answer_acknowledged_before_it(tmp_path: Path) -> None:
     database = tmp_path / "clinic.sqlite3"
     url = f"sqlite:///{database}"
-    clinic = prepare_clinic(url, patients=TABLETS)
+    clinic = prepare_clinic(url, patients=VISITS)
     env = app_env(url)
     backup = tmp_path / "backup.sqlite3"
     traffic = Traffic()
     rng = random.Random(7)
+    waiting = queue.SimpleQueue()
+    for number, (visit_id, instruments) in enumerate(clinic.visits.items()):
+        waiting.put((number, visit_id, random_answers(instruments, rng)))
+    tablets: list[RemoteTablet] = []
+    backup_done = threading.Event()
+
     with GunicornServer(env, tmp_path, workers=4) as server:
-        tablets = [
-            RemoteTablet(
-                Browser(server.port, traffic=traffic),
-                clinic.nurses[number % len(clinic.nurses)],
-                clinic.password,
-                visit_id,
-                random_answers(instruments, rng),
-            )
-            for number, (visit_id, instruments) in enumerate(clinic.visits.items())
-        ]
-        load = threading.Thread(target=run_together, args=(tablets,))
-        load.start()
-        while sum(tablet.acknowledged for tablet in tablets) < TABLETS // 4 and load.is_alive():
+
+        def keep_handing_tablets_over() -> None:
+            """One clinic tablet: visit after visit until the backup is done (or no visit is left)."""
+            while not backup_done.is_set():
+                try:
+                    number, visit_id, answers = waiting.get_nowait()
+                except queue.Empty:
+                    return
+                nurse = clinic.nurses[number % len(clinic.nurses)]
+                tablet = RemoteTablet(
+                    Browser(server.port, traffic=traffic), nurse, clinic.password, visit_id, answers
+                )
+                tablets.append(tablet)
+                tablet.run()
+
+        streams = [threading.Thread(target=keep_handing_tablets_over) for _ in range(TABLETS)]
+        for stream in streams:
+            stream.start()
+        while sum(t.acknowledged for t in list(tablets)) < TABLETS // 4 and any(
+            s.is_alive() for s in streams
+        ):
             time.sleep(0.05)
-        acknowledged_before = [tablet for tablet in tablets if tablet.acknowledged]
-        requests_before = traffic.requests
+        acknowledged_before = [t for t in list(tablets) if t.acknowledged]
+        started, requests_before = time.monotonic(), traffic.requests
         taken = flask_cli(env, "backup", str(backup))
-        requests_during = traffic.requests - requests_before
-        load.join()
+        finished, requests_during = time.monotonic(), traffic.requests - requests_before
+        backup_done.set()
+        for stream in streams:
+            stream.join(timeout=300)
         errors = server.error_summary()
     assert taken.returncode == 0, taken.stderr
-    at_end = stored_visits(url)
-    answers_at_end = sum(len(record.responses) for record in at_end.values())
     assert traffic.count_5xx == 0, (traffic.server_errors[:5], errors)
-    assert all(tablet.outcome == "thanks" for tablet in tablets), [
-        t.outcome for t in tablets if t.outcome != "thanks"
-    ]
+    assert all(t.outcome == "thanks" for t in tablets), [t.outcome for t in tablets if t.outcome != "thanks"]
+    answers_at_end = sum(len(record.responses) for record in stored_visits(url).values())
 
     restored = flask_cli(env, "restore", str(backup), "--yes")
     assert restored.returncode == 0, restored.stderr + restored.stdout
     assert sqlite_integrity(database) == ["ok"]
     after = stored_visits(url)
     answers_restored = sum(len(record.responses) for record in after.values())
+    submitted_after = [t for t in tablets if t.submit_sent_at and t.submit_sent_at > finished]
     chain = audit_chain(url)
     print(
-        f"\nbackup under load: {len(acknowledged_before)} tablets ({sum(len(t.answers) for t in acknowledged_before)} "
-        f"answers) acknowledged before `flask backup` started; {requests_during} requests served while it ran; "
-        f"answers in the restored database: {answers_restored}; at the end of the load: {answers_at_end}; "
-        f"restored audit chain intact: {chain.intact} ({chain.events} events)\n{taken.stdout.strip()}"
+        f"\nbackup under load: {len(tablets)} visits walked by {TABLETS} tablets at a time; "
+        f"{len(acknowledged_before)} visits ({sum(len(t.answers) for t in acknowledged_before)} answers) "
+        f"acknowledged before `flask backup` started; {requests_during} requests served during the "
+        f"{finished - started:.1f} s it ran; {len(submitted_after)} visits submitted after it returned; "
+        f"answers in the restored database: {answers_restored}, at the end of the load: {answers_at_end}; "
+        f"5xx: {traffic.count_5xx}; restored audit chain intact: {chain.intact} ({chain.events} events)"
+        f"\n{taken.stdout.strip()}"
     )
-    assert acknowledged_before, "the backup was taken in the middle of the load"
     for tablet in acknowledged_before:
         assert after[tablet.visit_id].responses == tablet.answers, tablet.visit_id
+    assert submitted_after, "the app was still taking answers when the backup was done"
+    for tablet in submitted_after:
+        assert after[tablet.visit_id].responses == [], "the backup is the moment it was taken"
     for visit_id, instruments in clinic.visits.items():
         record = after[visit_id]
         assert len(record.responses) in (0, len(instruments.split())), (visit_id, record)
