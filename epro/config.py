@@ -12,6 +12,8 @@ from flask import Flask
 
 DEFAULTS: dict[str, Any] = {
     "STUDY_NAME": "epro demo study",
+    # STUDYID in SDTM exports.
+    "SDTM_STUDYID": "EPRO",
     "CLINIC_TIMEZONE": "Asia/Seoul",
     "DEFAULT_LOCALE": "ko",
     "LANGUAGES": ["ko", "en"],
