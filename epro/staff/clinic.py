@@ -29,8 +29,14 @@ class ClinicList:
 def clinic_list(db: Session, today: date) -> ClinicList:
     horizon = today + timedelta(days=LOOKAHEAD_DAYS)
     current = visit_rows(db, today, window_from=today, window_to=horizon, open_only=True)
-    due = [r for r in current if r.status == VisitStatus.DUE and r.visit.appointment_date <= today]
-    upcoming = [r for r in current if r not in due and today < r.visit.appointment_date <= horizon]
+    # One pass: `row not in due` compared every model field of every pair, quadratic in the rows shown.
+    due: list[VisitRow] = []
+    upcoming: list[VisitRow] = []
+    for row in current:
+        if row.status == VisitStatus.DUE and row.visit.appointment_date <= today:
+            due.append(row)
+        elif today < row.visit.appointment_date <= horizon:
+            upcoming.append(row)
     overdue = visit_rows(db, today, window_closed_before=today, open_only=True, limit=OVERDUE_SHOWN)
     due.sort(key=lambda r: (r.visit.appointment_date, r.patient.study_id))
     upcoming.sort(key=lambda r: (r.visit.appointment_date, r.patient.study_id))
