@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import sqlite3
 from datetime import timedelta
 
 import pytest
@@ -14,6 +13,7 @@ from epro import db
 from epro.audit import SYSTEM, record
 from epro.models import AuditEvent
 from tests.conftest import sign_in
+from tests.databases import tamper_with_audit_trail
 from tests.kiosk_helpers import Tablet
 
 
@@ -38,9 +38,10 @@ def _verify(app):  # type: ignore[no-untyped-def]
     return app.test_cli_runner().invoke(args=["audit", "verify"])
 
 
-def _raw(app) -> sqlite3.Connection:  # type: ignore[no-untyped-def]
-    """A connection behind the application's back, as someone with the database file would open."""
-    return sqlite3.connect(app.extensions["epro_engine"].url.database, isolation_level=None)
+def _tamper(app, statement: str, **params: object) -> None:  # type: ignore[no-untyped-def]
+    """Change the trail behind the application's back (guards switched off), on either database."""
+    url = app.extensions["epro_engine"].url.render_as_string(hide_password=False)
+    tamper_with_audit_trail(url, statement, **params)
 
 
 def test_verify_reports_an_intact_chain_after_real_activity(app, world, client):
@@ -57,10 +58,7 @@ def test_verify_names_a_row_altered_behind_the_apps_back(app, world, client):
     _activity(world, client)
     with world.session() as s:
         answer = s.exec(select(AuditEvent).where(AuditEvent.action == "response.submit")).first()
-    raw = _raw(app)
-    raw.execute("DROP TRIGGER audit_event_no_update")
-    raw.execute("UPDATE audit_event SET new_value = '100' WHERE id = ?", (answer.id,))
-    raw.close()
+    _tamper(app, "UPDATE audit_event SET new_value = '100' WHERE id = :id", id=answer.id)
     result = _verify(app)
     assert result.exit_code == 1
     assert f"BROKEN at audit event id {answer.id}" in result.output
@@ -72,10 +70,7 @@ def test_verify_names_the_row_after_one_deleted_behind_the_apps_back(app, world,
     with world.session() as s:
         ids = s.exec(select(AuditEvent.id).order_by(AuditEvent.id)).all()
     victim, follower = ids[3], ids[4]
-    raw = _raw(app)
-    raw.execute("DROP TRIGGER audit_event_no_delete")
-    raw.execute("DELETE FROM audit_event WHERE id = ?", (victim,))
-    raw.close()
+    _tamper(app, "DELETE FROM audit_event WHERE id = :id", id=victim)
     result = _verify(app)
     assert result.exit_code == 1
     assert f"BROKEN at audit event id {follower}" in result.output
@@ -93,12 +88,12 @@ def test_a_rehashed_forgery_is_still_caught_at_the_next_row(app, world, client):
     target, after = rows[5], rows[6]
     target.new_value = "forged"
     forged_hash = row_hash(target)
-    raw = _raw(app)
-    raw.execute("DROP TRIGGER audit_event_no_update")
-    raw.execute(
-        "UPDATE audit_event SET new_value = 'forged', hash = ? WHERE id = ?", (forged_hash, target.id)
+    _tamper(
+        app,
+        "UPDATE audit_event SET new_value = 'forged', hash = :hash WHERE id = :id",
+        hash=forged_hash,
+        id=target.id,
     )
-    raw.close()
     result = _verify(app)
     assert result.exit_code == 1
     assert f"BROKEN at audit event id {after.id}" in result.output
@@ -146,7 +141,8 @@ def test_only_admins_and_investigators_see_the_trail(world, client):
     assert client.get("/staff/audit/verify").status_code == 403
     for user in ("monitor", "boss"):
         sign_in(client, user)
-        assert '<a href="/staff/audit/">변경 이력</a>' in client.get("/staff/").text, "in the menu"
+        home = client.get("/staff/").text
+        assert '<a href="/staff/audit/">감사 추적 기록</a>' in home, "in the menu"
         assert client.get("/staff/audit/").status_code == 200
         assert client.get("/staff/audit/verify").status_code == 200
 

@@ -11,6 +11,7 @@ import time
 from contextlib import closing
 from pathlib import Path
 
+import pytest
 from sqlmodel import func, select
 
 from epro import create_app
@@ -30,11 +31,13 @@ from tests.gunicorn_harness import (
 )
 from tests.kiosk_helpers import Tablet
 
+SQLITE = pytest.mark.sqlite_only(reason="backup and restore of a SQLite file; PostgreSQL uses pg_dump")
 TABLETS = 40
 #: Visits ready for the stream of tablets; they stop taking new ones once the backup is done.
 VISITS = 120
 
 
+@SQLITE
 def test_a_backup_taken_under_load_restores_every_answer_acknowledged_before_it(tmp_path: Path) -> None:
     database = tmp_path / "clinic.sqlite3"
     url = f"sqlite:///{database}"
@@ -136,6 +139,7 @@ def _actions(world) -> list[str]:  # type: ignore[no-untyped-def]
         return list(s.exec(select(AuditEvent.action).order_by(AuditEvent.id)).all())
 
 
+@SQLITE
 def test_restore_brings_back_the_backup_and_keeps_the_replaced_database(app, world, client, tmp_path):
     world.staff()
     _submit(world, client, "EPR-101")
@@ -162,6 +166,7 @@ def test_restore_brings_back_the_backup_and_keeps_the_replaced_database(app, wor
     assert world_visit and _answers(world) == 6
 
 
+@SQLITE
 def test_restore_without_confirmation_changes_nothing(app, world, client, tmp_path):
     world.staff()
     _submit(world, client, "EPR-101")
@@ -175,6 +180,7 @@ def test_restore_without_confirmation_changes_nothing(app, world, client, tmp_pa
     assert not list(tmp_path.glob("*.before-restore-*"))
 
 
+@SQLITE
 def test_backup_never_overwrites_a_file(app, tmp_path):
     existing = tmp_path / "keep.sqlite3"
     existing.write_bytes(b"precious")
@@ -183,6 +189,7 @@ def test_backup_never_overwrites_a_file(app, tmp_path):
     assert existing.read_bytes() == b"precious"
 
 
+@SQLITE
 def test_restore_refuses_a_damaged_foreign_or_tampered_backup(app, world, client, tmp_path):
     world.staff()
     _submit(world, client, "EPR-101")

@@ -32,6 +32,8 @@ from tests.gunicorn_harness import (
     stored_visits,
 )
 
+pytestmark = pytest.mark.sqlite_only(reason="one SQLite file under gunicorn; PostgreSQL: test_two_servers.py")
+
 TABLETS = 40
 WORKERS = 4
 KILLS = 8
