@@ -17,6 +17,8 @@ Only the standard library speaks HTTP here: nothing to install.
 
 from __future__ import annotations
 
+import atexit
+import ctypes
 import http.client
 import os
 import random
@@ -115,6 +117,15 @@ def prepare_clinic(database_url: str, *, patients: int, nurses: int = 4, prefix:
     return Clinic(names, visits)
 
 
+def _stop_when_parent_dies() -> None:
+    """In the child before exec: Linux sends gunicorn SIGTERM when the thread that started it ends (the
+    test process exits or is killed), so no server outlives its test run. Start servers from the
+    test's own thread, not from a short-lived helper thread."""
+    if sys.platform == "linux":
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 class GunicornServer:
     """`gunicorn "epro:create_app()"` on 127.0.0.1, logs in log_dir; use as a context manager.
 
@@ -168,7 +179,10 @@ class GunicornServer:
             *(["--preload"] if self.preload else []),
             "epro:create_app()",
         ]
-        self.process = subprocess.Popen(command, env=self.env, cwd=ROOT, start_new_session=True)
+        self.process = subprocess.Popen(
+            command, env=self.env, cwd=ROOT, start_new_session=True, preexec_fn=_stop_when_parent_dies
+        )
+        atexit.register(self.stop)
         self.wait_ready()
         return self
 
