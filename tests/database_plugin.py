@@ -6,15 +6,25 @@ PostgreSQL whatever the run; each test's databases dropped after it; the server 
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Iterator
+from types import FrameType
 
 import pytest
 
 from tests.databases import backend, on_postgres, postgres
 
 
+def _interrupt(_signum: int, _frame: FrameType | None) -> None:
+    raise KeyboardInterrupt("terminated")
+
+
 def pytest_configure(config: pytest.Config) -> None:
     backend()
+    # A run stopped by SIGTERM (a CI timeout, `timeout`, kill) unwinds like Ctrl-C: fixtures stop the
+    # servers they started and the PostgreSQL server is shut down, instead of being left running.
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _interrupt)
     config.addinivalue_line(
         "markers", "sqlite_only(reason): the test checks SQLite itself; skipped on the PostgreSQL run"
     )
@@ -36,6 +46,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.skip(reason=f"SQLite only: {reason}"))
 
 
+@pytest.hookimpl(trylast=True)  # after pytest's own session finish has torn down the fixtures
 def pytest_sessionfinish() -> None:
     postgres.stop()
 

@@ -72,8 +72,9 @@ class PostgresDatabases:
 
     def drop_created(self) -> None:
         while self.created:
-            assert self.server is not None
-            self.server.drop_database(self.created.pop())
+            name = self.created.pop()
+            if self.server is not None:
+                self.server.drop_database(name)
 
     def stop(self) -> None:
         if self.server is not None:

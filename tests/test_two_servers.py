@@ -9,6 +9,7 @@ PostgreSQL).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -41,14 +42,14 @@ def servers(
 ) -> Iterator[dict[str, GunicornServer]]:
     """Servers A and B share the database and the secret key; a third shares only the database."""
     env = app_env(postgres_url)
-    started: dict[str, GunicornServer] = {}
+    started = {
+        "A": GunicornServer(env, tmp_path / "A", workers=2),
+        "B": GunicornServer(env, tmp_path / "B", workers=2),
+        "other key": GunicornServer(app_env(postgres_url, SECRET_KEY="other"), tmp_path / "C", workers=1),
+    }
     try:
-        for name, settings in (
-            ("A", env),
-            ("B", env),
-            ("other key", app_env(postgres_url, SECRET_KEY="other")),
-        ):
-            started[name] = GunicornServer(settings, tmp_path / name, workers=2).start()
+        with ThreadPoolExecutor(len(started)) as pool:  # start together: each waits for its workers
+            list(pool.map(GunicornServer.start, started.values()))
         yield started
     finally:
         for server in started.values():
