@@ -3,15 +3,34 @@ and nothing a strict Content-Security-Policy or WeasyPrint would refuse."""
 
 from __future__ import annotations
 
+import importlib.util
+import json
+import re
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
+from pathlib import Path
 
-from epro.reports.charts import BOTTOM, HEIGHT, LEFT, RIGHT, TOP, WIDTH, Scale, measure_chart, ticks
+from epro.reports.charts import (
+    BOTTOM,
+    DAY_STEPS,
+    HEIGHT,
+    LEFT,
+    RIGHT,
+    TICK_GLYPHS,
+    TOP,
+    VALUE_STEPS,
+    WIDTH,
+    Scale,
+    day_range,
+    measure_chart,
+    ticks,
+)
 from epro.reports.context import Report, build_report
 from tests.conftest import World
 from tests.test_report_helpers import SEOUL, eventful_history
 
 SVG = "{http://www.w3.org/2000/svg}"
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def chart(world: World, measure: str) -> tuple[Report, ET.Element]:
@@ -93,3 +112,48 @@ def test_ticks_are_round_and_cover_the_scale() -> None:
     assert ticks(0, 100, (1, 2, 5, 10, 20, 25, 50, 100), 8) == [0, 20, 40, 60, 80, 100]
     assert ticks(1, 7, (1, 2, 5), 8) == [1, 2, 3, 4, 5, 6, 7]
     assert ticks(-5, 180, (7, 14, 30, 60), 8) == [0, 30, 60, 90, 120, 150, 180]
+
+
+def test_every_tick_has_its_label_drawn_in_place(world: World) -> None:
+    report, svg = chart(world, "PS")
+    labels = {
+        (e.get("class"), e.get("data-value")): e.get("d")
+        for e in svg.iter(f"{SVG}path")
+        if e.get("data-value")
+    }
+    value_ticks = ticks(0, 100, VALUE_STEPS, 8)
+    assert {value for kind, value in labels if kind == "tick-label value-label"} == {
+        str(v) for v in value_ticks
+    }
+    day_ticks = ticks(*day_range(report), DAY_STEPS, 8)
+    assert day_ticks[0] == 0 and len(day_ticks) >= 4
+    assert {value for kind, value in labels if kind == "tick-label day-label"} == {str(d) for d in day_ticks}
+    # A value label ends just left of the plot and sits on its grid line; a day label is centred on its day.
+    for value in value_ticks:
+        xs, ys = outline_bounds(labels[("tick-label value-label", str(value))])
+        assert LEFT - 6 < max(xs) < LEFT and min(ys) < y_of(report, "PS", value) < max(ys) + 3
+    for day in day_ticks:
+        xs, _ys = outline_bounds(labels[("tick-label day-label", str(day))])
+        assert abs((min(xs) + max(xs)) / 2 - x_of(report, day)) < 1
+    # Wider numbers take wider outlines.
+    assert width_of(labels[("tick-label value-label", "100")]) > 2 * width_of(
+        labels[("tick-label value-label", "0")]
+    )
+
+
+def test_label_glyphs_are_the_shipped_fonts_outlines() -> None:
+    spec = importlib.util.spec_from_file_location("subset_fonts", ROOT / "tools" / "subset_fonts.py")
+    assert spec and spec.loader
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    assert json.loads(TICK_GLYPHS.read_text()) == tool.tick_glyphs()
+
+
+def outline_bounds(d: str | None) -> tuple[list[float], list[float]]:
+    numbers = [float(n) for n in re.findall(r"-?\d+(?:\.\d+)?", d or "")]
+    return numbers[0::2], numbers[1::2]
+
+
+def width_of(d: str | None) -> float:
+    xs, _ys = outline_bounds(d)
+    return max(xs) - min(xs)

@@ -5,6 +5,7 @@ inline partial for the patient page."""
 
 from __future__ import annotations
 
+import base64
 import io
 import re
 import subprocess
@@ -12,6 +13,7 @@ import zipfile
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from flask import Flask, render_template_string
@@ -216,10 +218,28 @@ def test_fetcher_refuses_network_and_files_outside_the_assets(tmp_path: Path) ->
         "file:///etc/passwd",
         (FONTS / ".." / "render.py").as_uri(),
         "data:text/css,body{}",
+        "data:image/png;base64," + base64.b64encode(png_bytes()).decode(),
+        "data:image/svg+xml;base64," + base64.b64encode(png_bytes()).decode(),  # not an SVG document
+        "data:image/svg+xml," + quote('<svg xmlns="http://www.w3.org/2000/svg"/>'),  # only base64 is made
+        "data:image/svg+xml;base64,not base64!",
     ):
         with pytest.raises(ValueError):
             fetcher.fetch(url)
     assert fetcher.fetch((FONTS / "EproGothic-Regular.ttf").as_uri()).read()[:4] == b"\x00\x01\x00\x00"
+    svg = b'<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"/>'
+    inline = fetcher.fetch("data:image/svg+xml;base64," + base64.b64encode(svg).decode())
+    assert inline.read() == svg and inline.content_type == "image/svg+xml"
+
+
+def png_bytes() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), "red").save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def test_charts_are_vector_drawings_not_pictures(pdfs: dict[str, Path]) -> None:
+    for edition in ("ko", "en"):
+        assert len(run("pdfimages", "-list", pdfs[edition]).splitlines()) == 2  # header lines only
 
 
 def test_a_document_pointing_outside_gets_nothing_embedded(demo_app: Flask, tmp_path: Path) -> None:

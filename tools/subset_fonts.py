@@ -12,15 +12,21 @@ What it does, and why:
   not need them, and a smaller font makes WeasyPrint faster and the PDF smaller;
 - renames the family to "Epro Gothic": under the OFL a modified version (a subset is one) must not carry the
   Reserved Font Names ("Nanum", "NanumGothic", ...). The copyright notice and the licence stay in the font, and
-  OFL.txt sits beside it.
+  OFL.txt sits beside it;
+- writes the outlines of the few characters a chart's axis labels use (digits, minus sign) to
+  tick-glyphs.json, from the shipped regular font: the charts draw their labels as paths, because every SVG
+  text element costs WeasyPrint a text layout and an embedded font run, which made up much of a summary's time.
+  `--tick-glyphs` rewrites only that file.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 from fontTools import subset
+from fontTools.pens.basePen import BasePen
 from fontTools.ttLib import TTFont
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,6 +44,8 @@ UNICODE_RANGES = [
     (0xAC00, 0xD7A3),  # Hangul Syllables (all 11,172)
 ]
 SYMBOLS = "Δ←↑→↓≤≥■□▲△▼▽◆◇○●"
+TICK_CHARACTERS = "0123456789-"
+TICK_GLYPHS = TARGET / "tick-glyphs.json"
 
 
 def unicodes() -> list[int]:
@@ -86,13 +94,58 @@ def make(source: Path, style: str) -> Path:
     return target
 
 
+class OutlinePen(BasePen):
+    """Records a glyph as flat path commands: ["M", x, y], ["L", x, y], ["Q", x1, y1, x, y], ["Z"]."""
+
+    def __init__(self, glyph_set: object) -> None:
+        super().__init__(glyph_set)
+        self.commands: list[list[str | float]] = []
+
+    def _moveTo(self, pt: tuple[float, float]) -> None:
+        self.commands.append(["M", *pt])
+
+    def _lineTo(self, pt: tuple[float, float]) -> None:
+        self.commands.append(["L", *pt])
+
+    def _qCurveToOne(self, pt1: tuple[float, float], pt2: tuple[float, float]) -> None:
+        self.commands.append(["Q", *pt1, *pt2])
+
+    def _curveToOne(self, *points: tuple[float, float]) -> None:
+        raise ValueError("a TrueType font has quadratic outlines only")
+
+    def _closePath(self) -> None:
+        self.commands.append(["Z"])
+
+
+def tick_glyphs() -> dict[str, object]:
+    """The outlines of TICK_CHARACTERS in the shipped regular font, in font units."""
+    font = TTFont(str(TARGET / "EproGothic-Regular.ttf"))
+    cmap, glyph_set = font.getBestCmap(), font.getGlyphSet()
+    glyphs = {}
+    for character in TICK_CHARACTERS:
+        glyph = glyph_set[cmap[ord(character)]]
+        pen = OutlinePen(glyph_set)
+        glyph.draw(pen)
+        glyphs[character] = {"advance": glyph.width, "path": pen.commands}
+    return {"units_per_em": font["head"].unitsPerEm, "glyphs": glyphs}
+
+
+def write_tick_glyphs() -> Path:
+    TICK_GLYPHS.write_text(json.dumps(tick_glyphs()) + "\n")
+    return TICK_GLYPHS
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--source", type=Path, default=Path("/usr/share/fonts/truetype/nanum"))
+    parser.add_argument("--tick-glyphs", action="store_true", help="only rewrite tick-glyphs.json")
     args = parser.parse_args()
-    for style, filename in SOURCES.items():
-        target = make(args.source / filename, style)
-        print(f"{target.relative_to(ROOT)}: {target.stat().st_size / 1024:.0f} KiB")
+    if not args.tick_glyphs:
+        for style, filename in SOURCES.items():
+            target = make(args.source / filename, style)
+            print(f"{target.relative_to(ROOT)}: {target.stat().st_size / 1024:.0f} KiB")
+    target = write_tick_glyphs()
+    print(f"{target.relative_to(ROOT)}: {target.stat().st_size / 1024:.1f} KiB")
 
 
 if __name__ == "__main__":

@@ -3,13 +3,23 @@
 Plain SVG with presentation attributes only (no script, no style element or attribute), so it renders in
 WeasyPrint and in a browser under a strict Content-Security-Policy. A missing value is never drawn: the line
 breaks there, and a missed or overdue visit is marked with a dotted line and a cross on the day axis.
+
+Few elements, no text: WeasyPrint's cost grows with every SVG element and most with every text element (a
+text layout and a font run each), so the grid is one path, and the axis labels are drawn as outlines of the
+shipped font's digits (fonts/tick-glyphs.json, written by tools/subset_fonts.py), as matplotlib does with
+``svg.fonttype = "path"``. The chart's accessible name is its aria-label (or the image's alt text in print).
 """
 
 from __future__ import annotations
 
+import base64
+import json
 import math
 from dataclasses import dataclass
-from xml.sax.saxutils import escape, quoteattr
+from functools import cache
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import quoteattr
 
 from markupsafe import Markup
 
@@ -18,7 +28,8 @@ from epro.schedule import VisitStatus
 
 WIDTH, HEIGHT = 260, 150
 LEFT, RIGHT, TOP, BOTTOM = 30, 10, 8, 22
-FONT = "Epro Gothic, sans-serif"
+LABEL_SIZE = 8
+TICK_GLYPHS = Path(__file__).resolve().parent / "fonts" / "tick-glyphs.json"
 INK, MUTED, GRID, BAND, GAP = "#1f3f66", "#555555", "#d9d9d9", "#e8eef5", "#a33a3a"
 GAP_STATUSES = (VisitStatus.MISSED, VisitStatus.OVERDUE)
 DAY_STEPS = (7, 14, 30, 60, 90, 180, 365)
@@ -60,13 +71,15 @@ def measure_chart(report: Report, measure_code: str, label: str) -> Markup:
     y = Scale(measure.scale_min, measure.scale_max, HEIGHT - BOTTOM, TOP)
     parts: list[str] = []
 
-    # Grid and value axis.
-    for value in ticks(measure.scale_min, measure.scale_max, VALUE_STEPS, 8):
-        parts.append(_line(LEFT, y(value), WIDTH - RIGHT, y(value), GRID, 0.6))
-        parts.append(_text(LEFT - 4, y(value) + 3, str(value), "end"))
-    for day in ticks(day_lo, day_hi, DAY_STEPS, 8):
-        parts.append(_line(x(day), HEIGHT - BOTTOM, x(day), HEIGHT - BOTTOM + 3, MUTED, 0.6))
-        parts.append(_text(x(day), HEIGHT - BOTTOM + 12, str(day), "middle"))
+    # Grid and value axis, the day axis with its tick marks.
+    values = ticks(measure.scale_min, measure.scale_max, VALUE_STEPS, 8)
+    days = ticks(day_lo, day_hi, DAY_STEPS, 8)
+    grid = "".join(f"M{LEFT},{y(value)}H{WIDTH - RIGHT}" for value in values)
+    marks = "".join(f"M{x(day)},{HEIGHT - BOTTOM}v3" for day in days)
+    parts.append(f'<path class="grid" d="{grid}" stroke="{GRID}" stroke-width="0.6"/>')
+    parts.append(f'<path class="day-marks" d="{marks}" stroke="{MUTED}" stroke-width="0.6"/>')
+    parts.extend(_label(LEFT - 4, y(value) + 3, value, "end", "value") for value in values)
+    parts.extend(_label(x(day), HEIGHT - BOTTOM + 12, day, "middle", "day") for day in days)
     parts.append(
         f'<rect x="{LEFT}" y="{TOP}" width="{WIDTH - LEFT - RIGHT}" height="{HEIGHT - TOP - BOTTOM}" '
         f'fill="none" stroke="{MUTED}" stroke-width="0.6"/>'
@@ -112,8 +125,14 @@ def measure_chart(report: Report, measure_code: str, label: str) -> Markup:
     return Markup(
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" '
         f'width="{WIDTH}" height="{HEIGHT}" role="img" aria-label={quoteattr(label)} '
-        f'font-family="{FONT}" font-size="8" data-measure="{measure.code}">' + "".join(parts) + "</svg>"
+        f'data-measure="{measure.code}">' + "".join(parts) + "</svg>"
     )
+
+
+def data_uri(svg: str) -> str:
+    """The chart as a ``data:image/svg+xml`` URI, for an <img> in the printed summary: WeasyPrint then reads
+    it with its own small SVG parser instead of styling every element through the HTML cascade."""
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode("ascii")
 
 
 def _segments(series: list[tuple[VisitLine, object]]) -> list[list[tuple[int, int]]]:
@@ -151,5 +170,32 @@ def _cross(cx: float, cy: float, colour: str) -> str:
     )
 
 
-def _text(x: float, y: float, content: str, anchor: str) -> str:
-    return f'<text x="{x}" y="{y}" text-anchor="{anchor}" fill="{MUTED}">{escape(content)}</text>'
+@cache
+def _tick_glyphs() -> dict[str, Any]:
+    return json.loads(TICK_GLYPHS.read_text())  # type: ignore[no-any-return]
+
+
+def label_outline(x: float, y: float, text: str, anchor: str) -> str:
+    """Path data drawing ``text`` (digits and minus signs) with its baseline at ``y``, anchored at ``x``."""
+    font = _tick_glyphs()
+    glyphs = [font["glyphs"][character] for character in text]
+    scale = LABEL_SIZE / font["units_per_em"]
+    width = sum(glyph["advance"] for glyph in glyphs) * scale
+    pen_x = x - {"start": 0, "middle": width / 2, "end": width}[anchor]
+    commands: list[str] = []
+    for glyph in glyphs:
+        for command, *coordinates in glyph["path"]:
+            points = [
+                f"{round(pen_x + coordinates[i] * scale, 2):g},{round(y - coordinates[i + 1] * scale, 2):g}"
+                for i in range(0, len(coordinates), 2)
+            ]
+            commands.append(command + " ".join(points))
+        pen_x += glyph["advance"] * scale
+    return "".join(commands)
+
+
+def _label(x: float, y: float, value: int, anchor: str, axis: str) -> str:
+    return (
+        f'<path class="tick-label {axis}-label" data-value="{value}" '
+        f'd="{label_outline(x, y, str(value), anchor)}" fill="{MUTED}"/>'
+    )

@@ -1,12 +1,15 @@
 """Rendering the summary: (report, edition) -> HTML -> PDF bytes, with WeasyPrint.
 
-The renderer fetches nothing but its own assets: the shipped fonts and the print stylesheet. Any other URL
-(network, data:, or a file: path elsewhere) is refused. The parsed stylesheets and the font configuration
+The renderer fetches nothing but its own assets: the shipped fonts, the print stylesheet, and the charts,
+which come inline as ``data:image/svg+xml;base64`` URIs. Any other URL (network, another data: type, or a
+file: path elsewhere) is refused. The parsed stylesheets and the font configuration
 are made once per process and reused, which keeps each render fast.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import mimetypes
 import threading
 from functools import cache
@@ -32,14 +35,19 @@ FONT_FAMILY = "Epro Gothic"
 _render_lock = threading.Lock()
 
 
+SVG_DATA = "data:image/svg+xml;base64,"
+
+
 class AssetFetcher(URLFetcher):
-    """Serves only the listed files, from disk; refuses every other URL."""
+    """Serves only the listed files, from disk, and inline SVG images; refuses every other URL."""
 
     def __init__(self, allowed: set[Path]) -> None:
-        super().__init__(allowed_protocols=("file",), allow_redirects=False)
+        super().__init__(allowed_protocols=("file", "data"), allow_redirects=False)
         self.allowed = frozenset(path.resolve() for path in allowed)
 
     def fetch(self, url: str, headers: dict[str, str] | None = None) -> URLFetcherResponse:
+        if url.startswith(SVG_DATA):
+            return self._inline_svg(url)
         parts = urlsplit(url)
         if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
             raise ValueError(f"the report renderer fetches only its own assets, not {url}")
@@ -48,6 +56,18 @@ class AssetFetcher(URLFetcher):
             raise ValueError(f"the report renderer fetches only its own assets, not {url}")
         content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         return URLFetcherResponse(url, body=path.read_bytes(), headers={"Content-Type": content_type})
+
+    @staticmethod
+    def _inline_svg(url: str) -> URLFetcherResponse:
+        """An SVG image carried in the URL itself (a chart). Only an SVG document: WeasyPrint would hand any
+        other bytes to its raster decoder."""
+        try:
+            body = base64.b64decode(url[len(SVG_DATA) :], validate=True)
+        except binascii.Error as error:
+            raise ValueError("the report renderer takes only well-formed inline SVG images") from error
+        if not body.startswith(b"<svg "):
+            raise ValueError("the report renderer takes only well-formed inline SVG images")
+        return URLFetcherResponse(url, body=body, headers={"Content-Type": "image/svg+xml"})
 
 
 def asset_fetcher() -> AssetFetcher:
@@ -76,7 +96,7 @@ def _resources() -> tuple[FontConfiguration, AssetFetcher, list[CSS]]:
 
 def render_html(report: Report, edition: str) -> str:
     """The summary as an HTML document (needs an app context)."""
-    view = ReportView.for_edition(edition)
+    view = ReportView.for_edition(edition, printed=True)
     with force_locale(view.html_lang):
         return render_template("pdf/summary.html", report=report, view=view, _=view.gettext)
 

@@ -54,13 +54,15 @@ class ReportView:
 
     edition: str
     _translators: tuple[tuple[str, Callable[[str], str]], ...]
+    #: For the PDF: charts as images, and the fewest elements (each one costs WeasyPrint time).
+    printed: bool = False
 
     @classmethod
-    def for_edition(cls, edition: str) -> ReportView:
+    def for_edition(cls, edition: str, *, printed: bool = False) -> ReportView:
         if edition not in EDITIONS:
             raise ValueError(f"unknown edition {edition!r}")
         languages = ("ko", "en") if edition == "both" else (edition,)
-        return cls(edition, tuple((language, _translator(language)) for language in languages))
+        return cls(edition, tuple((language, _translator(language)) for language in languages), printed)
 
     @property
     def bilingual(self) -> bool:
@@ -158,5 +160,9 @@ class ReportView:
         return Markup(" ".join(pieces[:-1]))
 
     def chart(self, report: Report, measure: Measure) -> Markup:
+        """Inline SVG on the page; in print, the same SVG as an image (see charts.data_uri)."""
         label = self.plain("%(measure)s over study days", measure=measure.name(self.html_lang))
-        return charts.measure_chart(report, measure.code, label)
+        svg = charts.measure_chart(report, measure.code, label)
+        if self.printed:
+            return Markup('<img class="chart" src="{}" alt="{}">').format(charts.data_uri(svg), label)
+        return svg
