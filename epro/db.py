@@ -76,6 +76,22 @@ def unit_of_work(bind: Engine | None = None) -> Iterator[Session]:
         _write_intent.reset(token)
 
 
+@contextmanager
+def write_in_read_request() -> Iterator[Session]:
+    """Write from a GET: end the request's read transaction, then write in one that begins IMMEDIATE.
+
+    (A deferred transaction that read first cannot become a writer once another worker has committed.)
+    """
+    db = session()
+    db.rollback()
+    token = _write_intent.set(True)
+    try:
+        yield db
+        db.commit()
+    finally:
+        _write_intent.reset(token)
+
+
 def init_app(app: Flask) -> None:
     app.extensions["epro_engine"] = make_engine(app.config["DATABASE_URL"])
 

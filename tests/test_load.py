@@ -164,11 +164,6 @@ def test_workers_killed_mid_request_leave_no_half_saved_visit(tmp_path: Path) ->
     assert audit_chain(url).intact
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="epro/staff/auth.py login() verifies the Argon2 hash inside its write transaction (BEGIN "
-    "IMMEDIATE), so every sign-in blocks all other writers for the whole password check",
-)
 def test_a_sign_in_does_not_hold_the_write_lock_while_it_checks_the_password(app, world, client):
     """Tablets must keep saving while nurses sign in: the slow password check runs outside the lock.
 

@@ -49,14 +49,14 @@ def load_open_session() -> WerkzeugResponse | None:
     questionnaire, visit, patient = row if row is not None else (None, None, None)
     if state.is_idle(current, current_app.config["KIOSK_IDLE_SECONDS"]):
         if questionnaire is not None and questionnaire.state == "in_progress":
-            record(
-                database,
-                Actor("patient", None, None),
-                "session.idle_lock",
-                "questionnaire_session",
-                questionnaire.id,
-            )
-            database.commit()
+            with db.write_in_read_request() as writer:
+                record(
+                    writer,
+                    Actor("patient", None, None),
+                    "session.idle_lock",
+                    "questionnaire_session",
+                    questionnaire.id,
+                )
         state.end_patient_mode()
         return redirect(url_for("kiosk.locked"))
     if (

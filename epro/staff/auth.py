@@ -36,6 +36,9 @@ def login():  # type: ignore[no-untyped-def]
     if form.validate_on_submit():
         database = db.session()
         user = database.exec(select(StaffUser).where(StaffUser.username == form.username.data)).first()
+        if user is not None:
+            database.expunge(user)
+        database.rollback()  # release SQLite's write lock: the Argon2 check below takes hundreds of ms
         if (
             user is not None
             and user.is_active
