@@ -5,11 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import or_
+from sqlalchemy import Select, func, or_
 from sqlmodel import Session, col, select
 
 from epro.models import Patient, QuestionnaireSession, Visit
 from epro.schedule import VisitStatus, visit_status
+
+#: When the visit is planned: the rescheduled date, else the protocol's target date (as in Visit).
+APPOINTMENT = func.coalesce(Visit.scheduled_date, Visit.target_date)
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +22,20 @@ class VisitRow:
     status: VisitStatus
     #: The live (in progress or submitted) questionnaire session, if any.
     session: QuestionnaireSession | None
+
+
+@dataclass(frozen=True, slots=True)
+class VisitFilter:
+    """Which visits: one patient's, by window or appointment dates, and only open ones (no submitted
+    answers, not marked missed). Every bound is on an indexed date, so a day's list stays cheap."""
+
+    patient_id: int | None = None
+    window_from: date | None = None
+    window_to: date | None = None
+    window_closed_before: date | None = None
+    appointment_after: date | None = None
+    appointment_until: date | None = None
+    open_only: bool = False
 
 
 def status_of(visit: Visit, session: QuestionnaireSession | None, today: date) -> VisitStatus:
@@ -31,19 +48,7 @@ def status_of(visit: Visit, session: QuestionnaireSession | None, today: date) -
     )
 
 
-def visit_rows(
-    db: Session,
-    today: date,
-    *,
-    patient_id: int | None = None,
-    window_from: date | None = None,
-    window_to: date | None = None,
-    window_closed_before: date | None = None,
-    open_only: bool = False,
-    limit: int | None = None,
-) -> list[VisitRow]:
-    """Visits with their status: one patient's, or those whose window overlaps a date range, or closed
-    before a date. open_only keeps visits without submitted answers that are not marked missed."""
+def _query(which: VisitFilter) -> Select:  # type: ignore[type-arg]
     query = (
         select(Visit, Patient, QuestionnaireSession)
         .join(Patient, col(Patient.id) == Visit.patient_id)
@@ -52,24 +57,54 @@ def visit_rows(
             (col(QuestionnaireSession.visit_id) == Visit.id) & (QuestionnaireSession.state != "cancelled"),
             isouter=True,
         )
-        .order_by(col(Visit.target_date), col(Patient.study_id), col(Visit.number))
     )
-    if patient_id is not None:
-        query = query.where(Visit.patient_id == patient_id)
-    if window_to is not None:
-        query = query.where(Visit.window_start <= window_to)
-    if window_from is not None:
-        query = query.where(Visit.window_end >= window_from)
-    if window_closed_before is not None:
-        query = query.where(Visit.window_end < window_closed_before)
-    if open_only:
+    if which.patient_id is not None:
+        query = query.where(Visit.patient_id == which.patient_id)
+    if which.window_to is not None:
+        query = query.where(Visit.window_start <= which.window_to)
+    if which.window_from is not None:
+        query = query.where(Visit.window_end >= which.window_from)
+    if which.window_closed_before is not None:
+        query = query.where(Visit.window_end < which.window_closed_before)
+    if which.appointment_after is not None:
+        query = query.where(which.appointment_after < APPOINTMENT)
+    if which.appointment_until is not None:
+        query = query.where(which.appointment_until >= APPOINTMENT)
+    if which.open_only:
         query = query.where(
             col(Visit.missed_at).is_(None),
             or_(col(QuestionnaireSession.id).is_(None), QuestionnaireSession.state == "in_progress"),
         )
+    return query
+
+
+def visit_rows(
+    db: Session,
+    today: date,
+    which: VisitFilter | None = None,
+    *,
+    patient_id: int | None = None,
+    limit: int | None = None,
+    newest_window_first: bool = False,
+) -> list[VisitRow]:
+    """Visits with their derived status, by appointment date (or newest closed window first)."""
+    if which is None:
+        which = VisitFilter(patient_id=patient_id)
+    order = (
+        (col(Visit.window_end).desc(), col(Patient.study_id))
+        if newest_window_first
+        else (APPOINTMENT, col(Patient.study_id), col(Visit.number))
+    )
+    query = _query(which).order_by(*order)
     if limit is not None:
         query = query.limit(limit)
     return [
         VisitRow(visit, patient, status_of(visit, session, today), session)
         for visit, patient, session in db.exec(query).all()
     ]
+
+
+def count_visits(db: Session, which: VisitFilter, *, cap: int) -> int:
+    """How many visits match, counting no further than cap (a busy list shows "cap+")."""
+    capped = _query(which).with_only_columns(Visit.id).limit(cap).subquery()
+    return db.exec(select(func.count()).select_from(capped)).one()

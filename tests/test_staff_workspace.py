@@ -356,3 +356,13 @@ def test_calendar_file_lists_the_visits_still_to_come(world, client):
     assert len(events) == 6  # M1 (today) to M6
     assert starts[0] == world.today() and all(isinstance(d, date) for d in starts)
     assert all("EPR-101" in str(e.get("summary")) for e in events)
+
+
+def test_a_busy_clinic_list_shows_fifty_and_says_there_are_more(world, client):
+    _nurse(world, client)
+    for number in range(52):
+        world.patient(f"EPR-{600 + number}", day0_offset=-7)  # week 1 due today for all of them
+    home = client.get("/staff/").text
+    due = home.split('id="due"')[1].split('id="overdue"')[0]
+    assert due.count("/tablet") == 50
+    assert "<strong>50+</strong>" in home and "처음 50건만 표시합니다" in due

@@ -33,6 +33,8 @@ TICK_GLYPHS = Path(__file__).resolve().parent / "fonts" / "tick-glyphs.json"
 INK, MUTED, GRID, BAND, GAP = "#1f3f66", "#555555", "#d9d9d9", "#e8eef5", "#a33a3a"
 GAP_STATUSES = (VisitStatus.MISSED, VisitStatus.OVERDUE)
 DAY_STEPS = (7, 14, 30, 60, 90, 180, 365)
+#: At most this many labelled days (each label's outline costs drawing time; the grid needs few).
+DAY_TICKS = 5
 VALUE_STEPS = (1, 2, 5, 10, 20, 25, 50, 100, 200, 500)
 
 
@@ -73,7 +75,7 @@ def measure_chart(report: Report, measure_code: str, label: str) -> Markup:
 
     # Grid and value axis, the day axis with its tick marks.
     values = ticks(measure.scale_min, measure.scale_max, VALUE_STEPS, 8)
-    days = ticks(day_lo, day_hi, DAY_STEPS, 8)
+    days = ticks(day_lo, day_hi, DAY_STEPS, DAY_TICKS)
     grid = "".join(f"M{LEFT},{y(value)}H{WIDTH - RIGHT}" for value in values)
     marks = "".join(f"M{x(day)},{HEIGHT - BOTTOM}v3" for day in days)
     parts.append(f'<path class="grid" d="{grid}" stroke="{GRID}" stroke-width="0.6"/>')

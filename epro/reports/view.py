@@ -159,6 +159,15 @@ class ReportView:
             pieces.append('" · "')
         return Markup(" ".join(pieces[:-1]))
 
+    @staticmethod
+    def flag_thresholds(report: Report) -> list[tuple[int, list[str]]]:
+        """Each threshold with the codes of the measures that use it, in protocol order."""
+        groups: dict[int, list[str]] = {}
+        for measure in report.measures:
+            if measure.threshold:
+                groups.setdefault(measure.threshold, []).append(measure.code)
+        return list(groups.items())
+
     def chart(self, report: Report, measure: Measure) -> Markup:
         """Inline SVG on the page; in print, the same SVG as an image (see charts.data_uri)."""
         label = self.plain("%(measure)s over study days", measure=measure.name(self.html_lang))

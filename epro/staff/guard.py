@@ -19,7 +19,7 @@ def signin_failed(response) -> bool:  # type: ignore[no-untyped-def]
 
 
 def enforce_idle_timeout():  # type: ignore[no-untyped-def]
-    if not current_user.is_authenticated:
+    if "kiosk" in session or not current_user.is_authenticated:  # a tablet in patient mode has no staff
         return None
     now = time.time()
     seen = session.get("staff_seen", now)
