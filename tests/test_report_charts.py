@@ -13,6 +13,7 @@ from pathlib import Path
 from epro.reports.charts import (
     BOTTOM,
     DAY_STEPS,
+    DAY_TICKS,
     HEIGHT,
     LEFT,
     RIGHT,
@@ -125,8 +126,8 @@ def test_every_tick_has_its_label_drawn_in_place(world: World) -> None:
     assert {value for kind, value in labels if kind == "tick-label value-label"} == {
         str(v) for v in value_ticks
     }
-    day_ticks = ticks(*day_range(report), DAY_STEPS, 8)
-    assert day_ticks[0] == 0 and len(day_ticks) >= 4
+    day_ticks = ticks(*day_range(report), DAY_STEPS, DAY_TICKS)
+    assert day_ticks[0] == 0 and len(day_ticks) >= 3
     assert {value for kind, value in labels if kind == "tick-label day-label"} == {str(d) for d in day_ticks}
     # A value label ends just left of the plot and sits on its grid line; a day label is centred on its day.
     for value in value_ticks:
