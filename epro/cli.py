@@ -81,7 +81,18 @@ def _pybabel(*args: str) -> None:
 def translate_update() -> None:
     """Extract the strings and merge them into every catalog."""
     _pybabel(
-        "extract", "-F", "babel.cfg", "-k", "_l", "--no-location", "--sort-output", "-o", "messages.pot", "."
+        "extract",
+        "-F",
+        "babel.cfg",
+        "-k",
+        "_l",
+        "-k",
+        "lazy_pgettext:1c,2",
+        "--no-location",
+        "--sort-output",
+        "-o",
+        "messages.pot",
+        ".",
     )
     _pybabel("update", "-i", "messages.pot", "-d", "translations", "--no-fuzzy-matching", "--ignore-obsolete")
     (ROOT / "messages.pot").unlink()

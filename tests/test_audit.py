@@ -142,7 +142,7 @@ def test_only_admins_and_investigators_see_the_trail(world, client):
     for user in ("monitor", "boss"):
         sign_in(client, user)
         home = client.get("/staff/").text
-        assert '<a href="/staff/audit/">감사 추적 기록</a>' in home, "in the menu"
+        assert '<a href="/staff/audit/">변경 이력</a>' in home, "in the menu"
         assert client.get("/staff/audit/").status_code == 200
         assert client.get("/staff/audit/verify").status_code == 200
 

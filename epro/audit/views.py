@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from flask import Blueprint, Flask, render_template, request
 from flask.cli import AppGroup
-from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from sqlmodel import Session
 
 from epro import db
@@ -78,6 +78,6 @@ def init_app(app: Flask) -> None:
     from epro import backup  # the backup commands live beside the trail they record into
 
     app.register_blueprint(bp)
-    add_nav_link(app, "audit.trail_list", _l("Audit trail"), READERS)
+    add_nav_link(app, "audit.trail_list", lazy_pgettext("menu", "Audit trail"), READERS)
     app.cli.add_command(audit_cli)
     backup.init_app(app)
