@@ -9,7 +9,6 @@ PostgreSQL).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -48,8 +47,10 @@ def servers(
         "other key": GunicornServer(app_env(postgres_url, SECRET_KEY="other"), tmp_path / "C", workers=1),
     }
     try:
-        with ThreadPoolExecutor(len(started)) as pool:  # start together: each waits for its workers
-            list(pool.map(GunicornServer.start, started.values()))
+        # One after the other from this thread: the harness ties each server's life to the thread that
+        # started it (parent-death signal), so a helper thread's exit would stop the server.
+        for server in started.values():
+            server.start()
         yield started
     finally:
         for server in started.values():
