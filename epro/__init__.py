@@ -12,6 +12,18 @@ ROOT = Path(__file__).resolve().parent.parent
 csrf = CSRFProtect()
 
 
+def _trust_proxy(app: Flask) -> None:
+    """Behind a reverse proxy, read the client's address and scheme from as many X-Forwarded-* hops as
+    configured (EPRO_PROXY_FIX_X_FOR=1 ...), so sign-in throttling and Secure cookies see the real client."""
+    hops = {key: int(app.config.get(f"PROXY_FIX_X_{key.upper()}", 0)) for key in ("for", "proto", "host")}
+    if any(hops.values()):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops["for"], x_proto=hops["proto"], x_host=hops["host"]
+        )
+
+
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask(
         __name__,
@@ -24,6 +36,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from epro.config import load_config
 
     load_config(app, test_config)
+    _trust_proxy(app)
     if app.config.get("ENV_NAME") == "production" and app.debug:
         raise RuntimeError("debug must never be on in production")
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(ROOT / "translations")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
+from flask import Flask, Response, abort, request
 from flask.sessions import SecureCookieSessionInterface
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -39,6 +39,20 @@ class SessionInterface(SecureCookieSessionInterface):
         return bool(app.config["SESSION_COOKIE_SECURE"]) or request.is_secure
 
 
+def _storable(text: str) -> bool:
+    """Text a database keeps as typed: no control characters (NUL cannot even be stored in PostgreSQL)."""
+    return not any((ord(ch) < 32 and ch not in "\t\n\r") or ord(ch) == 127 for ch in text)
+
+
+def refuse_control_characters() -> None:
+    """A form carrying control characters is refused whole, before any view can store part of it."""
+    if request.method in ("POST", "PUT", "PATCH") and not all(
+        _storable(value) for values in request.form.listvalues() for value in values
+    ):
+        abort(400)
+
+
 def init_app(app: Flask) -> None:
     app.session_interface = SessionInterface()
+    app.before_request(refuse_control_characters)
     app.after_request(add_security_headers)

@@ -82,3 +82,36 @@ def test_wsgi_refuses_debug(monkeypatch):
     with pytest.raises(RuntimeError, match="debug"):
         importlib.import_module("wsgi")
     sys.modules.pop("wsgi", None)
+
+
+def test_control_characters_are_refused_and_nothing_is_stored(world, client):
+    world.staff()
+    visit = world.visit(world.patient(day0_offset=-30), "M1")
+    sign_in(client, "nurse1")
+    from tests.conftest import csrf_of
+
+    csrf = csrf_of(client.get("/staff/").text)
+    for reason in ("left\x00early", "bell\x07", "esc\x1b[31m"):
+        response = client.post(
+            f"/staff/visits/{visit.id}/missed", data={"csrf_token": csrf, "reason": reason}
+        )
+        assert response.status_code == 400 and "저장되지 않았습니다" in response.text
+    from epro.models import Visit
+
+    with world.session() as s:
+        assert s.get(Visit, visit.id).missed_at is None
+    assert client.get("/staff/patients", query_string={"q": "EPR\x00-101"}).status_code == 200
+
+
+def test_behind_a_proxy_the_forwarded_scheme_makes_the_cookie_secure(tmp_path):
+    from epro import create_app, db, migrate
+    from tests.databases import database_url
+
+    app = create_app(
+        {"TESTING": True, "SECRET_KEY": "k", "DATABASE_URL": database_url(tmp_path), "PROXY_FIX_X_PROTO": 1}
+    )
+    with app.app_context():
+        migrate.upgrade(db.engine())
+    response = app.test_client().get("/staff/login", headers={"X-Forwarded-Proto": "https"})
+    assert "Secure" in response.headers["Set-Cookie"]
+    app.extensions["epro_engine"].dispose()

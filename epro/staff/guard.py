@@ -10,7 +10,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, logout_user
 
-limiter = Limiter(key_func=get_remote_address, default_limits=[], storage_uri="memory://")
+limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 
 def signin_failed(response) -> bool:  # type: ignore[no-untyped-def]
@@ -36,5 +36,8 @@ def enforce_idle_timeout():  # type: ignore[no-untyped-def]
 
 def init_app(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", False)
+    # Counted per worker by default; point RATELIMIT_STORAGE_URI (e.g. redis://) at a shared store to count
+    # across workers and servers.
+    app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
     limiter.init_app(app)
     app.before_request(enforce_idle_timeout)

@@ -46,7 +46,7 @@ def patients():  # type: ignore[no-untyped-def]
     next_within = int(within) if within in ("7", "14", "30") else None
     page = request.args.get("page", "1")
     page_number = int(page) if page.isdecimal() and len(page) < 6 else 1
-    search = request.args.get("q", "")[:32]
+    search = "".join(ch for ch in request.args.get("q", "") if ch.isprintable())[:32]
     rows, total = patient_page(
         db.session(),
         clinic_today(),
