@@ -10,6 +10,8 @@ import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 from pathlib import Path
 
+from fontTools.ttLib import TTFont
+
 from epro.reports.charts import (
     BOTTOM,
     DAY_STEPS,
@@ -142,12 +144,59 @@ def test_every_tick_has_its_label_drawn_in_place(world: World) -> None:
     )
 
 
-def test_label_glyphs_are_the_shipped_fonts_outlines() -> None:
+def subset_tool():  # type: ignore[no-untyped-def]
     spec = importlib.util.spec_from_file_location("subset_fonts", ROOT / "tools" / "subset_fonts.py")
     assert spec and spec.loader
     tool = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tool)
-    assert json.loads(TICK_GLYPHS.read_text()) == tool.tick_glyphs()
+    return tool
+
+
+def test_label_glyphs_are_the_shipped_fonts_outlines() -> None:
+    assert json.loads(TICK_GLYPHS.read_text()) == subset_tool().tick_glyphs()
+
+
+def test_simplified_glyphs_keep_their_shapes() -> None:
+    """Fewer points, same contours: no contour's area moves by more than its outline moved (at most the
+    tolerance all along), so a lost hole or a cut corner would show."""
+    tool = subset_tool()
+    shipped = json.loads(TICK_GLYPHS.read_text())["glyphs"]
+    for character in tool.TICK_CHARACTERS:
+        pen = tool.OutlinePen(None)
+        font_glyph(tool, character).draw(pen)
+        original, simplified = contours(pen.commands), contours(shipped[character]["path"])
+        assert len(original) == len(simplified), character
+        for before, after in zip(original, simplified, strict=True):
+            assert abs(area(after) - area(before)) <= tool.TOLERANCE * perimeter(before), character
+        assert sum(len(c) for c in shipped[character]["path"]) < sum(len(c) for c in pen.commands), character
+
+
+def font_glyph(tool, character: str):  # type: ignore[no-untyped-def]
+    font = TTFont(tool.TARGET / "EproGothic-Regular.ttf")
+    return font.getGlyphSet()[font.getBestCmap()[ord(character)]]
+
+
+def contours(commands: list[list]) -> list[list[tuple[float, float]]]:  # type: ignore[type-arg]
+    """Each contour's on-curve points."""
+    found: list[list[tuple[float, float]]] = []
+    for command in commands:
+        if command[0] == "M":
+            found.append([])
+        if len(command) > 1:
+            found[-1].append((float(command[-2]), float(command[-1])))
+    return found
+
+
+def edges(points: list[tuple[float, float]]) -> list[tuple[tuple[float, float], tuple[float, float]]]:
+    return list(zip(points, points[1:] + points[:1], strict=True))
+
+
+def area(points: list[tuple[float, float]]) -> float:
+    return sum(x1 * y2 - x2 * y1 for (x1, y1), (x2, y2) in edges(points)) / 2
+
+
+def perimeter(points: list[tuple[float, float]]) -> float:
+    return sum(((x2 - x1) ** 2 + (y2 - y1) ** 2) ** 0.5 for (x1, y1), (x2, y2) in edges(points))
 
 
 def outline_bounds(d: str | None) -> tuple[list[float], list[float]]:

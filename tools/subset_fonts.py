@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 from pathlib import Path
 
 from fontTools import subset
@@ -117,8 +118,65 @@ class OutlinePen(BasePen):
         self.commands.append(["Z"])
 
 
+#: Outline simplification tolerance in font units. A chart label is 8 units of a 260-unit-wide chart printed
+#: 87 mm wide, so one font unit is about 0.003 mm on paper: 10 units stay far below a 600 dpi printer dot.
+TOLERANCE = 10
+
+
+def _distance_to_line(point: tuple[float, float], a: tuple[float, float], b: tuple[float, float]) -> float:
+    (px, py), (ax, ay), (bx, by) = point, a, b
+    length = math.hypot(bx - ax, by - ay)
+    if length == 0:
+        return math.hypot(px - ax, py - ay)
+    return abs((bx - ax) * (ay - py) - (ax - px) * (by - ay)) / length
+
+
+def simplify(commands: list[list[str | float]], tolerance: float = TOLERANCE) -> list[list[str | float]]:
+    """Fewer points for the same shape on paper: a quadratic curve that stays within ``tolerance`` of its
+    chord becomes a line, and a line corner that bends by less than ``tolerance`` is dropped. The glyphs'
+    tiny rounded corners and split curves cost WeasyPrint drawing time per point and show at no print size."""
+    contours: list[list[list[str | float]]] = []
+    for command in commands:
+        if command[0] == "M":
+            contours.append([command])
+        elif command[0] != "Z":
+            contours[-1].append(command)
+    simplified: list[list[str | float]] = []
+    for contour in contours:
+        current = (float(contour[0][1]), float(contour[0][2]))
+        if (float(contour[-1][-2]), float(contour[-1][-1])) != current:
+            contour.append(["L", *current])  # close explicitly: the start point may go like any other
+        segments: list[list[str | float]] = []
+        for command in contour[1:]:
+            end = (float(command[-2]), float(command[-1]))
+            if command[0] == "Q":
+                control = (float(command[1]), float(command[2]))
+                if _distance_to_line(control, current, end) / 2 <= tolerance:
+                    command = ["L", *end]
+            segments.append(command)
+            current = end
+        changed = True
+        while changed:  # drop nearly straight line corners, one at a time, until none is left
+            changed = False
+            points = [(float(c[-2]), float(c[-1])) for c in segments]
+            for i, command in enumerate(segments):
+                after = segments[(i + 1) % len(segments)]
+                straight = command[0] == after[0] == "L" and len(segments) > 3
+                if (
+                    straight
+                    and _distance_to_line(points[i], points[i - 1], points[(i + 1) % len(points)])
+                    <= tolerance
+                ):
+                    del segments[i]
+                    changed = True
+                    break
+        start = segments[-1][-2:]
+        simplified += [["M", *start], *segments, ["Z"]]
+    return simplified
+
+
 def tick_glyphs() -> dict[str, object]:
-    """The outlines of TICK_CHARACTERS in the shipped regular font, in font units."""
+    """The outlines of TICK_CHARACTERS in the shipped regular font, in font units, simplified."""
     font = TTFont(str(TARGET / "EproGothic-Regular.ttf"))
     cmap, glyph_set = font.getBestCmap(), font.getGlyphSet()
     glyphs = {}
@@ -126,7 +184,7 @@ def tick_glyphs() -> dict[str, object]:
         glyph = glyph_set[cmap[ord(character)]]
         pen = OutlinePen(glyph_set)
         glyph.draw(pen)
-        glyphs[character] = {"advance": glyph.width, "path": pen.commands}
+        glyphs[character] = {"advance": glyph.width, "path": simplify(pen.commands)}
     return {"units_per_em": font["head"].unitsPerEm, "glyphs": glyphs}
 
 
