@@ -16,7 +16,7 @@ import base64
 import json
 import math
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import quoteattr
@@ -177,8 +177,10 @@ def _tick_glyphs() -> dict[str, Any]:
     return json.loads(TICK_GLYPHS.read_text())  # type: ignore[no-any-return]
 
 
+@lru_cache(maxsize=4096)
 def label_outline(x: float, y: float, text: str, anchor: str) -> str:
-    """Path data drawing ``text`` (digits and minus signs) with its baseline at ``y``, anchored at ``x``."""
+    """Path data drawing ``text`` (digits and minus signs) with its baseline at ``y``, anchored at ``x``.
+    Coordinates to 0.1 unit (0.03 mm on paper). Cached: the same axes recur from summary to summary."""
     font = _tick_glyphs()
     glyphs = [font["glyphs"][character] for character in text]
     scale = LABEL_SIZE / font["units_per_em"]
@@ -188,7 +190,7 @@ def label_outline(x: float, y: float, text: str, anchor: str) -> str:
     for glyph in glyphs:
         for command, *coordinates in glyph["path"]:
             points = [
-                f"{round(pen_x + coordinates[i] * scale, 2):g},{round(y - coordinates[i + 1] * scale, 2):g}"
+                f"{round(pen_x + coordinates[i] * scale, 1):g},{round(y - coordinates[i + 1] * scale, 1):g}"
                 for i in range(0, len(coordinates), 2)
             ]
             commands.append(command + " ".join(points))
