@@ -71,7 +71,11 @@ def _denied(principal: str, endpoint: str, method: str, response) -> bool:  # ty
             return response.status_code == 302 and "/staff/login?next=" in location
         return response.status_code == 401
     if principal == "patient":
-        return response.status_code == 302 and location.endswith("/tablet/") and endpoint not in ("kiosk.resume", "index")
+        return (
+            response.status_code == 302
+            and location.endswith("/tablet/")
+            and endpoint not in ("kiosk.resume", "index")
+        )
     return response.status_code == 403
 
 
