@@ -17,7 +17,6 @@ from sqlmodel import Session, col, select
 from epro.clock import clinic_zone
 from epro.models import Patient, utcnow
 from epro.reports.context import NotEnrolled, Report, build_report
-from epro.reports.render import pdf_filename, render_pdf
 from epro.reports.view import EDITIONS, ReportView
 
 __all__ = [
@@ -68,6 +67,8 @@ def write_summaries_zip(
     target: IO[bytes], reports: Iterable[Report], edition: str, done: Callable[[Report], None] | None = None
 ) -> int:
     """One PDF per report into a ZIP archive; returns how many were written."""
+    from epro.reports.render import pdf_filename, render_pdf  # WeasyPrint loads only where PDFs are made
+
     count = 0
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for report in reports:

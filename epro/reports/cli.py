@@ -21,7 +21,6 @@ from epro.reports import (
     report_for,
     write_summaries_zip,
 )
-from epro.reports.render import render_pdf
 
 LANG = click.option(
     "--lang", "edition", type=click.Choice(EDITIONS), default="ko", show_default=True, help="both: bilingual"
@@ -47,6 +46,8 @@ def summary_command(study_id: str, edition: str, output: Path) -> None:
             report = report_for(reader, patient.id, _generated_by())
         except NotEnrolled as exc:
             raise click.ClickException(f"{study_id} is not enrolled yet") from exc
+    from epro.reports.render import render_pdf  # WeasyPrint loads only where PDFs are made
+
     output.write_bytes(render_pdf(report, edition))
     with db.unit_of_work() as session:
         record(session, SYSTEM, "export.summary", "patient", report.patient_id, field="edition", new=edition)

@@ -13,7 +13,6 @@ from epro import db
 from epro.access import allow
 from epro.audit import record
 from epro.reports import EDITIONS, NotEnrolled, enrolled_patient_ids, report_for, write_summaries_zip
-from epro.reports.render import pdf_filename, render_pdf
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -37,6 +36,8 @@ def summary(patient_id: int):  # type: ignore[no-untyped-def]
     except NotEnrolled:
         abort(404)
     database.commit()  # end the read; the PDF renders outside any transaction
+    from epro.reports.render import pdf_filename, render_pdf  # WeasyPrint loads only where PDFs are made
+
     pdf = render_pdf(report, edition)
     record(
         database, current_user.actor, "export.summary", "patient", patient_id, field="edition", new=edition
