@@ -70,6 +70,9 @@ def seed_demo_command() -> None:
     click.echo(f"Seeded the demo study: {len(demo.DEMO_PATIENTS)} patients.\n{text}")
 
 
+#: How strings are extracted: gettext, lazy strings and menu labels with a context.
+EXTRACT_ARGS = ("extract", "-F", "babel.cfg", "-k", "_l", "-k", "lazy_pgettext:1c,2", "--no-location")
+
 translate = AppGroup("translate", help="Translation catalogs (wraps pybabel).")
 
 
@@ -80,20 +83,7 @@ def _pybabel(*args: str) -> None:
 @translate.command("update")
 def translate_update() -> None:
     """Extract the strings and merge them into every catalog."""
-    _pybabel(
-        "extract",
-        "-F",
-        "babel.cfg",
-        "-k",
-        "_l",
-        "-k",
-        "lazy_pgettext:1c,2",
-        "--no-location",
-        "--sort-output",
-        "-o",
-        "messages.pot",
-        ".",
-    )
+    _pybabel(*EXTRACT_ARGS, "--sort-output", "-o", "messages.pot", ".")
     _pybabel("update", "-i", "messages.pot", "-d", "translations", "--no-fuzzy-matching", "--ignore-obsolete")
     (ROOT / "messages.pot").unlink()
 

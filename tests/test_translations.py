@@ -10,31 +10,17 @@ from pathlib import Path
 from babel.messages.pofile import read_po
 
 from epro import instruments
+from epro.cli import EXTRACT_ARGS
 from epro.schedule import PROTOCOLS
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOG = ROOT / "translations" / "ko" / "LC_MESSAGES" / "messages.po"
 
 
-def _extracted_ids(tmp_path: Path) -> set[str]:
+def _extracted_ids(tmp_path: Path) -> set[tuple[str | None, str]]:
     pot = tmp_path / "messages.pot"
     subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "babel.messages.frontend",
-            "extract",
-            "-F",
-            "babel.cfg",
-            "-k",
-            "_l",
-            "-k",
-            "lazy_pgettext:1c,2",
-            "-o",
-            str(pot),
-            "--no-location",
-            ".",
-        ],
+        [sys.executable, "-m", "babel.messages.frontend", *EXTRACT_ARGS, "-o", str(pot), "."],
         cwd=ROOT,
         check=True,
         capture_output=True,

@@ -18,6 +18,7 @@ from epro.staff import bp
 from epro.staff.forms import EmptyForm, SignInForm
 from epro.staff.guard import limiter, signin_failed
 from epro.staff.identity import StaffIdentity
+from epro.staff.operations import update_staff_field
 
 
 def _safe_next(target: str | None) -> str:
@@ -87,18 +88,7 @@ def set_language():  # type: ignore[no-untyped-def]
         database = db.session()
         user = database.get(StaffUser, current_user.id)
         assert user is not None
-        record(
-            database,
-            current_user.actor,
-            "staff.update",
-            "staff_user",
-            user.id,
-            field="preferred_language",
-            old=user.preferred_language,
-            new=chosen,
-        )
-        user.preferred_language = chosen
-        database.add(user)
+        update_staff_field(database, current_user.actor, user, "preferred_language", chosen)
         database.commit()
         login_user(StaffIdentity.of(user))
     return redirect(_safe_next(request.referrer and urlsplit(request.referrer).path))

@@ -190,27 +190,12 @@ def correct_response(
     db.flush()
 
 
-def set_staff_role(db: Session, actor: Actor, user: StaffUser, role: str) -> None:
-    if user.role != role:
-        record(db, actor, "staff.update", "staff_user", user.id, field="role", old=user.role, new=role)
-        user.role = role
-        db.add(user)
-        db.flush()
-
-
-def set_staff_active(db: Session, actor: Actor, user: StaffUser, active: bool) -> None:
-    if user.is_active != active:
-        record(
-            db,
-            actor,
-            "staff.update",
-            "staff_user",
-            user.id,
-            field="is_active",
-            old=user.is_active,
-            new=active,
-        )
-        user.is_active = active
+def update_staff_field(db: Session, actor: Actor, user: StaffUser, field: str, new: object) -> None:
+    """Change one field of a staff account (role, active, preferred language), audited old -> new."""
+    old = getattr(user, field)
+    if old != new:
+        record(db, actor, "staff.update", "staff_user", user.id, field=field, old=old, new=new)
+        setattr(user, field, new)
         db.add(user)
         db.flush()
 
