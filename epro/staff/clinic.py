@@ -9,8 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlmodel import Session
+from sqlalchemy import func
+from sqlmodel import Session, select
 
+from epro.models import ProtocolVisit
 from epro.visits import VisitFilter, VisitRow, count_visits, visit_rows
 
 LOOKAHEAD_DAYS = 14
@@ -42,12 +44,26 @@ def _section(db: Session, today: date, which: VisitFilter, newest_window_first: 
     return Section(rows, count)
 
 
+def widest_window_days(db: Session) -> int:
+    """The widest visit window of any protocol in use (baseline: 14 days before day 0)."""
+    widest = db.exec(select(func.max(ProtocolVisit.window_before + ProtocolVisit.window_after))).one()
+    return int(widest or 0)
+
+
 def clinic_list(db: Session, today: date) -> ClinicList:
     horizon = today + timedelta(days=LOOKAHEAD_DAYS)
-    due = VisitFilter(window_from=today, window_to=today, appointment_until=today, open_only=True)
+    opened_since = today - timedelta(days=widest_window_days(db))
+    due = VisitFilter(
+        window_from=today,
+        window_to=today,
+        window_start_from=opened_since,
+        appointment_until=today,
+        open_only=True,
+    )
     upcoming = VisitFilter(
         window_from=today,
         window_to=horizon,
+        window_start_from=opened_since,
         appointment_after=today,
         appointment_until=horizon,
         open_only=True,
