@@ -179,7 +179,7 @@ def test_long_export_values_dates_and_labels_match_what_was_answered(app, study,
     assert baseline["target_date"] == day0.isoformat()
     assert baseline["actual_date"] == (day0 - timedelta(days=3)).isoformat()
     assert (baseline["planned_study_day"], baseline["study_day"]) == ("0", "-3")
-    assert (baseline["instrument_code"], baseline["instrument_version"]) == ("PS", "1.0")
+    assert (baseline["instrument_code"], baseline["instrument_version"]) == ("PS", "1.1")
     assert (baseline["language_shown"], baseline["entered_by"], baseline["corrected"]) == (
         "ko",
         "patient",
@@ -259,7 +259,7 @@ def test_sdtm_qs_codes_results_and_recall(app, study, tmp_path):
     assert (ps["QSSTRESC"], ps["QSSTRESN"]) == ("70", "70")
     assert ps["QSORRES"] == label("PS", "PS1", 70, "ko")
     assert ps["QSTEST"] == instruments.current("PS").name("ko")
-    assert ps["QSCAT"] == "EPRO PS 1.0"
+    assert ps["QSCAT"] == "EPRO PS 1.1"
     assert ps["VISIT"] == "기저 방문 (시술 전)"
     recall = {r["QSTESTCD"]: r["QSEVLINT"] for r in rows}
     assert recall == {"EPROPS": "", "EPROWB": "-P1W", "EPROQOL": "-P1W"}, "today has no interval"

@@ -49,7 +49,7 @@ def test_patient_completes_all_three_items_in_korean(world, client):
 
     rows = _responses(world, visit.id)
     assert [(r.instrument_code, r.instrument_version, r.item_code, r.value, r.language) for r in rows] == [
-        ("PS", "1.0", "PS1", 70, "ko"),
+        ("PS", "1.1", "PS1", 70, "ko"),
         ("WB", "1.0", "WB1", 5, "ko"),
         ("QOL", "1.0", "QOL1", 6, "ko"),
     ]
@@ -204,3 +204,31 @@ def test_idle_tablet_locks_keeps_answers_and_staff_can_resume(world, client, app
     tablet.answer(3, 4)
     tablet.submit()
     assert [r.value for r in _responses(world, visit.id)] == [60, 4, 4]
+
+
+def test_a_new_instrument_version_serves_new_sessions_and_keeps_the_old_one(world, client):
+    from epro import instruments
+    from epro.models import ItemOption
+
+    assert instruments.current("PS").version == "1.1"
+    assert instruments.get("PS", "1.0").items[0].values == instruments.current("PS").items[0].values
+    with world.session() as s:
+        versions = {
+            o.instrument_version for o in s.exec(select(ItemOption).where(ItemOption.instrument_code == "PS"))
+        }
+    assert versions == {"1.0", "1.1"}, "answers given on 1.0 keep valid options"
+    world.staff()
+    visit = world.visit(world.patient(), "BL")
+    tablet = Tablet(client)
+    tablet.start("nurse1", visit.id)
+    tablet.choose_language("ko")
+    assert "제 몸 돌보기는" in client.get("/tablet/question/1").text
+    tablet.answer(1, 60)
+    tablet.answer(2, 4)
+    tablet.answer(3, 4)
+    tablet.submit()
+    assert [(r.instrument_code, r.instrument_version) for r in _responses(world, visit.id)] == [
+        ("PS", "1.1"),
+        ("WB", "1.0"),
+        ("QOL", "1.0"),
+    ]

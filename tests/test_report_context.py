@@ -44,7 +44,7 @@ def test_header_describes_patient_protocol_and_instruments(world: World) -> None
     assert report.age_at_enrolment == day0.year - 1965
     assert report.day0 == day0
     assert (report.protocol_code, report.protocol_version) == ("default", "1.0")
-    assert {(i.code, i.version) for i in report.instruments} == {("PS", "1.0"), ("WB", "1.0"), ("QOL", "1.0")}
+    assert {(i.code, i.version) for i in report.instruments} == {("PS", "1.1"), ("WB", "1.0"), ("QOL", "1.0")}
     assert [m.code for m in report.measures] == ["PS", "WB", "QOL"]
     assert {m.code: m.threshold for m in report.measures} == {"PS": 10, "WB": 1, "QOL": 1}
     assert report.measures[0].name.ko == "활동 수행 능력 (환자 보고)"
