@@ -6,7 +6,7 @@ import secrets
 from datetime import date
 from decimal import Decimal
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from epro.audit import Actor, record
 from epro.kiosk import operations as kiosk_ops
@@ -208,11 +208,5 @@ def reset_password(db: Session, actor: Actor, user: StaffUser, password: str) ->
 
 
 def _completed(db: Session, visit: Visit) -> bool:
-    return (
-        db.exec(
-            select(QuestionnaireSession).where(
-                QuestionnaireSession.visit_id == visit.id, QuestionnaireSession.state == "submitted"
-            )
-        ).first()
-        is not None
-    )
+    live = kiosk_ops.live_session(db, visit)
+    return live is not None and live.state == "submitted"
