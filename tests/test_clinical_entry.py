@@ -268,5 +268,7 @@ def test_investigators_read_clinical_values_but_never_write(world, client, ward)
         assert response.status_code == 403, path
     values = _values(world, visit_id)
     assert set(values) == {"ALB"} and values["ALB"].value_number == Decimal("3.2")
+    trail = text_of(client.get("/staff/audit/?action=clinical.enter").text)
+    assert "임상 지표 입력" in trail and "EPR-101 · 2주차" in trail and "ALB" in trail
     with world.session() as s:
         assert s.exec(select(PatientCharacteristic)).all() == []
