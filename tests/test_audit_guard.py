@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 from epro import db
-from epro.audit import SYSTEM, chain_head, record, settings_for
+from epro.audit import SYSTEM, ChainHead, chain_head, in_trail, record, settings_for
 from epro.audit import anchors as anchor_file
 from epro.models import AuditEvent, AuditRedaction, QuestionnaireSession, Response, Visit
 from tests.conftest import sign_in
@@ -80,9 +80,12 @@ def test_an_intact_trail_verifies_with_its_key_and_anchors(app, world, client):
     )
     with world.session() as s:
         head = chain_head(s)
-    assert head is not None and f"newest id {head.id}, newest hash {head.hash}" in result.output
+    assert head is not None and f"newest id {head.event_id}, newest hash {head.hash}" in result.output
     lines = anchor_file.read(Path(app.config["AUDIT_ANCHOR_FILE"]))
-    assert lines[-1].last_id == head.id and lines[-1].head == head.hash, "the last commit was anchored"
+    assert lines[-1].last_id == head.event_id and lines[-1].head == head.hash, "the last commit was anchored"
+    with world.session() as s:
+        assert in_trail(s, head)
+        assert not in_trail(s, ChainHead(head.event_id, "0" * 64))
     key_file = Path(app.config["AUDIT_KEY_FILE"])
     assert key_file.stat().st_mode & 0o777 == 0o600
     with world.session() as s:
@@ -459,3 +462,111 @@ def test_changing_one_answer_in_a_copy_of_the_demo_database_fails_verify(app, tm
     assert result.returncode == 1, result.stdout + result.stderr
     assert f"response id {answer_id}: value is" in result.stderr
     assert os.path.exists(settings["AUDIT_ANCHOR_FILE"])
+
+
+# --- the registry: other features plug their tables in ------------------------------------------------
+
+
+def test_a_feature_registers_its_table_for_the_replay(app, world):
+    """A table of another feature, replayed through a registered entry: intact, then edited behind the
+    app's back (named), then a row without its event (named). Numbers compare in one spelling."""
+    from epro.audit import replay
+
+    engine = sa.create_engine(_url(app))
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "CREATE TABLE probe_value (id INTEGER PRIMARY KEY, code VARCHAR(16), amount NUMERIC(12, 4))"
+            )
+        )
+        connection.execute(sa.text("INSERT INTO probe_value (id, code, amount) VALUES (1, 'ALB', 3.5)"))
+    engine.dispose()
+    with app.app_context(), db.unit_of_work() as s:
+        record(s, SYSTEM, "probe.enter", "probe_value", 1, field="ALB", new="3.50")
+
+    def rows(session):  # type: ignore[no-untyped-def]
+        for row_id, code, amount in session.execute(
+            sa.text("SELECT id, code, amount FROM probe_value")
+        ).all():
+            yield replay.Row(row_id, str(row_id), {"code": code, "amount": replay.number_text(amount)})
+
+    def says(event):  # type: ignore[no-untyped-def]
+        return (
+            {"code": event.field, "amount": replay.number_text(event.new_value)}
+            if event.action == "probe.enter"
+            else {}
+        )
+
+    replay.register(replay.Replayable("probe_value", "probe_value", rows, frozenset({"probe.enter"}), says))
+    try:
+        assert _verify(app).exit_code == 0
+        _sql(app, "UPDATE probe_value SET amount = 4.1 WHERE id = 1")
+        _sql(app, "INSERT INTO probe_value (id, code, amount) VALUES (2, 'BILI', 1)")
+        _failed(
+            _verify(app),
+            "probe_value id 1: amount is '4.1' but its last audited event says '3.5'",
+            "probe_value id 2: no audit event created this row",
+        )
+    finally:
+        replay.unregister("probe_value")
+
+
+# --- restore checks the backup first --------------------------------------------------------------------
+
+
+def _copy_with(good: Path, target: Path, *statements: str) -> Path:
+    target.write_bytes(good.read_bytes())
+    with closing(sqlite3.connect(target)) as forged:
+        for name in [r[0] for r in forged.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")]:
+            forged.execute(f"DROP TRIGGER {name}")
+        for statement in statements:
+            forged.execute(statement)
+        forged.commit()
+    return target
+
+
+@pytest.mark.sqlite_only(reason="backup and restore of a SQLite file")
+def test_restore_refuses_a_backup_that_does_not_verify_and_says_how_the_key_travels(
+    app, world, client, tmp_path
+):
+    _answered(world, client)
+    runner = app.test_cli_runner()
+    good = tmp_path / "good.sqlite3"
+    taken = runner.invoke(args=["backup", str(good)])
+    assert taken.exit_code == 0, taken.output
+    assert (
+        "The audit key is NOT in the backup" in taken.output and app.config["AUDIT_KEY_FILE"] in taken.output
+    )
+    answer = _first_answer(world)
+    with closing(sqlite3.connect(good)) as copy:
+        last = copy.execute("SELECT max(id) FROM audit_event").fetchone()[0]
+    edited = _copy_with(
+        good, tmp_path / "edited.sqlite3", f"UPDATE response SET value = 100 WHERE id = {answer.id}"
+    )
+    cut = _copy_with(good, tmp_path / "cut.sqlite3", f"DELETE FROM audit_event WHERE id > {last - 2}")
+    for bad, named in (
+        (edited, f"response id {answer.id}: value is '100'"),
+        (cut, f"audit_event id {last - 2}: this trail ends at an event the app never anchored"),
+    ):
+        result = runner.invoke(args=["restore", str(bad), "--yes"])
+        assert result.exit_code != 0, result.output
+        assert named in result.output and "Nothing was changed" in result.output, result.output
+    assert not list(tmp_path.glob("*.before-restore-*"))
+
+    # The key lost (a new one made): the backup's events cannot be checked; refused unless asked for.
+    key_file = Path(app.config["AUDIT_KEY_FILE"])
+    kept_key = key_file.read_text()
+    key_file.write_text(os.urandom(32).hex() + "\n")
+    refused = runner.invoke(args=["restore", str(good), "--yes"])
+    assert refused.exit_code != 0 and "--skip-key-check" in refused.output, refused.output
+    key_file.write_text(kept_key)
+
+    restored = runner.invoke(args=["restore", str(good), "--yes"])
+    assert restored.exit_code == 0, restored.output
+    assert (
+        "verified: chain, anchors and replay" in restored.output
+        and "it is the backup written at" in restored.output
+    )
+    assert "The audit key is NOT in the backup" in restored.output
+    after = _verify(app)
+    assert after.exit_code == 0, after.output

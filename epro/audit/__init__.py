@@ -75,14 +75,21 @@ def settings_for(db: Session) -> TrailSettings:
 
 @dataclass(frozen=True, slots=True)
 class ChainHead:
-    id: int
+    event_id: int
     hash: str
 
 
 def chain_head(db: Session) -> ChainHead | None:
     """The newest event's id and hash: what a PDF or bundle prints so its moment can be found in the trail."""
     row = db.exec(select(AuditEvent.id, AuditEvent.hash).order_by(col(AuditEvent.id).desc()).limit(1)).first()
-    return None if row is None else ChainHead(row[0], row[1])
+    return None if row is None or row[0] is None else ChainHead(row[0], row[1])
+
+
+def in_trail(db: Session, head: ChainHead) -> bool:
+    """The event is still in the trail with the same hash (a cut or re-chained trail fails this; pair it
+    with `audit verify`, which also checks the keyed hashes and the anchors)."""
+    stored = db.exec(select(AuditEvent.hash).where(AuditEvent.id == head.event_id)).first()
+    return stored == head.hash
 
 
 def _text(value: Any) -> str | None:

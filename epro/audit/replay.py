@@ -12,8 +12,9 @@ from collections.abc import Callable, Iterable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlmodel import Session, col, select
 
 from epro.models import AuditEvent, AuditRedaction, QuestionnaireSession, Response, Visit
@@ -63,6 +64,10 @@ _registry: dict[str, Replayable] = {}
 def register(replayable: Replayable) -> None:
     """Add (or replace) a replayable table; called at import or from a feature's init_app."""
     _registry[replayable.table] = replayable
+
+
+def unregister(table: str) -> None:
+    _registry.pop(table, None)
 
 
 def registered() -> list[Replayable]:
@@ -269,5 +274,68 @@ register(
         frozenset({"audit.redact"}),
         _redaction_says,
         rows_are_kept=False,
+    )
+)
+
+
+# --- tables of features built beside this one, read by name (this package imports no feature) -----------
+
+
+def _signature_rows(db: Session) -> Iterable[Row]:
+    """epro.signatures: a row is never changed; its signing event names the meaning, patient, hash, name."""
+    query = text("SELECT id, patient_id, meaning, content_hash, signer_name FROM signature")
+    for row_id, patient_id, meaning, content_hash, name in db.execute(query).all():
+        signed = f"patient={patient_id}; sha256={content_hash}; name={name}"
+        yield Row(row_id, str(row_id), {"meaning": meaning, "signed": signed})
+
+
+def _signature_says(event: AuditEvent) -> dict[str, object]:
+    if event.action == "signature.sign":
+        return {"meaning": event.field, "signed": said(event, "new_value")}
+    return {}
+
+
+def number_text(value: object) -> str | None:
+    """A number as one spelling (3.50, 3.5 and Decimal('3.5000') are all '3.5'); other text unchanged."""
+    if value is None:
+        return None
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        return str(value)
+    return format(number.normalize(), "f") if number.is_finite() else str(value)
+
+
+def _clinical_rows(db: Session) -> Iterable[Row]:
+    """epro.clinical (CLINICAL-INTERFACE.md): one value per visit and measure, number or category."""
+    query = text("SELECT id, measure_code, value_number, value_code, correction_reason FROM clinical_value")
+    for row_id, measure, number, code, correction_reason in db.execute(query).all():
+        value = number_text(number) if number is not None else code
+        yield Row(
+            row_id, str(row_id), {"measure": measure, "value": value, "correction_reason": correction_reason}
+        )
+
+
+def _clinical_says(event: AuditEvent) -> dict[str, object]:
+    value = said(event, "new_value")
+    value = value if value is UNKNOWN else number_text(value)
+    if event.action == "clinical.enter":
+        return {"measure": event.field, "value": value}
+    if event.action == "clinical.correct":
+        return {"measure": event.field, "value": value, "correction_reason": said(event, "reason")}
+    return {}
+
+
+register(
+    Replayable("signature", "signature", _signature_rows, frozenset({"signature.sign"}), _signature_says)
+)
+register(
+    Replayable(
+        "clinical_value",
+        "clinical_value",
+        _clinical_rows,
+        frozenset({"clinical.enter"}),
+        _clinical_says,
+        initial={"correction_reason": None},
     )
 )
