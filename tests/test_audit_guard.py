@@ -570,3 +570,18 @@ def test_restore_refuses_a_backup_that_does_not_verify_and_says_how_the_key_trav
     assert "The audit key is NOT in the backup" in restored.output
     after = _verify(app)
     assert after.exit_code == 0, after.output
+
+
+def test_the_check_page_names_the_row_in_the_readers_language(app, world, client):
+    _answered(world, client)
+    world.staff("monitor", "investigator")
+    world.staff("boss", "admin", language="en")
+    answer = _first_answer(world)
+    _sql(app, "UPDATE response SET value = 100 WHERE id = :id", id=answer.id)
+    sign_in(client, "monitor")
+    page = client.get("/staff/audit/verify").text
+    assert "감사 추적 기록과 데이터가 일치하지 않습니다" in page
+    assert f"response 기록 {answer.id}이(가) 감사 추적 기록과 일치하지 않습니다" in page
+    sign_in(client, "boss")
+    page = client.get("/staff/audit/verify").text
+    assert f"Record response {answer.id} does not match its audit trail." in page
