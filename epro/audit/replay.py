@@ -317,12 +317,19 @@ def _clinical_rows(db: Session) -> Iterable[Row]:
 
 
 def _clinical_says(event: AuditEvent) -> dict[str, object]:
+    """clinical.enter / clinical.correct name the measure in `field` (a sample date as "CODE.sample_date",
+    not replayed: its default is the visit's date); clinical.migrate moved a weight (migration 0004)."""
+    field_name = event.field or ""
     value = said(event, "new_value")
     value = value if value is UNKNOWN else number_text(value)
+    said_value = {} if field_name.endswith(".sample_date") else {"measure": field_name, "value": value}
     if event.action == "clinical.enter":
-        return {"measure": event.field, "value": value}
+        return said_value
     if event.action == "clinical.correct":
-        return {"measure": event.field, "value": value, "correction_reason": said(event, "reason")}
+        return {**said_value, "correction_reason": said(event, "reason")}
+    if event.action == "clinical.migrate":
+        # The move keeps an earlier correction's reason, which its event does not repeat.
+        return {**said_value, "correction_reason": UNKNOWN}
     return {}
 
 
