@@ -65,12 +65,15 @@ def configure(engine: Engine, settings: TrailSettings) -> None:
     _settings[engine] = settings
 
 
-def settings_for(db: Session) -> TrailSettings:
+def configured(db: Session) -> TrailSettings | None:
     bind = db.get_bind()
-    engine = bind if isinstance(bind, Engine) else bind.engine
-    found = _settings.get(engine)
+    return _settings.get(bind if isinstance(bind, Engine) else bind.engine)
+
+
+def settings_for(db: Session) -> TrailSettings:
+    found = configured(db)
     if found is None:
-        raise AuditNotConfigured(str(engine.url))
+        raise AuditNotConfigured(str(db.get_bind().engine.url))
     return found
 
 
@@ -174,13 +177,18 @@ def record(
     new: Any = None,
     reason: str | None = None,
 ) -> AuditEvent:
-    """Append one event in the caller's transaction (the caller commits; the commit anchors the head)."""
-    settings = settings_for(db)
+    """Append one event in the caller's transaction (the caller commits; the commit anchors the head).
+
+    Through a database the app did not set up (a script's own engine, no app) the event is written unkeyed
+    and unanchored, as before keys existed; `audit verify` names it if it follows keyed events."""
+    settings = configured(db)
+    if settings is None:
+        logging.getLogger(__name__).warning("audit event %s written without the audit key", action)
     if db.get_bind().dialect.name == "postgresql":
         # Serialise appenders so the chain never forks; released at commit or rollback.
         db.execute(text("SELECT pg_advisory_xact_lock(4242)"))
     prev = db.exec(select(AuditEvent.hash).order_by(col(AuditEvent.id).desc()).limit(1)).first()
-    if prev is not None and settings.chain is None:
+    if prev is not None and settings is not None and settings.chain is None:
         settings.chain = db.exec(select(AuditEvent.hash).order_by(col(AuditEvent.id)).limit(1)).one()
     event_row = AuditEvent(
         at=utcnow(),
@@ -196,11 +204,13 @@ def record(
         reason=reason,
         prev_hash=prev or GENESIS,
         hash="",
-        key_id=settings.key.id,
+        key_id=None if settings is None else settings.key.id,
     )
-    event_row.hash = row_hash(event_row, settings.key)
+    event_row.hash = row_hash(event_row, None if settings is None else settings.key)
     db.add(event_row)
     db.flush()
+    if settings is None:
+        return event_row
     chain = settings.chain if prev is not None else event_row.hash
     db.info[PENDING] = (settings.anchor_file, chain, event_row.id, event_row.hash)
     return event_row
