@@ -585,3 +585,20 @@ def test_the_check_page_names_the_row_in_the_readers_language(app, world, client
     sign_in(client, "boss")
     page = client.get("/staff/audit/verify").text
     assert f"Record response {answer.id} does not match its audit trail." in page
+
+
+def test_an_event_written_without_the_app_after_keyed_ones_is_named(app, world):
+    """A script with its own engine (no app, so no key) writes an unkeyed event: verify names it."""
+    from sqlmodel import Session
+
+    world.staff("nurse1", "nurse")
+    engine = sa.create_engine(_url(app))
+    try:
+        with Session(engine) as s:
+            stray = record(s, SYSTEM, "patient.update", "patient", None, field="note", new="from a script")
+            s.commit()
+            assert stray.key_id is None
+            stray_id = stray.id
+    finally:
+        engine.dispose()
+    _failed(_verify(app), f"BROKEN at audit event id {stray_id}", "unkeyed hash after keyed rows")
