@@ -2,9 +2,13 @@
 
 The copy uses SQLite's backup API in one step: a single read transaction on the live database, so the
 file holds one consistent moment while the app keeps serving (WAL readers never block writers). A
-restore first proves the backup sound (SQLite integrity check, an epro schema, an intact audit chain),
-asks for confirmation, keeps a safety copy of the database it replaces, and records itself in the
-audit trail. PostgreSQL databases are backed up with pg_dump instead (docs/reliability.md).
+restore first proves the backup sound (SQLite integrity check, an epro schema, and `audit verify` on it:
+the keyed chain, its head among the anchored ones, the replay against its tables), asks for confirmation,
+keeps a safety copy of the database it replaces, and records itself in the audit trail.
+
+The audit key (instance/audit_key) is not in the database, so not in the backup: both commands say so
+and where it is. The anchor file gets a "backup" line (the copy's head) and a "restore" line.
+PostgreSQL databases are backed up with pg_dump instead (docs/reliability.md).
 """
 
 from __future__ import annotations
@@ -24,8 +28,9 @@ from sqlalchemy import Engine, create_engine
 from sqlmodel import Session, func, select
 
 from epro import db, migrate
-from epro.audit import SYSTEM, record
-from epro.audit.verify import verify_chain
+from epro.audit import SYSTEM, TrailSettings, anchors, record, settings_for
+from epro.audit.keys import read_key
+from epro.audit.verify import Report, verify_all, verify_chain
 from epro.models import AuditEvent, Response
 
 BUSY_TIMEOUT_SECONDS = 15.0
@@ -130,10 +135,41 @@ def backup_command(file: Path) -> None:
         record(
             session, SYSTEM, "database.backup", "database", None, field="file", new=f"{file} sha256={digest}"
         )
-    found = contents(read_only_engine(file))
+    settings = _settings()
+    copy = read_only_engine(file)
+    found = contents(copy)
+    with Session(copy) as session:
+        chain = verify_chain(session, settings.key)
+    copy.dispose()
+    if chain.events:
+        anchors.append(settings.anchor_file, "backup", chain.chain, chain.last_id, chain.last_hash, digest)
     click.echo(
         f"Backed up to {file}: {found.responses} answers, {found.audit_events} audit events, "
-        f"{file.stat().st_size} bytes, sha256 {digest}."
+        f"{file.stat().st_size} bytes, sha256 {digest}; newest audit event id {chain.last_id}, "
+        f"hash {chain.last_hash} (written to the anchor file {settings.anchor_file})."
+    )
+    click.echo(key_travel(settings))
+
+
+def _settings() -> TrailSettings:
+    return settings_for(Session(db.engine()))
+
+
+def key_travel(settings: TrailSettings) -> str:
+    """How the audit key travels: never inside the backup, always said."""
+    return (
+        f"The audit key is NOT in the backup: it stays in {settings.key_file} (key id {settings.key.id}). "
+        "Keep a copy of that file apart from the backups (another medium, readable by few); a restore "
+        "needs it to check the trail's keyed hashes, and without it only the chain's links can be checked."
+    )
+
+
+def _refusal(file: Path, report: Report) -> str:
+    named = "; ".join(str(p) for p in report.problems[:10])
+    more = f" (and {len(report.problems) - 10} more)" if len(report.problems) > 10 else ""
+    return (
+        f"refusing to restore {file}: its audit trail is broken or does not match its data: {named}{more}. "
+        "Nothing was changed."
     )
 
 
@@ -147,7 +183,19 @@ def _head_revision(engine: Engine) -> str | None:
 @with_appcontext
 @click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @click.option("--yes", is_flag=True, help="Replace the database without asking.")
-def restore_command(file: Path, yes: bool) -> None:
+@click.option(
+    "--skip-key-check",
+    is_flag=True,
+    help="Restore although the backup's events were keyed with an audit key this server does not hold "
+    "(the key was lost): only the chain's links are checked. Recorded in the trail.",
+)
+@click.option(
+    "--skip-anchor-check",
+    is_flag=True,
+    help="Restore although the anchor file has no line for this backup's trail (a backup from another "
+    "installation): a cut tail cannot be detected. Recorded in the trail.",
+)
+def restore_command(file: Path, yes: bool, skip_key_check: bool, skip_anchor_check: bool) -> None:
     """Replace the SQLite database with the backup in FILE (checked first; asks for confirmation)."""
     engine = db.engine()
     live = sqlite_path(engine)
@@ -158,22 +206,42 @@ def restore_command(file: Path, yes: bool) -> None:
         raise click.ClickException(
             f"refusing to restore {file}: {'; '.join(problems[:5])}. Nothing was changed."
         )
+    settings = _settings()
+    key = read_key(settings.key_file)
     backup_engine = read_only_engine(file)
     with Session(backup_engine) as session:
-        chain = verify_chain(session)
-    if chain.broken is not None:
-        raise click.ClickException(
-            f"refusing to restore {file}: its audit trail is broken at event id {chain.broken.event_id}. "
-            "Nothing was changed."
-        )
+        report = verify_all(session, key, settings.anchor_file, backup=True)
+    skipped = []
+    if skip_anchor_check:
+        report.problems = [p for p in report.problems if p.kind != "anchor"]
+        skipped.append("anchor check skipped")
+    if report.chain.unchecked:
+        if not skip_key_check:
+            raise click.ClickException(
+                f"refusing to restore {file}: its events were keyed with audit key "
+                f"{', '.join(report.chain.unchecked)}, but {settings.key_file} holds "
+                f"{key.id if key else 'no key'}: their content cannot be checked. Put that key file back, or "
+                "pass --skip-key-check to restore with only the chain's links checked. Nothing was changed."
+            )
+        skipped.append("key check skipped (key " + ", ".join(report.chain.unchecked) + " not available)")
+    if not report.intact:
+        raise click.ClickException(_refusal(file, report))
     incoming = contents(backup_engine)
     backup_engine.dispose()
     current = contents(engine) if live.exists() else Contents(0, 0)
+    recorded = [a for a in anchors.read(settings.anchor_file, report.chain.chain) if a.kind == "backup"]
+    taken = next((a for a in recorded if a.detail == sha256_of(file)), None)
+    for note in report.notes:
+        click.echo(f"note: {note}")
     click.echo(
         f"The backup {file} holds {incoming.responses} answers and {incoming.audit_events} audit events "
-        f"(chain intact).\nThe database {live} now holds {current.responses} answers and "
+        f"(verified: chain, anchors and replay; newest event id {report.chain.last_id}"
+        + (f"; it is the backup written at {taken.at}" if taken else "")
+        + (f"; {', '.join(skipped)}" if skipped else "")
+        + f").\nThe database {live} now holds {current.responses} answers and "
         f"{current.audit_events} audit events; it will be replaced. Stop the app servers first."
     )
+    click.echo(key_travel(settings))
     if not yes:
         click.confirm("Replace the database with the backup?", abort=True)
     engine.dispose()
@@ -187,6 +255,12 @@ def restore_command(file: Path, yes: bool) -> None:
     problems = integrity_problems(live)
     if problems:
         raise click.ClickException(f"the restored database fails the integrity check: {problems[:5]}")
+    settings.chain = None
+    if report.chain.events:
+        anchors.append(
+            settings.anchor_file, "restore", report.chain.chain, report.chain.last_id, report.chain.last_hash
+        )
+    why = [f"replaced database kept as {safety}"] if safety else []
     with db.unit_of_work() as session:
         record(
             session,
@@ -196,7 +270,7 @@ def restore_command(file: Path, yes: bool) -> None:
             None,
             field="file",
             new=f"{file} sha256={sha256_of(file)}",
-            reason=f"replaced database kept as {safety}" if safety else None,
+            reason="; ".join(why + skipped) or None,
         )
     click.echo(
         f"Restored {live} from {file}." + (f" The replaced database is kept as {safety}." if safety else "")

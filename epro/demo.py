@@ -196,6 +196,8 @@ def _answer(db: Session, visit, language: str, nurse_id: int, zone: ZoneInfo) ->
     )
     db.add_all([visit, session])
     db.flush()
+    for action, state in (("session.start", f"visit {visit.id}"), ("session.submit", "submitted")):
+        record(db, SYSTEM, action, "questionnaire_session", session.id, new=state, reason="demo data")
     for code, value in zip(("PS", "WB", "QOL"), DEMO_SCORES[visit.code], strict=True):
         instrument = instruments.current(code)
         response = Response(

@@ -368,3 +368,26 @@ class AuditEvent(SQLModel, table=True):
     reason: str | None = Field(default=None, sa_column=Column(String(500)))
     prev_hash: str = Field(sa_column=Column(String(64), nullable=False))
     hash: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
+    #: Which secret keyed the hash (HMAC-SHA256, epro.audit.keys); NULL: a plain SHA-256 from before keys.
+    key_id: str | None = Field(default=None, sa_column=Column(String(16)))
+
+
+REDACTABLE_FIELDS = ("actor_name", "old_value", "new_value", "reason")
+
+
+class AuditRedaction(SQLModel, table=True):
+    """Free text removed from one audit event (personal data entered by mistake). The event's field is set
+    to NULL (the database allows only that change, and only with this row); the keyed digest of the text
+    kept here (HMAC-SHA256) lets the event's keyed hash still be checked. Append-only like the trail."""
+
+    __tablename__ = "audit_redaction"
+    __table_args__ = (
+        UniqueConstraint("event_id", "field", name="uq_audit_redaction_event_field"),
+        CheckConstraint(_in("field", REDACTABLE_FIELDS), name="ck_audit_redaction_field"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: int = Field(foreign_key="audit_event.id", index=True)
+    field: str = Field(sa_column=Column(String(16), nullable=False))
+    text_digest: str = Field(sa_column=Column(String(64), nullable=False))
+    reason: str = Field(sa_column=Column(String(500), nullable=False))
+    redacted_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())

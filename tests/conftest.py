@@ -36,6 +36,8 @@ def app(tmp_path: Path) -> Iterator[Flask]:
             "TESTING": True,
             "SECRET_KEY": "test-secret",
             "DATABASE_URL": database_url(tmp_path),
+            "AUDIT_KEY_FILE": str(tmp_path / "audit_key"),
+            "AUDIT_ANCHOR_FILE": str(tmp_path / "audit-anchors"),
         }
     )
     with app.app_context():

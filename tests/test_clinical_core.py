@@ -237,20 +237,20 @@ def test_the_demo_study_has_every_measure_at_completed_visits_and_baseline_chara
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def engine_at_0003(request, tmp_path: Path):  # type: ignore[no-untyped-def]
+def engine_before_clinical(request, tmp_path: Path):  # type: ignore[no-untyped-def]
     url = (
         f"sqlite:///{tmp_path / 'm.sqlite3'}"
         if request.param == "sqlite"
         else request.getfixturevalue("empty_postgres_url")
     )
     engine = make_engine(url)
-    migrate.upgrade(engine, "0003")
+    migrate.upgrade(engine, "0008")
     yield engine
     engine.dispose()
 
 
-def test_migration_moves_each_weight_with_its_history(engine_at_0003: sa.Engine):
-    engine = engine_at_0003
+def test_migration_moves_each_weight_with_its_history(engine_before_clinical: sa.Engine):
+    engine = engine_before_clinical
     with Session(engine, expire_on_commit=False) as s:
         nurse = create_staff_user(s, Actor("system"), username="nurse1", password="x" * 12, role="nurse")
         patient = register_patient(

@@ -172,6 +172,7 @@ def action_label(action: str) -> str:
         "response.correct": _("Answer corrected"),
         "database.backup": _("Database backup taken"),
         "database.restore": _("Database restored from a backup"),
+        "audit.redact": _("Audit entry redacted"),
     }
     if action in labels:
         return labels[action]
@@ -191,6 +192,7 @@ def entity_label(entity: str) -> str:
         "staff_user": _("Staff account"),
         "database": _("Database"),
         "export": _("Export"),
+        "audit_event": _("Audit trail entry"),
     }.get(entity, entity)
 
 

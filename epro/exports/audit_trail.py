@@ -1,7 +1,8 @@
 """The audit trail as it is stored: every column of every event, oldest first.
 
 Values are written exactly as stored (no spreadsheet escaping), so the hash chain can be re-checked from the
-file: each hash is SHA-256 over the previous hash and the event's fields (see epro.audit.row_hash).
+file: each hash is over the previous hash and the event's fields, HMAC-SHA256 with the audit key (kept outside
+the database, named by key_id) or SHA-256 for events from before the key (see epro.audit.row_hash).
 """
 
 from __future__ import annotations
@@ -34,7 +35,17 @@ COLUMNS = (
     Column("reason", _l("Reason given for the change.")),
     Column("prev_hash", _l("Hash of the previous event (64 zeros for the first event).")),
     Column(
-        "hash", _l("SHA-256 of this event's fields and the previous hash: any later edit breaks the chain.")
+        "hash",
+        _l(
+            "Hash of this event's fields and the previous hash (HMAC-SHA256 with the audit key, or SHA-256 "
+            "when key_id is empty): any later edit breaks the chain."
+        ),
+    ),
+    Column(
+        "key_id",
+        _l(
+            "Which audit key hashed the event (a hash of the key, not the key); empty before the key existed."
+        ),
     ),
 )
 
@@ -59,6 +70,7 @@ def rows(db: Session, options: ExportOptions) -> Iterator[list[object]]:
         AuditEvent.reason,
         AuditEvent.prev_hash,
         AuditEvent.hash,
+        AuditEvent.key_id,
     ).order_by(col(AuditEvent.id))
     for event_id, at, *rest in stream(db, query):
         yield [event_id, _at(at), *rest]

@@ -9,7 +9,7 @@ On SQLite dropping the column rebuilds the visit table (batch mode); epro/migrat
 with foreign keys off so rows pointing to visits do not stop the rebuild, and checks them before commit.
 
 Revision ID: 0004
-Revises: 0003
+Revises: 0008
 """
 
 from collections.abc import Sequence
@@ -24,7 +24,7 @@ import epro.models
 from epro.audit import GENESIS, row_hash
 
 revision: str = "0004"
-down_revision: str | None = "0003"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
