@@ -153,6 +153,10 @@ def test_a_correction_needs_a_reason_and_keeps_the_original_in_the_audit_trail(w
     no_reason = client.post(path, data={"csrf_token": ward["csrf"], "value": "3.4", "sample_date": sample})
     assert no_reason.status_code == 422 and "사유" in text_of(no_reason.text)
     assert 'value="3.4"' in no_reason.text
+    blank_reason = client.post(
+        path, data={"csrf_token": ward["csrf"], "value": "3.4", "sample_date": sample, "reason": "   "}
+    )
+    assert blank_reason.status_code == 422 and "사유를 입력해 주십시오" in text_of(blank_reason.text)
     same = client.post(
         path, data={"csrf_token": ward["csrf"], "value": "3.2", "sample_date": sample, "reason": "typo"}
     )
