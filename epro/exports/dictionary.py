@@ -116,6 +116,9 @@ def rows(db: Session, options: ExportOptions, formats: Iterable[ExportFormat]) -
     yield _code("sdtm-qs", "STUDYID", "", options.studyid, _l("This study."))
     yield _code("sdtm-qs", "DOMAIN", "", "QS", _l("Questionnaires."))
     yield _code("sdtm-qs", "QSSTAT", "", NOT_DONE, _l("Not done: the visit was marked missed."))
+    yield _code(
+        "sdtm-qs", "QSLOBXFL", "", "Y", _l("Baseline record: the last answer assessed on or before day 0.")
+    )
     yield _code("sdtm-qs", "QSBLFL", "", "Y", _l("Baseline record."))
 
     for (code, version), instrument in sorted(instruments.all_instruments().items()):

@@ -1,0 +1,64 @@
+"""What every SDTM domain shares: study facts from the configuration, study days, ASCII text."""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+
+from flask import current_app
+
+from epro.schedule import study_day
+
+#: Typographic characters in the English definitions, spelt the ASCII way (SDTM text is ASCII).
+_ASCII = str.maketrans(
+    {"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-", "…": "...", "·": "-", " ": " "}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class StudyFacts:
+    """The study-level values the database does not hold: settings with SDTM_ names (see epro/config.py)."""
+
+    studyid: str
+    siteid: str
+    country: str
+    armcd: str
+    arm: str
+    title: str
+    sponsor: str
+
+    @classmethod
+    def from_config(cls) -> StudyFacts:
+        config = current_app.config
+        return cls(
+            studyid=config.get("SDTM_STUDYID", "EPRO"),
+            siteid=config.get("SDTM_SITEID", "01"),
+            country=config.get("SDTM_COUNTRY", "KOR"),
+            armcd=config.get("SDTM_ARMCD", "TRT"),
+            arm=config.get("SDTM_ARM", "Study treatment"),
+            title=config.get("SDTM_TITLE") or config.get("STUDY_NAME", "epro study"),
+            sponsor=config.get("SDTM_SPONSOR", ""),
+        )
+
+    def usubjid(self, study_id: str) -> str:
+        return f"{self.studyid}-{study_id}"
+
+
+def sdtm_day(day0: date, on: date | None) -> int | None:
+    """--DY: RFSTDTC (day 0 of the schedule) is day 1, the day before it -1; there is no day 0."""
+    if on is None:
+        return None
+    days = study_day(day0, on)
+    return days + 1 if days >= 0 else days
+
+
+def ascii_text(text: str) -> str:
+    """English text from the definitions as ASCII: curly quotes and dashes straightened, accents dropped.
+    Anything else non-ASCII (free text typed in Korean) is kept and reported by the package writer."""
+    folded = unicodedata.normalize("NFKD", text.translate(_ASCII))
+    return "".join(c for c in folded if not unicodedata.combining(c))
+
+
+def is_ascii(value: object) -> bool:
+    return not isinstance(value, str) or value.isascii()
