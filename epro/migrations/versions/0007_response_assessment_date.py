@@ -5,7 +5,7 @@ the submission. On SQLite the NOT NULL is added by rebuilding the table (batch m
 triggers, so nothing else needs recreating.
 
 Revision ID: 0007
-Revises: 0003
+Revises: 0004
 """
 
 from collections.abc import Sequence
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0007"
-down_revision: str | None = "0003"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
