@@ -5,6 +5,7 @@ parameter lists name the values used without claiming NCI codes the package does
 from __future__ import annotations
 
 from epro import instruments
+from epro.clinical.measures import MeasureSet
 from epro.exports.definitions import category, qs_test_code, qs_test_name
 from epro.schedule import Protocol
 from epro.sdtm.common import StudyFacts, ascii_text
@@ -19,7 +20,11 @@ def _korean(text: str, with_korean: bool) -> str | None:
 
 
 def codelists(
-    tables: list[Table], facts: StudyFacts, protocols: list[Protocol], with_korean: bool
+    tables: list[Table],
+    facts: StudyFacts,
+    protocols: list[Protocol],
+    measure_sets: list[MeasureSet],
+    with_korean: bool,
 ) -> dict[str, CodeList]:
     lists = [
         CodeList("NY", terms=[Term("Y", "Yes", nci="C49488"), Term("N", "No", nci="C49487")], nci="C66742"),
@@ -72,6 +77,7 @@ def codelists(
                     _korean(instrument.name("ko"), with_korean),
                 )
             )
+    lists += _clinical_lists(measure_sets)
     ts = next((t for t in tables if t.spec.name == "TS"), None)
     ts_rows = ts.rows if ts else []
     lists += [
@@ -87,3 +93,27 @@ def codelists(
         CodeList("TSPARM", terms=[Term(str(r["TSPARM"])) for r in ts_rows]),
     ]
     return {c.name: c for c in lists}
+
+
+#: NCI codes of the CDISC code lists for LB and VS test codes and names, and units.
+CLINICAL_LISTS = {"LB": ("C65047", "C67154"), "VS": ("C66741", "C67153")}
+
+
+def _clinical_lists(measure_sets: list[MeasureSet]) -> list[CodeList]:
+    """LBTESTCD/LBTEST, VSTESTCD/VSTEST and UNIT from the measure sets: CDISC codes as they are, the
+    sponsor's own marked as extensions."""
+    lists: list[CodeList] = []
+    units = CodeList("UNIT", nci="C71620")
+    for domain, (codes_nci, names_nci) in CLINICAL_LISTS.items():
+        codes, names = CodeList(f"{domain}TESTCD", nci=codes_nci), CodeList(f"{domain}TEST", nci=names_nci)
+        for measure_set in measure_sets:
+            for measure in measure_set.measures:
+                if measure.domain != domain or any(t.coded == measure.code for t in codes.terms):
+                    continue
+                test = ascii_text(measure.test)
+                codes.terms.append(Term(measure.code, test, sponsor=not measure.cdisc))
+                names.terms.append(Term(test, sponsor=not measure.cdisc))
+                if measure.unit and all(t.coded != measure.unit for t in units.terms):
+                    units.terms.append(Term(measure.unit))
+        lists += [codes, names]
+    return [*lists, units]

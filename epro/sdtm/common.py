@@ -8,6 +8,7 @@ from datetime import date
 
 from flask import current_app
 
+from epro.baseline import baseline_key
 from epro.schedule import study_day
 
 #: Typographic characters in the English definitions, spelt the ASCII way (SDTM text is ASCII).
@@ -62,3 +63,22 @@ def ascii_text(text: str) -> str:
 
 def is_ascii(value: object) -> bool:
     return not isinstance(value, str) or value.isascii()
+
+
+def flag_baseline(records: list[dict[str, object]], day0: date, prefix: str) -> None:
+    """--LOBXFL and --BLFL = Y on each test's baseline record (epro.baseline: the last result assessed on or
+    before day 0), empty elsewhere. ``records`` are one subject's, in visit order."""
+    by_test: dict[object, list[tuple[int, date | None, bool]]] = {}
+    for index, record in enumerate(records):
+        by_test.setdefault(record[f"{prefix}TESTCD"], []).append(
+            (index, _date(record[f"{prefix}DTC"]), record[f"{prefix}STAT"] is None)
+        )
+    flagged = {baseline_key(day0, items) for items in by_test.values()}
+    for index, record in enumerate(records):
+        flag = "Y" if index in flagged else None
+        record[f"{prefix}LOBXFL"] = flag
+        record[f"{prefix}BLFL"] = flag
+
+
+def _date(value: object) -> date | None:
+    return date.fromisoformat(value) if isinstance(value, str) and value else None

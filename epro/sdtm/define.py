@@ -31,8 +31,10 @@ class Term:
     #: Decode in English and, where there is one, Korean; None for an enumerated (code-only) item.
     decode_en: str | None = None
     decode_ko: str | None = None
-    #: NCI code when the term is CDISC controlled terminology; None for a sponsor-defined term.
+    #: NCI code of a CDISC controlled term, when the package carries it.
     nci: str | None = None
+    #: A sponsor-defined term in a CDISC code list (define.xml marks it def:ExtendedValue="Yes").
+    sponsor: bool = False
 
 
 @dataclass(slots=True)
@@ -206,7 +208,7 @@ def define_xml(
                 {"Dictionary": codelist.external[0], "Version": codelist.external[1]},
             )
         for term in codelist.terms:
-            extended = {"def:ExtendedValue": "Yes"} if codelist.nci and not term.nci else {}
+            extended = {"def:ExtendedValue": "Yes"} if codelist.nci and term.sponsor else {}
             if term.decode_en is None:
                 item = _el(element, "EnumeratedItem", {"CodedValue": term.coded, **extended})
             else:

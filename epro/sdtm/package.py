@@ -11,10 +11,12 @@ from sqlmodel import Session, select
 
 from epro import db
 from epro.audit import SYSTEM, record
+from epro.clinical.measures import MeasureSet, measure_set_for
 from epro.clock import clinic_today
 from epro.models import ProtocolVisit, utcnow
 from epro.schedule import Protocol, load_protocol
 from epro.sdtm import spec
+from epro.sdtm.clinical import clinical_rows
 from epro.sdtm.codelists import codelists
 from epro.sdtm.common import StudyFacts, is_ascii
 from epro.sdtm.define import define_xml
@@ -58,16 +60,27 @@ def protocols_in_use(reader: Session, configured: str) -> list[Protocol]:
     return sorted(found.values(), key=lambda p: (p.code, p.version))
 
 
+def measure_sets(protocols: list[Protocol]) -> list[MeasureSet]:
+    """The measure sets of the protocols in use (the clinical values' code lists)."""
+    found = {}
+    for protocol in protocols:
+        measure_set = measure_set_for(protocol)
+        found[(measure_set.code, measure_set.version)] = measure_set
+    return list(found.values())
+
+
 def build_tables(reader: Session, facts: StudyFacts, protocol: Protocol) -> list[Table]:
     records = list(qs_records(reader, facts, "en"))
-    tables = [
+    clinical = clinical_rows(reader, facts)
+    return [
         Table(spec.DM, list(dm_rows(reader, facts))),
         Table(spec.SV, list(sv_rows(reader, facts))),
         Table(spec.QS, [r.values for r in records]),
+        Table(spec.LB, clinical["LB"]),
+        Table(spec.VS, clinical["VS"]),
         Table(spec.SUPPQS, list(suppqs_rows(records))),
         Table(spec.TS, list(ts_rows(reader, facts, protocol, clinic_today()))),
     ]
-    return tables
 
 
 def write_package(folder: Path, *, language: str = "en") -> Written:
@@ -109,7 +122,7 @@ def write_package(folder: Path, *, language: str = "en") -> Written:
         )
     tree = define_xml(
         tables,
-        codelists(tables, facts, protocols, with_korean=language == "ko"),
+        codelists(tables, facts, protocols, measure_sets(protocols), with_korean=language == "ko"),
         study_name=facts.title,
         **header,  # type: ignore[arg-type]
     )

@@ -8,18 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date
 from itertools import groupby
 
 from sqlalchemy import Row
 from sqlmodel import Session, col, or_, select
 
 from epro import instruments
-from epro.baseline import baseline_key
 from epro.exports.columns import iso_date, stream
 from epro.exports.definitions import option_label, qs_test_fields, visit_label
 from epro.models import Patient, Response, Visit
-from epro.sdtm.common import StudyFacts, ascii_text, sdtm_day
+from epro.sdtm.common import StudyFacts, ascii_text, flag_baseline, sdtm_day
 
 NOT_DONE = "NOT DONE"
 
@@ -158,35 +156,10 @@ def _subject_records(rows: list[Row], facts: StudyFacts, language: str) -> list[
                     supp,
                 )
             )
-    _flag_baseline(records, day0, "QS")
+    flag_baseline([r.values for r in records], day0, "QS")
     for sequence, record in enumerate(records, start=1):
         record.values["QSSEQ"] = sequence
     return records
-
-
-def _flag_baseline(records: list[QsRecord], day0: date, prefix: str) -> None:
-    """--LOBXFL and --BLFL = Y on each test's baseline record (epro.baseline), empty elsewhere."""
-    tests = {str(r.values[f"{prefix}TESTCD"]) for r in records}
-    flagged = set()
-    for test in tests:
-        key = baseline_key(
-            day0,
-            (
-                (index, _date(r.values[f"{prefix}DTC"]), r.values[f"{prefix}STAT"] is None)
-                for index, r in enumerate(records)
-                if r.values[f"{prefix}TESTCD"] == test
-            ),
-        )
-        if key is not None:
-            flagged.add(key)
-    for index, record in enumerate(records):
-        flag = "Y" if index in flagged else None
-        record.values[f"{prefix}LOBXFL"] = flag
-        record.values[f"{prefix}BLFL"] = flag
-
-
-def _date(value: object) -> date | None:
-    return date.fromisoformat(value) if isinstance(value, str) and value else None
 
 
 def suppqs_rows(records: Iterable[QsRecord]) -> Iterator[dict[str, object]]:
