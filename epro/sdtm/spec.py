@@ -115,7 +115,7 @@ DM = Dataset(
         ),
         Variable("AGEU", "Age Units", core="Exp", origin="Assigned", codelist="AGEU"),
         Variable("SEX", "Sex", core="Req", codelist="SEX"),
-        Variable("RACE", "Race", core="Exp", codelist="RACE"),
+        Variable("RACE", "Race", core="Exp"),
         Variable("ARMCD", "Planned Arm Code", core="Exp", origin="Assigned", codelist="ARMCD"),
         Variable("ARM", "Description of Planned Arm", core="Exp", origin="Assigned", codelist="ARM"),
         Variable("ACTARMCD", "Actual Arm Code", core="Exp", origin="Assigned", codelist="ARMCD"),
