@@ -1,6 +1,7 @@
 """define.xml 2.1: every dataset, variable, code list (CDISC CT and sponsor-defined) and derivation.
 
-Written with the standard library's ElementTree. The datasets stay English; `--lang ko` adds Korean
+Written with the standard library's ElementTree; the tests validate it against CDISC's define2-1-0.xsd as
+shipped in odmlib (a test dependency). The datasets stay English; `--lang ko` adds Korean
 translations (xml:lang="ko") of the texts a person reads: test, visit and category names.
 """
 
@@ -113,9 +114,15 @@ def define_xml(
     ):
         _el(variables, tag).text = text
     mdv = _el(
-        study, "MetaDataVersion", {"OID": mdv_oid, "Name": f"{study_oid} SDTM", "def:DefineVersion": "2.1.0"}
+        study,
+        "MetaDataVersion",
+        {
+            "OID": mdv_oid,
+            "Name": f"{study_oid} SDTM",
+            "Description": "SDTM tabulation datasets exported by epro",
+            "def:DefineVersion": "2.1.0",
+        },
     )
-    _description(mdv, "SDTM tabulation datasets exported by epro")
     standards = _el(mdv, "def:Standards")
     _el(
         standards,
