@@ -33,13 +33,13 @@ class StudyFacts:
     def from_config(cls) -> StudyFacts:
         config = current_app.config
         return cls(
-            studyid=config.get("SDTM_STUDYID", "EPRO"),
-            siteid=config.get("SDTM_SITEID", "01"),
-            country=config.get("SDTM_COUNTRY", "KOR"),
-            armcd=config.get("SDTM_ARMCD", "TRT"),
-            arm=config.get("SDTM_ARM", "Study treatment"),
-            title=config.get("SDTM_TITLE") or config.get("STUDY_NAME", "epro study"),
-            sponsor=config.get("SDTM_SPONSOR", ""),
+            studyid=str(config["SDTM_STUDYID"]),
+            siteid=str(config["SDTM_SITEID"]),
+            country=str(config["SDTM_COUNTRY"]),
+            armcd=str(config["SDTM_ARMCD"]),
+            arm=str(config["SDTM_ARM"]),
+            title=str(config["SDTM_TITLE"] or config["STUDY_NAME"]),
+            sponsor=str(config["SDTM_SPONSOR"]),
         )
 
     def usubjid(self, study_id: str) -> str:
