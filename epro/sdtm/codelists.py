@@ -50,6 +50,8 @@ def codelists(
     visit_names = CodeList("VISIT")
     for protocol in protocols:
         for visit in protocol.visits:
+            if any(t.coded == str(visit.number) for t in visit_numbers.terms):
+                continue  # a later protocol version with the same visit numbers
             english = ascii_text(visit.label("en"))
             visit_numbers.terms.append(
                 Term(
