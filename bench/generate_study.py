@@ -290,6 +290,7 @@ class _Generator:
                         "entered_by": entered_by,
                         "answered_at": submitted - timedelta(minutes=1),
                         "submitted_at": submitted,
+                        "assessment_date": actual,
                         "corrected_at": None,
                         "correction_reason": None,
                     }

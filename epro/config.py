@@ -14,6 +14,13 @@ DEFAULTS: dict[str, Any] = {
     "STUDY_NAME": "epro demo study",
     # STUDYID in SDTM exports.
     "SDTM_STUDYID": "EPRO",
+    # The SDTM package's study facts the database does not hold (see epro/exports/README.md).
+    "SDTM_SITEID": "01",
+    "SDTM_COUNTRY": "KOR",
+    "SDTM_ARMCD": "TRT",
+    "SDTM_ARM": "Study treatment",
+    "SDTM_TITLE": "",
+    "SDTM_SPONSOR": "",
     "CLINIC_TIMEZONE": "Asia/Seoul",
     "DEFAULT_LOCALE": "ko",
     "LANGUAGES": ["ko", "en"],

@@ -211,6 +211,7 @@ def _answer(db: Session, visit, language: str, nurse_id: int, zone: ZoneInfo) ->
             entered_by="patient",
             answered_at=moment,
             submitted_at=moment,
+            assessment_date=visit.actual_date,
         )
         db.add(response)
         db.flush()

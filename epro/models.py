@@ -8,6 +8,7 @@ from decimal import Decimal
 from sqlalchemy import (
     CheckConstraint,
     Column,
+    Date,
     DateTime,
     ForeignKeyConstraint,
     Index,
@@ -344,6 +345,9 @@ class Response(SQLModel, table=True):
     entered_by: str = Field(sa_column=Column(String(8), nullable=False))
     answered_at: datetime = Field(sa_column=utc_column())
     submitted_at: datetime = Field(sa_column=utc_column())
+    #: The date the assessment was actually done: the clinic date of a tablet submission, or the date a nurse
+    #: gives when transcribing answers (paper, phone). SDTM QSDTC and the baseline derive from it.
+    assessment_date: date = Field(sa_column=Column(Date, nullable=False))
     #: Set when staff corrected the value; the original is kept in the audit trail.
     corrected_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     correction_reason: str | None = Field(default=None, sa_column=Column(String(500)))

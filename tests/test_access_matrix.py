@@ -117,6 +117,7 @@ def matrix_app(app: Flask, world):  # type: ignore[no-untyped-def]
                 entered_by="patient",
                 answered_at=submitted.started_at,
                 submitted_at=submitted.started_at,
+                assessment_date=visits[1].target_date,
             )
         )
         s.commit()

@@ -58,12 +58,13 @@ SDTM_HEADER = [
     "QSSTRESN",
     "QSSTAT",
     "QSREASND",
+    "QSLOBXFL",
+    "QSBLFL",
     "VISITNUM",
     "VISIT",
     "QSDTC",
     "QSDY",
     "QSEVLINT",
-    "QSBLFL",
 ]
 MISSED_REASON = "Admitted to another hospital"
 CALENDAR_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -86,10 +87,14 @@ def _complete_on_tablet(app: Flask, visit: Visit, language: str, values: tuple[i
 
 
 def _set_actual_date(world: World, visit: Visit, on: date) -> None:
+    """The visit and its answers dated ``on`` (as if the tablet sitting had been that day)."""
     with world.session() as s:
         row = s.get(Visit, visit.id)
         assert row is not None
         row.actual_date = on
+        for response in s.exec(select(Response).where(Response.visit_id == visit.id)).all():
+            response.assessment_date = on
+            s.add(response)
         s.add(row)
         s.commit()
 
@@ -112,13 +117,19 @@ def study(app: Flask, world: World) -> Study:
         w1 = s.exec(select(Visit).where(Visit.patient_id == p101.id, Visit.code == "W1")).one()
         answers = {"PS1": 80, "WB1": 6, "QOL1": 6}
         staff_ops.enter_on_behalf(
-            s, nurse, w1, answers, "en", "Tremor: could not use the tablet", world.today()
+            s,
+            nurse,
+            w1,
+            answers,
+            "en",
+            "Tremor: could not use the tablet",
+            world.today(),
+            day0["EPR-101"] + timedelta(days=7),
         )
         w1_wb = s.exec(select(Response).where(Response.visit_id == w1.id, Response.item_code == "WB1")).one()
         staff_ops.correct_response(
             s, nurse, w1_wb, 5, "Patient pressed the wrong answer", frozenset(range(1, 8))
         )
-        w1.actual_date = day0["EPR-101"] + timedelta(days=7)
         w1_102 = s.exec(select(Visit).where(Visit.patient_id == p102.id, Visit.code == "W1")).one()
         w1_102.missed_at, w1_102.missed_reason = utcnow(), MISSED_REASON
         s.add_all([w1, w1_102])
@@ -126,20 +137,20 @@ def study(app: Flask, world: World) -> Study:
 
 
 def export(app: Flask, tmp_path: Path, name: str, *options: str) -> list[dict[str, str]]:
-    """Run `flask export` and read the CSV back as a spreadsheet program would."""
+    """Run `flask export` and read the CSV back as Python's csv module reads UTF-8 by default."""
     path = tmp_path / f"{name}.csv"
     result = app.test_cli_runner().invoke(args=["export", "--format", name, "-o", str(path), *options])
     assert result.exit_code == 0, result.output
-    raw = path.read_bytes()
-    assert raw.startswith("\ufeff".encode()), "UTF-8 with a byte order mark, for Excel"
-    return list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert not path.read_bytes().startswith("\ufeff".encode()), "no byte order mark unless asked for Excel"
+    with open(path, encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
 
 
 def header(app: Flask, tmp_path: Path, name: str, *options: str) -> list[str]:
     path = tmp_path / f"{name}-header.csv"
     result = app.test_cli_runner().invoke(args=["export", "--format", name, "-o", str(path), *options])
     assert result.exit_code == 0, result.output
-    return next(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
+    return next(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
 
 
 def count(world: World, model: type) -> int:
@@ -264,7 +275,7 @@ def test_sdtm_qs_codes_results_and_recall(app, study, tmp_path):
     assert (ps["QSSTRESC"], ps["QSSTRESN"]) == ("70", "70")
     assert ps["QSORRES"] == label("PS", "PS1", 70, "ko")
     assert ps["QSTEST"] == instruments.current("PS").name("ko")
-    assert ps["QSCAT"] == "EPRO PS 1.1"
+    assert ps["QSCAT"] == "PERFORMANCE STATUS (PATIENT-REPORTED)", "the instrument, not its version"
     assert ps["VISIT"] == "기저 방문 (시술 전)"
     recall = {r["QSTESTCD"]: r["QSEVLINT"] for r in rows}
     assert recall == {"EPROPS": "", "EPROWB": "-P1W", "EPROQOL": "-P1W"}, "today has no interval"
@@ -369,6 +380,7 @@ def test_dictionary_lists_every_code_that_appears_in_the_exports(app, study, tmp
             "QSSTAT",
             "VISITNUM",
             "QSEVLINT",
+            "QSLOBXFL",
             "QSBLFL",
             "QSSTRESN",
         ),
@@ -419,7 +431,9 @@ def test_anonymous_and_nurses_cannot_export(app, study):
 
 
 @pytest.mark.parametrize("username", ["inv1", "admin1"])
-def test_investigators_and_admins_download_a_streamed_csv_with_a_bom(app, world, study, tmp_path, username):
+def test_investigators_and_admins_download_a_streamed_csv_and_one_for_excel(
+    app, world, study, tmp_path, username
+):
     if username == "admin1":
         world.staff("admin1", "admin")
     client = app.test_client()
@@ -437,13 +451,20 @@ def test_investigators_and_admins_download_a_streamed_csv_with_a_bom(app, world,
     assert re.fullmatch(r'attachment; filename="epro-sdtm-qs-en-studydays-\d{8}T\d{4}Z\.csv"', disposition)
     assert "EPR-" not in disposition, "no patient data in the file name"
     body = response.get_data()
-    assert body.startswith("\ufeff".encode())
-    web_rows = list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"))))
+    assert not body.startswith("\ufeff".encode())
+    web_rows = list(csv.DictReader(io.StringIO(body.decode("utf-8"))))
     assert web_rows == export(app, tmp_path, "sdtm-qs", "--lang", "en", "--study-days")
+    for_excel = client.get("/exports/sdtm-qs.csv?lang=en&study_days=1&excel=1").get_data()
+    assert for_excel == "\ufeff".encode() + body, "for Excel: the same bytes after a byte order mark"
 
     with world.session() as s:
         events = s.exec(select(AuditEvent).where(AuditEvent.action == "export.sdtm-qs")).all()
-    assert [(e.actor_type, e.actor_name) for e in events] == [("staff", username), ("system", "cli")]
+    assert [(e.actor_type, e.actor_name) for e in events] == [
+        ("staff", username),
+        ("system", "cli"),
+        ("staff", username),
+    ]
+    assert events[-1].new_value == "lang=en; study_days=yes; excel=yes"
 
 
 def test_the_exports_page_in_korean_and_its_place_in_the_menu(app, world, study):

@@ -75,6 +75,7 @@ def answer(
                     entered_by=entered_by,
                     answered_at=moment,
                     submitted_at=moment,
+                    assessment_date=visit.actual_date or moment.date(),
                 )
             )
         s.commit()

@@ -1,4 +1,5 @@
-"""flask --app epro export --format long|sdtm-qs|audit|dictionary -o FILE.csv [--lang ko|en] [--study-days]"""
+"""flask --app epro export --format long|sdtm-qs|audit|dictionary -o FILE.csv [--lang ko|en] [--study-days]
+[--excel], or --format sdtm -o DIR for the SDTM submission package."""
 
 from __future__ import annotations
 
@@ -16,27 +17,44 @@ from epro.exports.columns import LANGUAGES
 from epro.exports.formats import FORMATS
 from epro.exports.writer import csv_chunks, export_rows, options_from_config, record_export
 
+#: The SDTM package: a folder of datasets, not one CSV.
+PACKAGE = "sdtm"
+
 
 @click.command("export")
 @with_appcontext
-@click.option("--format", "name", type=click.Choice(list(FORMATS)), required=True, help="Which export.")
+@click.option("--format", "name", type=click.Choice([*FORMATS, PACKAGE]), required=True, help="Which export.")
 @click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
     required=True,
-    help="CSV file to write.",
+    help="CSV file to write (a folder for --format sdtm).",
 )
 @click.option(
-    "--lang", type=click.Choice(LANGUAGES), default=None, help="Language of labels [default: the site's]."
+    "--lang",
+    type=click.Choice(LANGUAGES),
+    default=None,
+    help="Language of labels [default: English for SDTM, else the site's].",
 )
 @click.option("--study-days", is_flag=True, help="Blank every calendar date; keep study days.")
-def export_command(name: str, output: Path, lang: str | None, study_days: bool) -> None:
-    """Write a study-wide export as CSV (UTF-8 with BOM), row by row; the export is audited."""
+@click.option("--excel", is_flag=True, help="Start the CSV with a byte order mark, for Excel.")
+def export_command(name: str, output: Path, lang: str | None, study_days: bool, excel: bool) -> None:
+    """Write a study-wide export as CSV (UTF-8), row by row, or the SDTM package; the export is audited."""
+    if name == PACKAGE:
+        if study_days or excel:
+            raise click.UsageError("the sdtm package has no --study-days or --excel option")
+        from epro.sdtm.package import write_package
+
+        written = write_package(output, language=lang or "en")
+        for line in written.summary():
+            click.echo(line)
+        return
     export = FORMATS[name]
     if study_days and not export.study_days:
         raise click.UsageError(f"the {name} export has no --study-days option")
-    options = options_from_config(lang or current_app.config["DEFAULT_LOCALE"], study_days)
+    language = lang or export.default_language or current_app.config["DEFAULT_LOCALE"]
+    options = options_from_config(language, study_days, excel)
     with db.unit_of_work() as audit_session:
         record_export(audit_session, SYSTEM, export, options)
     written = 0
@@ -50,7 +68,7 @@ def export_command(name: str, output: Path, lang: str | None, study_days: bool) 
     # Written beside the target and moved into place at the end: a failed export leaves no half file.
     partial = output.with_name(output.name + ".partial")
     with Session(db.engine()) as reader, partial.open("w", encoding="utf-8", newline="") as handle:
-        for chunk in csv_chunks(export, counted(export_rows(export, reader, options))):
+        for chunk in csv_chunks(export, counted(export_rows(export, reader, options)), excel=excel):
             handle.write(chunk)
     partial.replace(output)
     click.echo(f"Wrote {written} rows ({name}) to {output}.")

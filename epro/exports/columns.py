@@ -31,6 +31,8 @@ class ExportOptions:
     study_days: bool = False
     #: SDTM STUDYID; USUBJID is STUDYID-<study ID>.
     studyid: str = "EPRO"
+    #: Start the CSV with a UTF-8 byte order mark, so Excel shows Korean right on a double click.
+    excel: bool = False
 
     def __post_init__(self) -> None:
         if self.language not in LANGUAGES:

@@ -7,7 +7,8 @@ from functools import cache
 
 from epro import instruments
 from epro.instruments import Instrument, Item
-from epro.schedule import Protocol, load_protocol
+from epro.schedule import load_protocol
+from epro.sdtm.common import ascii_text
 
 TEST_CODE_RE = re.compile(r"^[A-Z][A-Z0-9]{0,7}$")
 
@@ -24,17 +25,6 @@ def visit_label(protocol_code: str, protocol_version: str, visit_code: str, lang
     return load_protocol(protocol_code, protocol_version).visit(visit_code).label(language)
 
 
-def baseline_visit_code(protocol: Protocol) -> str | None:
-    """The baseline is the protocol visit planned last on or before day 0 (BL in the default protocol)."""
-    before = [v for v in protocol.visits if v.day <= 0]
-    return max(before, key=lambda v: v.day).code if before else None
-
-
-@cache
-def baseline_code(protocol_code: str, protocol_version: str) -> str | None:
-    return baseline_visit_code(load_protocol(protocol_code, protocol_version))
-
-
 def qs_test_code(instrument: Instrument, item: Item) -> str:
     """The project's own SDTM QSTESTCD (no CDISC terminology exists for these measures).
 
@@ -49,13 +39,18 @@ def qs_test_code(instrument: Instrument, item: Item) -> str:
 
 
 def qs_test_name(instrument: Instrument, item: Item, language: str) -> str:
+    """QSTEST: the instrument's name (and item code); in English at most 40 characters, as SDTM requires."""
     name = instrument.name(language)
-    return name if len(instrument.items) == 1 else f"{name}: {item.code}"
+    name = name if len(instrument.items) == 1 else f"{name}: {item.code}"
+    if language == "en" and len(ascii_text(name)) > 40:
+        raise ValueError(f"{instrument.code} {item.code}: QSTEST {name!r} is longer than 40 characters")
+    return name
 
 
 def category(instrument: Instrument) -> str:
-    """QSCAT: the instrument and its version, e.g. "EPRO PS 1.0"."""
-    return f"EPRO {instrument.code} {instrument.version}"
+    """QSCAT: the instrument's English name in capitals, the same for every version (the version goes to
+    SUPPQS QSINSTV), e.g. "QUALITY OF LIFE"."""
+    return ascii_text(instrument.name("en")).upper()
 
 
 _RECALL_RE = re.compile(r"^(?:the )?(?:past|last) (?:(\d+) )?(day|week|month|year)s?$")

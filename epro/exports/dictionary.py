@@ -98,8 +98,16 @@ def _code(export: str, column: str, scope: str, code: object, text: LazyString |
     return [export, column, scope, code, ko, en, ""]
 
 
+#: What every CSV file is, described on each export's row with an empty column name.
+FILE = _l(
+    "The file: CSV in UTF-8 without a byte order mark, so Python, pandas and R read the first column's name "
+    'as it is. "For Excel" (--excel) adds a byte order mark so Excel shows Korean correctly on a double click.'
+)
+
+
 def rows(db: Session, options: ExportOptions, formats: Iterable[ExportFormat]) -> Iterator[list[object]]:
     for export in formats:
+        yield [export.name, "", "", "", *_both(FILE), ""]
         for column in export.columns:
             ko, en = _both(column.description)
             yield [export.name, column.name, "", "", ko, en, "Y" if column.calendar else ""]
@@ -120,6 +128,9 @@ def rows(db: Session, options: ExportOptions, formats: Iterable[ExportFormat]) -
     yield _code("sdtm-qs", "STUDYID", "", options.studyid, _l("This study."))
     yield _code("sdtm-qs", "DOMAIN", "", "QS", _l("Questionnaires."))
     yield _code("sdtm-qs", "QSSTAT", "", NOT_DONE, _l("Not done: the visit was marked missed."))
+    yield _code(
+        "sdtm-qs", "QSLOBXFL", "", "Y", _l("Baseline record: the last answer assessed on or before day 0.")
+    )
     yield _code("sdtm-qs", "QSBLFL", "", "Y", _l("Baseline record."))
 
     for (code, version), instrument in sorted(instruments.all_instruments().items()):

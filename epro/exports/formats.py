@@ -26,6 +26,8 @@ class ExportFormat:
     translated: bool
     #: It can replace calendar dates by study days.
     study_days: bool
+    #: Language of its labels when the reader names none (SDTM text is English); None: the site's language.
+    default_language: str | None = None
 
 
 def _dictionary_rows(db: Session, options: ExportOptions) -> Iterator[list[object]]:
@@ -55,6 +57,7 @@ FORMATS: dict[str, ExportFormat] = {
             sdtm.rows,
             translated=True,
             study_days=True,
+            default_language="en",
         ),
         ExportFormat(
             "baseline",

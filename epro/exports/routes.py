@@ -21,7 +21,7 @@ READERS = ("investigator", "admin")
 @bp.route("/")
 @allow(*READERS)
 def index():  # type: ignore[no-untyped-def]
-    return render_template("exports/index.html", formats=FORMATS.values(), language=str(get_locale()))
+    return render_template("exports/index.html", formats=FORMATS.values(), site_language=str(get_locale()))
 
 
 @bp.route("/<name>.csv")
@@ -32,14 +32,14 @@ def download(name: str):  # type: ignore[no-untyped-def]
     export = FORMATS.get(name)
     if export is None:
         abort(404)
-    language = request.args.get("lang", str(get_locale()))
+    language = request.args.get("lang") or export.default_language or str(get_locale())
     study_days = request.args.get("study_days") == "1"
     if language not in LANGUAGES or (study_days and not export.study_days):
         abort(400)
-    options = options_from_config(language, study_days)
+    options = options_from_config(language, study_days, excel=request.args.get("excel") == "1")
     with db.unit_of_work() as audit_session:
         record_export(audit_session, current_user.actor, export, options)
-    chunks = csv_chunks(export, export_rows(export, db.session(), options))
+    chunks = csv_chunks(export, export_rows(export, db.session(), options), excel=options.excel)
     response = Response(stream_with_context(chunk.encode("utf-8") for chunk in chunks), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{filename(export, options, utcnow())}"'
     response.headers["Cache-Control"] = "no-store"

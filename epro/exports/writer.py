@@ -1,7 +1,8 @@
 """Turning an export into CSV text, chunk by chunk, and recording that it was taken.
 
-The CSV is UTF-8 with a byte order mark, so Excel opens Korean text correctly on a double click
-(pandas: encoding="utf-8-sig"; R: fileEncoding="UTF-8-BOM"), with CRLF line ends as RFC 4180 says.
+The CSV is plain UTF-8 (no byte order mark, so Python's csv, pandas and R read STUDYID as STUDYID), with CRLF
+line ends as RFC 4180 says. "For Excel" (--excel) starts it with a byte order mark, so Excel opens Korean
+text correctly on a double click.
 """
 
 from __future__ import annotations
@@ -34,11 +35,12 @@ def export_rows(export: ExportFormat, db: Session, options: ExportOptions) -> It
         yield row
 
 
-def csv_chunks(export: ExportFormat, rows: Iterator[list[object]]) -> Iterator[str]:
-    """The CSV text: byte order mark and header first, then a chunk every CHUNK_ROWS rows."""
+def csv_chunks(export: ExportFormat, rows: Iterator[list[object]], *, excel: bool = False) -> Iterator[str]:
+    """The CSV text: header first (after a byte order mark for Excel), then a chunk every CHUNK_ROWS rows."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    buffer.write(BOM)
+    if excel:
+        buffer.write(BOM)
     writer.writerow([column.name for column in export.columns])
     for count, row in enumerate(rows, start=1):
         writer.writerow(row)
@@ -56,6 +58,8 @@ def filename(export: ExportFormat, options: ExportOptions, at: datetime) -> str:
         parts.append(options.language)
     if options.study_days:
         parts.append("studydays")
+    if options.excel:
+        parts.append("excel")
     parts.append(at.strftime("%Y%m%dT%H%MZ"))
     return "-".join(parts) + ".csv"
 
@@ -69,11 +73,15 @@ def record_export(db: Session, actor: Actor, export: ExportFormat, options: Expo
         "export",
         export.name,
         field="options",
-        new=f"lang={options.language}; study_days={'yes' if options.study_days else 'no'}",
+        new=f"lang={options.language}; study_days={'yes' if options.study_days else 'no'}"
+        + ("; excel=yes" if options.excel else ""),
     )
 
 
-def options_from_config(language: str, study_days: bool) -> ExportOptions:
+def options_from_config(language: str, study_days: bool, excel: bool = False) -> ExportOptions:
     return ExportOptions(
-        language=language, study_days=study_days, studyid=current_app.config.get("SDTM_STUDYID", "EPRO")
+        language=language,
+        study_days=study_days,
+        studyid=current_app.config.get("SDTM_STUDYID", "EPRO"),
+        excel=excel,
     )

@@ -99,8 +99,12 @@ def submit(
     steps: list[Step],
     actor: Actor,
     today: date,
+    assessment_date: date | None = None,
 ) -> list[Response]:
     """Turn every draft into a submitted answer, all or nothing.
+
+    The answers' assessment date is ``assessment_date`` when staff transcribe them, else the clinic date
+    ``today`` (a tablet sitting); a visit without an actual date takes it too.
 
     Raises SessionUnavailable when the session was already submitted (a double tap or a replayed POST):
     the unique constraint on (visit, item) stops a second answer even if two requests race.
@@ -112,6 +116,7 @@ def submit(
     if any((s.instrument.code, s.item.code) not in answered for s in steps):
         raise ValueError("unanswered items")
     now = utcnow()
+    assessed = assessment_date or today
     responses = []
     for step in steps:
         draft = answered[(step.instrument.code, step.item.code)]
@@ -127,11 +132,12 @@ def submit(
                 entered_by=questionnaire.entered_by,
                 answered_at=draft.answered_at,
                 submitted_at=now,
+                assessment_date=assessed,
             )
         )
     questionnaire.state, questionnaire.submitted_at, questionnaire.last_activity_at = "submitted", now, now
     if visit.actual_date is None:
-        visit.actual_date = today
+        visit.actual_date = assessed
     db.add_all([*responses, questionnaire, visit])
     try:
         db.flush()

@@ -1,8 +1,9 @@
 """The per-patient summary as plain data: built from the database in one function, rendered elsewhere.
 
-Nothing here knows about HTML or PDF. Missing values are ``None``, never 0. The baseline is the protocol's
-first visit (BL in the default protocol); the change from baseline is the visit's value minus that one, and
-it reaches the threshold when its size is at least the protocol's threshold for the measure.
+Nothing here knows about HTML or PDF. Missing values are ``None``, never 0. The baseline of each measure is
+the last answer assessed on or before day 0 (epro.baseline, the same rule as the exports); the change from
+baseline is the visit's value minus that one, and it reaches the threshold when its size is at least the
+protocol's threshold for the measure.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from epro import instruments
+from epro.baseline import baseline_key
 from epro.clinical.measures import load_measure_set
 from epro.clinical.queries import values_by_visit
 from epro.models import AuditEvent, ClinicalValue, Patient, Response
@@ -181,12 +183,24 @@ def build_report(
     originals = _original_values(db, [r.id for r in responses if r.corrected_at is not None])
     clinical = values_by_visit(db, patient_id)
 
-    baseline_code = protocol.visits[0].code
-    baseline_values: dict[str, int | None] = {m.code: None for m in measures}
-    for row in rows:
-        if row.visit.code == baseline_code:
-            answers = by_visit.get(row.visit.id or 0, {})  # type: ignore[arg-type]
-            baseline_values = {m.code: _value(answers.get(m.code)) for m in measures}
+    baseline_visits: dict[str, int | None] = {
+        m.code: baseline_key(
+            day0,
+            (
+                (
+                    row.visit.id,
+                    _assessed_on(by_visit.get(row.visit.id or 0, {}), m.code),
+                    m.code in by_visit.get(row.visit.id or 0, {}),
+                )
+                for row in rows
+            ),
+        )
+        for m in measures
+    }
+    baseline_values: dict[str, int | None] = {
+        code: None if visit_id is None else _value(by_visit[visit_id].get(code))
+        for code, visit_id in baseline_visits.items()
+    }
 
     footnotes: list[Footnote] = []
     lines = []
@@ -231,7 +245,7 @@ def build_report(
                     )
                 )
             value = _value(response)
-            is_baseline = visit.code == baseline_code
+            is_baseline = baseline_visits[measure.code] == visit.id
             change = None
             base = baseline_values[measure.code]
             if not is_baseline and value is not None and base is not None:
@@ -242,7 +256,7 @@ def build_report(
                 code=visit.code,
                 number=visit.number,
                 label=label,
-                is_baseline=visit.code == baseline_code,
+                is_baseline=visit.id in baseline_visits.values(),
                 planned_day=visit.study_day,
                 target_date=visit.target_date,
                 window_start=visit.window_start,
@@ -310,6 +324,11 @@ def _measure_code(response: Response, measures: tuple[Measure, ...]) -> str:
         if (measure.instrument_code, measure.item_code) == (response.instrument_code, response.item_code):
             return measure.code
     return f"{response.instrument_code}.{response.item_code}"
+
+
+def _assessed_on(answers: dict[str, Response], measure_code: str) -> date | None:
+    response = answers.get(measure_code)
+    return None if response is None else response.assessment_date
 
 
 def _weight(values: dict[str, ClinicalValue]) -> Decimal | None:

@@ -118,6 +118,11 @@ class StaffEntryForm(FlaskForm):
         choices=_language_choices(),
         validators=[InputRequired(_l("Choose a language."))],
     )
+    assessment_date = DateField(
+        _l("Assessment date"),
+        description=_l("The day the patient actually answered (the paper form's date, or the call's)."),
+        validators=[InputRequired(_l("Enter a date."))],
+    )
     reason = _reason()
 
 

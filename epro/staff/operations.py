@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from datetime import date
+from datetime import date, timedelta
 
 from sqlmodel import Session
 
@@ -16,6 +16,24 @@ from epro.passwords import hash_password
 
 class NotAllowedNow(Exception):
     """The change does not fit the record's current state (e.g. a completed visit marked missed)."""
+
+
+class AssessmentDateOutOfRange(Exception):
+    """A transcribed assessment date before day 0 minus ASSESSMENT_LOOKBACK_DAYS, or after today."""
+
+    def __init__(self, earliest: date, latest: date) -> None:
+        super().__init__(earliest, latest)
+        self.earliest, self.latest = earliest, latest
+
+
+#: How long before day 0 a transcribed assessment may date from (a screening visit on paper).
+ASSESSMENT_LOOKBACK_DAYS = 60
+
+
+def assessment_date_range(patient: Patient, today: date) -> tuple[date, date]:
+    """The dates a nurse may give for a transcribed assessment: day 0 - 60 days ... today."""
+    day0 = patient.procedure_date or today
+    return day0 - timedelta(days=ASSESSMENT_LOOKBACK_DAYS), today
 
 
 def update_patient(
@@ -92,12 +110,25 @@ def undo_missed(db: Session, actor: Actor, visit: Visit, reason: str) -> None:
 
 
 def enter_on_behalf(
-    db: Session, actor: Actor, visit: Visit, values: dict[str, int], language: str, reason: str, today: date
+    db: Session,
+    actor: Actor,
+    visit: Visit,
+    values: dict[str, int],
+    language: str,
+    reason: str,
+    today: date,
+    assessment_date: date,
 ) -> list[Response]:
     """Answers a nurse enters for a patient who cannot use the tablet; flagged as staff-entered, all at once.
 
+    ``assessment_date`` is when the patient actually answered (a paper form transcribed later, a phone
+    call): it must lie within day 0 - 60 days ... today (AssessmentDateOutOfRange otherwise).
     An in-progress tablet session for the visit is cancelled first (its drafts stay as they were).
     """
+    patient = db.get(Patient, visit.patient_id)
+    earliest, latest = assessment_date_range(patient, today)  # type: ignore[arg-type]
+    if not earliest <= assessment_date <= latest:
+        raise AssessmentDateOutOfRange(earliest, latest)
     live = kiosk_ops.live_session(db, visit)
     if live is not None:
         if live.state == "submitted":
@@ -141,8 +172,17 @@ def enter_on_behalf(
             )
         )
     db.flush()
-    record(db, actor, "session.staff_entry", "questionnaire_session", questionnaire.id, reason=reason)
-    return kiosk_ops.submit(db, questionnaire, visit, steps, actor, today)
+    record(
+        db,
+        actor,
+        "session.staff_entry",
+        "questionnaire_session",
+        questionnaire.id,
+        field="assessment_date",
+        new=assessment_date.isoformat(),
+        reason=reason,
+    )
+    return kiosk_ops.submit(db, questionnaire, visit, steps, actor, today, assessment_date)
 
 
 def correct_response(

@@ -146,6 +146,7 @@ def enter_answers(visit_id: int):  # type: ignore[no-untyped-def]
     form = _entry_form(visit, language)
     if request.method == "GET":
         form.language.data = patient.preferred_language
+        form.assessment_date.data = clinic_today()
     if form.validate_on_submit():
         values = {step.item.code: int(form[f"item_{step.item.code}"].data) for step in steps_for(visit)}
         database = db.session()
@@ -158,14 +159,25 @@ def enter_answers(visit_id: int):  # type: ignore[no-untyped-def]
                 form.language.data,
                 form.reason.data.strip(),
                 clinic_today(),
+                form.assessment_date.data,
             )
         except SessionUnavailable:
             database.rollback()
             flash(_("The questionnaires for this visit have already been submitted."), "error")
             return _back(visit), 409
-        database.commit()
-        flash(_("Answers saved as entered by staff."), "info")
-        return _back(visit)
+        except operations.AssessmentDateOutOfRange as refused:
+            database.rollback()
+            form.assessment_date.errors = [
+                _(
+                    "The assessment date must lie between %(earliest)s (60 days before day 0) and %(latest)s (today).",
+                    earliest=refused.earliest.isoformat(),
+                    latest=refused.latest.isoformat(),
+                )
+            ]
+        else:
+            database.commit()
+            flash(_("Answers saved as entered by staff."), "info")
+            return _back(visit)
     item_fields = [form[f"item_{step.item.code}"] for step in steps_for(visit)]
     return render_template(
         "staff/enter_answers.html", visit=visit, patient=patient, form=form, item_fields=item_fields
