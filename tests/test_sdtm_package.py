@@ -25,9 +25,11 @@ from sqlmodel import select
 from epro import db
 from epro.audit import Actor
 from epro.clinical import operations as clinical_ops
+from epro.clinical.characteristics import characteristics_for
 from epro.clinical.measures import load_measure_set
 from epro.exports.formats import FORMATS
 from epro.models import AuditEvent, Patient, Response, Visit, utcnow
+from epro.schedule import load_protocol
 from epro.sdtm.spec import DATASETS
 from epro.staff import operations as staff_ops
 from tests.conftest import World, csrf_of, sign_in
@@ -93,6 +95,9 @@ def study(app: Flask, world: World) -> Study:
             clinical_ops.enter_value(
                 s, nurse, bl, liver, liver.get(code), value, bl.actual_date, confirmed=True, today=today
             )
+        patient = s.get(Patient, p201.id)
+        aetiology = next(c for c in characteristics_for(load_protocol("default")) if c.code == "AETIOL")
+        clinical_ops.set_characteristic(s, nurse, patient, aetiology, "HBV", None, existing=None)
         wb = s.exec(
             select(Response)
             .join(Visit, Visit.id == Response.visit_id)  # type: ignore[arg-type]
