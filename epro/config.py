@@ -22,8 +22,16 @@ DEFAULTS: dict[str, Any] = {
     "KIOSK_IDLE_SECONDS": 180,
     # Minutes of inactivity after which a staff sign-in expires.
     "STAFF_IDLE_MINUTES": 30,
-    # Failed staff sign-ins allowed per client address before it must wait.
-    "SIGNIN_LIMIT": "5 per minute",
+    # Hours after sign-in at which a staff session ends, however active.
+    "STAFF_MAX_SESSION_HOURS": 12,
+    # The brake on failed staff sign-ins (epro.staff.throttle): failures count for this many minutes;
+    # an account waits a doubling delay after DELAY_AFTER failures and is locked for the window at
+    # LOCK_AFTER; an address only waits, after ADDRESS_DELAY_AFTER failures; no delay exceeds MAX.
+    "SIGNIN_WINDOW_MINUTES": 15,
+    "SIGNIN_ACCOUNT_DELAY_AFTER": 3,
+    "SIGNIN_ACCOUNT_LOCK_AFTER": 10,
+    "SIGNIN_ADDRESS_DELAY_AFTER": 20,
+    "SIGNIN_MAX_DELAY_SECONDS": 60,
     "STUDY_ID_PATTERN": r"^[A-Z]{2,5}-\d{3,4}$",
     "STUDY_ID_EXAMPLE": "EPR-001",
     "SESSION_COOKIE_HTTPONLY": True,

@@ -82,7 +82,7 @@ def _denied(principal: str, endpoint: str, method: str, response) -> bool:  # ty
 @pytest.fixture
 def matrix_app(app: Flask, world):  # type: ignore[no-untyped-def]
     app.config["WTF_CSRF_ENABLED"] = False  # CSRF is tested elsewhere; here we reach the access check
-    app.config["SIGNIN_LIMIT"] = "1000 per minute"
+    app.config["SIGNIN_ADDRESS_DELAY_AFTER"] = 1000
     for role in STAFF:
         world.staff(role, role)
     world.staff("victim", "nurse")
