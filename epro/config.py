@@ -32,12 +32,18 @@ DEFAULTS: dict[str, Any] = {
     "SIGNIN_ACCOUNT_LOCK_AFTER": 10,
     "SIGNIN_ADDRESS_DELAY_AFTER": 20,
     "SIGNIN_MAX_DELAY_SECONDS": 60,
-    "STUDY_ID_PATTERN": r"^[A-Z]{2,5}-\d{3,4}$",
+    "STUDY_ID_PATTERN": r"^[A-Z]{2,5}-[0-9]{3,4}$",
     "STUDY_ID_EXAMPLE": "EPR-001",
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_NAME": "epro_session",
     "MAX_CONTENT_LENGTH": 64 * 1024,
+    # Database connections per process: kept, opened beyond that, and seconds a request waits for one
+    # before a 503 "busy" page. A request holds at most one at a time, so size them to the threads of a
+    # process (gunicorn gthread: DB_POOL_SIZE = threads); see docs/deploy.md.
+    "DB_POOL_SIZE": 4,
+    "DB_POOL_OVERFLOW": 4,
+    "DB_POOL_TIMEOUT": 5,
     "WTF_CSRF_TIME_LIMIT": None,
     "DEBUG": False,
 }

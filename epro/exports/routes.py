@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from epro import db
 from epro.access import allow
+from epro.downloads import attachment
 from epro.exports.columns import LANGUAGES
 from epro.exports.formats import FORMATS
 from epro.exports.writer import csv_chunks, export_rows, filename, options_from_config, record_export
@@ -27,8 +28,12 @@ def index():  # type: ignore[no-untyped-def]
 @bp.route("/<name>.csv")
 @allow(*READERS)
 def download(name: str):  # type: ignore[no-untyped-def]
-    """Stream one export. A GET (a plain link or form), audited in its own short write transaction before
-    the first row, so the long read that follows never holds the database's write lock."""
+    """Stream one export. A GET (a plain link or form), audited in a short write transaction before the
+    first row, so the long read that follows never holds the database's write lock.
+
+    The request holds at most one pooled connection at any moment (the audit write, then the read), and
+    takes the read's connection before the response starts: a busy pool is a clear 503, never a body cut
+    off half way."""
     export = FORMATS.get(name)
     if export is None:
         abort(404)
@@ -37,10 +42,11 @@ def download(name: str):  # type: ignore[no-untyped-def]
     if language not in LANGUAGES or (study_days and not export.study_days):
         abort(400)
     options = options_from_config(language, study_days)
-    with db.unit_of_work() as audit_session:
-        record_export(audit_session, current_user.actor, export, options)
-    chunks = csv_chunks(export, export_rows(export, db.session(), options))
+    with db.write_in_read_request() as database:  # ends the request's read first: one connection at a time
+        record_export(database, current_user.actor, export, options)
+    database.connection()  # the stream's connection, taken now (or 503) rather than after the 200
+    chunks = csv_chunks(export, export_rows(export, database, options))
     response = Response(stream_with_context(chunk.encode("utf-8") for chunk in chunks), mimetype="text/csv")
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename(export, options, utcnow())}"'
+    response.headers["Content-Disposition"] = attachment(filename(export, options, utcnow()))
     response.headers["Cache-Control"] = "no-store"
     return response
