@@ -60,7 +60,7 @@ def test_look_alike_study_ids_are_refused_with_a_clear_message(world, client, nu
         assert page.status_code == 302 and "AB-012" in _study_ids(world)
         return
     assert page.status_code == 400
-    assert "대상자 번호에는 영문자 A-Z, 숫자 0-9와 '-'만 입력해 주십시오" in page.text
+    assert "영문자 A-Z, 숫자 0-9와" in page.text and "만 쓸 수 있습니다" in page.text
     assert _study_ids(world) == ["EPR-001"]
 
 

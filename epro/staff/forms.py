@@ -81,7 +81,11 @@ class PatientForm(FlaskForm):
             field.data = (field.data or "").strip()
             if error.reason == "not_ascii":
                 raise ValidationError(
-                    _l("Use only the letters A-Z, the digits 0-9 and '-' in a study ID.")
+                    _l(
+                        "Use the study ID format, for example %(example)s: only the letters A-Z, "
+                        "the digits 0-9 and '-'.",
+                        example=current_app.config["STUDY_ID_EXAMPLE"],
+                    )
                 ) from None
             raise ValidationError(
                 _l(
