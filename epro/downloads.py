@@ -10,17 +10,11 @@ from __future__ import annotations
 import unicodedata
 from urllib.parse import quote
 
-from werkzeug.http import dump_options_header
-
 
 def attachment(filename: str) -> str:
-    """`attachment; filename=...` with an ASCII fallback and, when needed, `filename*=UTF-8''...`."""
-    try:
-        filename.encode("ascii")
-    except UnicodeEncodeError:
-        fallback = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode("ascii")
-        fallback = fallback.replace('"', "").replace("\\", "") or "download"
-        return dump_options_header(
-            "attachment", {"filename": fallback, "filename*": "UTF-8''" + quote(filename, safe="")}
-        )
-    return dump_options_header("attachment", {"filename": filename})
+    """`attachment; filename="..."` with an ASCII fallback and, when needed, `filename*=UTF-8''...`."""
+    fallback = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode("ascii")
+    fallback = "".join(ch for ch in fallback if ch.isprintable() and ch not in '"\\') or "download"
+    if fallback == filename:
+        return f'attachment; filename="{filename}"'
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
