@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, render_template, request, stream_with_context
 from flask_babel import get_locale
 from flask_login import current_user
+from sqlmodel import Session
 
 from epro import db
 from epro.access import allow
@@ -44,9 +45,18 @@ def download(name: str):  # type: ignore[no-untyped-def]
     options = options_from_config(language, study_days)
     with db.write_in_read_request() as database:  # ends the request's read first: one connection at a time
         record_export(database, current_user.actor, export, options)
-    database.connection()  # the stream's connection, taken now (or 503) rather than after the 200
-    chunks = csv_chunks(export, export_rows(export, database, options))
+    # The rows are read after the view has returned (and the request's session is closed), so the stream
+    # has a session of its own: its connection is taken now (a busy pool is a 503, not a 200 cut short)
+    # and given back when the response is closed, finished or not.
+    reader = Session(db.engine())
+    try:
+        reader.connection()
+    except Exception:
+        reader.close()
+        raise
+    chunks = csv_chunks(export, export_rows(export, reader, options))
     response = Response(stream_with_context(chunk.encode("utf-8") for chunk in chunks), mimetype="text/csv")
+    response.call_on_close(reader.close)
     response.headers["Content-Disposition"] = attachment(filename(export, options, utcnow()))
     response.headers["Cache-Control"] = "no-store"
     return response
