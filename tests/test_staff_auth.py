@@ -7,7 +7,7 @@ import time
 from sqlmodel import select
 
 from epro.models import AuditEvent
-from tests.conftest import csrf_of, sign_in
+from tests.conftest import PASSWORD, csrf_of, sign_in
 
 
 def test_failed_sign_ins_are_recorded_and_then_slowed_down(world, client):
@@ -79,3 +79,15 @@ def test_sign_out(world, client):
     home = client.get("/staff/")
     client.post("/staff/logout", data={"csrf_token": csrf_of(home.text)})
     assert client.get("/staff/").status_code == 302
+
+
+def test_sign_in_never_redirects_to_another_site(world, client):
+    world.staff("nurse1")
+    for target in ("//evil.example/", "https://evil.example/", "/\\evil.example"):
+        page = client.get("/staff/login")
+        response = client.post(
+            "/staff/login",
+            query_string={"next": target},
+            data={"username": "nurse1", "password": PASSWORD, "csrf_token": csrf_of(page.text)},
+        )
+        assert response.status_code == 302 and "evil.example" not in response.location, target

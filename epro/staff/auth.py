@@ -32,7 +32,13 @@ from epro.staff.operations import update_staff_field
 
 def _safe_next(target: str | None) -> str:
     """Only a local path: never an open redirect to another site."""
-    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target  # browsers read /\host as //host
+        and not urlsplit(target).netloc
+    ):
         return target
     return url_for("staff.home")
 
