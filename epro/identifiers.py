@@ -23,8 +23,6 @@ class InvalidStudyId(Exception):
 def normalise_study_id(text: str, pattern: str) -> str:
     """The study ID in its one ASCII spelling, or InvalidStudyId."""
     normalised = unicodedata.normalize("NFKC", text).strip().upper()
-    # '-' look-alikes (hyphen, non-breaking hyphen, minus, full-width hyphen-minus after NFKC) become '-'.
-    normalised = re.sub(r"[\u2010\u2011\u2012\u2013\u2212\ufe63]", "-", normalised)
     if not normalised.isascii():
         raise InvalidStudyId(text, "not_ascii")
     if not re.fullmatch(pattern, normalised, flags=re.ASCII):
