@@ -66,7 +66,7 @@ def build(workdir: Path, patients: int) -> Study:
     engine.dispose()
     print(f"generated {patients:,} patients in {time.perf_counter() - started:.0f} s", file=sys.stderr)
     app = create_app(
-        {"DATABASE_URL": url, "SECRET_KEY": "bench-study-size", "SIGNIN_LIMIT": "1000 per minute"}
+        {"DATABASE_URL": url, "SECRET_KEY": "bench-study-size", "SIGNIN_ADDRESS_DELAY_AFTER": 1000}
     )
     with app.app_context(), db.unit_of_work() as session:
         for role in ("nurse", "investigator"):

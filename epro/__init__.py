@@ -53,7 +53,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     login_manager.init_app(app)
     login_manager.login_view = "staff.login"
-    login_manager.session_protection = "strong"
+    # Sessions are ended server side (epro.staff.sessions), not by Flask-Login guessing from the client.
+    login_manager.session_protection = None
     staff_guard.init_app(app)
 
     from epro import clinical, exports, reports

@@ -32,6 +32,7 @@ from epro.audit import SYSTEM, TrailSettings, anchors, record, settings_for
 from epro.audit.keys import read_key
 from epro.audit.verify import Report, verify_all, verify_chain
 from epro.models import AuditEvent, Response
+from epro.private_files import create_private
 
 BUSY_TIMEOUT_SECONDS = 15.0
 PG_ADVICE = (
@@ -106,6 +107,7 @@ def take_backup(live: Path, target: Path) -> None:
     partial = target.with_name(f".{target.name}.partial")
     partial.unlink(missing_ok=True)
     try:
+        create_private(partial)  # SQLite fills the empty private file; the backup is never world-readable
         copy_database(live, partial)
         with closing(sqlite3.connect(partial)) as copy:
             copy.execute("PRAGMA journal_mode=DELETE")  # one file, no -wal beside it

@@ -16,6 +16,7 @@ from epro.audit import SYSTEM
 from epro.catalog import sync_instruments
 from epro.clock import clinic_today, clinic_zone
 from epro.models import ROLES, StaffUser
+from epro.private_files import write_private_text
 from epro.registry import create_staff_user
 from epro.schedule import load_protocol
 
@@ -65,8 +66,7 @@ def seed_demo_command() -> None:
         passwords = demo.seed(session, protocol, clinic_today(), clinic_zone())
     lines = "".join(f"  {name:<13} {password}\n" for name, password in passwords.items())
     text = f"Demo staff accounts (user name, password):\n{lines}"
-    accounts.write_text(text)
-    accounts.chmod(0o600)
+    write_private_text(accounts, text)
     click.echo(f"Seeded the demo study: {len(demo.DEMO_PATIENTS)} patients.\n{text}")
 
 

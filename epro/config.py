@@ -29,14 +29,28 @@ DEFAULTS: dict[str, Any] = {
     "KIOSK_IDLE_SECONDS": 180,
     # Minutes of inactivity after which a staff sign-in expires.
     "STAFF_IDLE_MINUTES": 30,
-    # Failed staff sign-ins allowed per client address before it must wait.
-    "SIGNIN_LIMIT": "5 per minute",
-    "STUDY_ID_PATTERN": r"^[A-Z]{2,5}-\d{3,4}$",
+    # Hours after sign-in at which a staff session ends, however active.
+    "STAFF_MAX_SESSION_HOURS": 12,
+    # The brake on failed staff sign-ins (epro.staff.throttle): failures count for this many minutes;
+    # an account waits a doubling delay after DELAY_AFTER failures and is locked for the window at
+    # LOCK_AFTER; an address only waits, after ADDRESS_DELAY_AFTER failures; no delay exceeds MAX.
+    "SIGNIN_WINDOW_MINUTES": 15,
+    "SIGNIN_ACCOUNT_DELAY_AFTER": 3,
+    "SIGNIN_ACCOUNT_LOCK_AFTER": 10,
+    "SIGNIN_ADDRESS_DELAY_AFTER": 20,
+    "SIGNIN_MAX_DELAY_SECONDS": 60,
+    "STUDY_ID_PATTERN": r"^[A-Z]{2,5}-[0-9]{3,4}$",
     "STUDY_ID_EXAMPLE": "EPR-001",
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_NAME": "epro_session",
     "MAX_CONTENT_LENGTH": 64 * 1024,
+    # Database connections per process: kept, opened beyond that, and seconds a request waits for one
+    # before a 503 "busy" page. A request holds at most one at a time, so size them to the threads of a
+    # process (gunicorn gthread: DB_POOL_SIZE = threads); see docs/deploy.md.
+    "DB_POOL_SIZE": 4,
+    "DB_POOL_OVERFLOW": 4,
+    "DB_POOL_TIMEOUT": 5,
     "WTF_CSRF_TIME_LIMIT": None,
     "DEBUG": False,
 }

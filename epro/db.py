@@ -14,27 +14,56 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
+from pathlib import Path
 
 from flask import Flask, current_app, g, request
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, make_url
 from sqlmodel import Session, create_engine
+
+from epro.private_files import create_private
 
 _write_intent: ContextVar[bool] = ContextVar("epro_write_intent", default=False)
 BUSY_TIMEOUT_MS = 15_000
 
 
-def make_engine(url: str) -> Engine:
+@dataclass(frozen=True)
+class PoolLimits:
+    """Connections one process keeps (size), may open beyond that (overflow), and how many seconds a
+    request waits for one before it is refused with a 503 (timeout). Size it to the process's threads:
+    every request holds at most one connection at a time."""
+
+    size: int = 4
+    overflow: int = 4
+    timeout: float = 5.0
+
+
+def make_engine(url: str, pool: PoolLimits | None = None) -> Engine:
+    pool = pool or PoolLimits()
+    limits = {"pool_size": pool.size, "max_overflow": pool.overflow, "pool_timeout": pool.timeout}
     if url.startswith("sqlite"):
+        memory = url in ("sqlite://", "sqlite:///:memory:")
+        if not memory and "mode=ro" not in url:
+            _private_database_file(url)
         engine = create_engine(
-            url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
+            url,
+            connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+            **({} if memory else limits),
         )
         _configure_sqlite(engine)
         return engine
     if url.startswith("postgresql"):
         # Named in pg_stat_activity, so a DBA can tell epro's connections (per server and worker) apart.
         connect_args = {"application_name": "epro", "options": "-c timezone=UTC"}
-        return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, connect_args=connect_args)
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+        return create_engine(url, pool_pre_ping=True, connect_args=connect_args, **limits)
+    return create_engine(url, pool_pre_ping=True, **limits)
+
+
+def _private_database_file(url: str) -> None:
+    """Create the SQLite file owner-only before SQLite does (it would use the umask, often 0644)."""
+    database = make_url(url).database
+    if database and Path(database).parent.is_dir():
+        create_private(Path(database))
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -93,7 +122,12 @@ def write_in_read_request() -> Iterator[Session]:
 
 
 def init_app(app: Flask) -> None:
-    app.extensions["epro_engine"] = make_engine(app.config["DATABASE_URL"])
+    pool = PoolLimits(
+        size=int(app.config["DB_POOL_SIZE"]),
+        overflow=int(app.config["DB_POOL_OVERFLOW"]),
+        timeout=float(app.config["DB_POOL_TIMEOUT"]),
+    )
+    app.extensions["epro_engine"] = make_engine(app.config["DATABASE_URL"], pool)
 
     @app.before_request
     def mark_write_intent() -> None:

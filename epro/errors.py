@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+from flask import Flask, current_app, g, render_template
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 
@@ -37,6 +38,17 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):  # type: ignore[no-untyped-def]
         return render_error(error.code or 500)
+
+    @app.errorhandler(PoolTimeout)
+    def busy(_error: PoolTimeout):  # type: ignore[no-untyped-def]
+        """Every database connection is in use: say so at once; the next request may well succeed."""
+        # The page must not ask the database again for the signed-in user: it would wait once more.
+        g._login_user = current_app.login_manager.anonymous_user()  # type: ignore[attr-defined]
+        app.logger.warning("database pool exhausted: 503")
+        body, status = render_error(
+            503, _("The server is busy right now. Nothing was saved; please try again in a moment.")
+        )
+        return body, status, {"Retry-After": "5"}
 
     @app.errorhandler(Exception)
     def server_error(error: Exception):  # type: ignore[no-untyped-def]

@@ -12,6 +12,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKeyConstraint,
     Index,
+    Integer,
     Numeric,
     String,
     TypeDecorator,
@@ -67,6 +68,25 @@ class StaffUser(SQLModel, table=True):
     preferred_language: str = Field(default="ko", sa_column=Column(String(2), nullable=False))
     is_active: bool = True
     created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+    #: Raised to end every session of the account (sign-out, password, role, deactivation): a session
+    #: cookie carries the generation it was issued under and is refused once it differs (epro.sessions).
+    session_generation: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
+
+
+class SignInFailure(SQLModel, table=True):
+    """One failed staff sign-in, shared by every worker and server (epro.staff.throttle).
+
+    `account` is the user name as typed (lower case), whether or not such an account exists."""
+
+    __tablename__ = "signin_failure"
+    __table_args__ = (
+        Index("ix_signin_failure_account_at", "account", "at"),
+        Index("ix_signin_failure_address_at", "address", "at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    account: str = Field(sa_column=Column(String(64), nullable=False))
+    address: str = Field(sa_column=Column(String(64), nullable=False))
+    at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
 
 
 class Instrument(SQLModel, table=True):

@@ -1,4 +1,4 @@
-"""Security headers on every response, and no caching of pages that may show clinical data."""
+"""Security headers on every response, and no caching of anything but the static files."""
 
 from __future__ import annotations
 
@@ -26,8 +26,10 @@ def add_security_headers(response: Response) -> Response:
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
-    if response.mimetype == "text/html":
-        # A tablet's Back button must never bring a previous patient's page out of the cache.
+    if request.endpoint != "static":
+        # Only the static files may be cached. Every other response may carry personal data (pages, PDFs,
+        # CSVs, .ics calendars), and a tablet's Back button must never bring a previous patient's page out
+        # of the cache.
         response.headers["Cache-Control"] = "no-store"
     return response
 

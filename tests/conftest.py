@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from hypothesis import settings
 from sqlmodel import Session
 
 from epro import create_app, db, migrate
@@ -27,6 +29,12 @@ from tests.databases import database_url
 pytest_plugins = ["tests.database_plugin"]
 
 PASSWORD = "correct horse battery"
+
+# Hypothesis: derandomised by default, so `make test` on a clean clone tries the same examples every run;
+# a failure prints its example and a @reproduce_failure blob. HYPOTHESIS_PROFILE=explore searches afresh.
+settings.register_profile("ci", derandomize=True, print_blob=True, deadline=None, database=None)
+settings.register_profile("explore", print_blob=True, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture

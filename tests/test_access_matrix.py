@@ -8,7 +8,7 @@ import time
 
 import pytest
 from flask import Flask
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from epro.access import PRINCIPALS
 from epro.audit import SYSTEM
@@ -85,7 +85,7 @@ def _denied(principal: str, endpoint: str, method: str, response) -> bool:  # ty
 @pytest.fixture
 def matrix_app(app: Flask, world):  # type: ignore[no-untyped-def]
     app.config["WTF_CSRF_ENABLED"] = False  # CSRF is tested elsewhere; here we reach the access check
-    app.config["SIGNIN_LIMIT"] = "1000 per minute"
+    app.config["SIGNIN_ADDRESS_DELAY_AFTER"] = 1000
     for role in STAFF:
         world.staff(role, role)
     world.staff("victim", "nurse")
@@ -135,13 +135,21 @@ def matrix_app(app: Flask, world):  # type: ignore[no-untyped-def]
     return app
 
 
+#: Routes after which the principal's cookie (every copy of it) no longer works, by design. (The tablet's
+#: token also rotates whenever staff resume its session, so its cookie is made afresh for every request.)
+SESSION_ENDING = {"staff.logout"}
+
+
 def _cookie_for(app: Flask, principal: str) -> str | None:
     client = app.test_client()
     if principal == "anonymous":
         return None
     if principal == "patient":
+        kiosk = app.config["_matrix"]["kiosk"]
+        with Session(app.extensions["epro_engine"]) as db:  # its token rotates at every pause and lock
+            token = db.get(QuestionnaireSession, kiosk["sid"]).token
         with client.session_transaction() as session:
-            session["kiosk"] = {**app.config["_matrix"]["kiosk"], "seen": time.time() + 3600}
+            session["kiosk"] = {**kiosk, "token": token, "seen": time.time() + 3600}
     else:
         assert sign_in(client, principal).status_code == 302
     cookie = client.get_cookie("epro_session")
@@ -167,11 +175,15 @@ def test_access_matrix_is_enforced_on_the_server(matrix_app):
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             for principal in PRINCIPALS:
                 client = app.test_client()
+                if principal == "patient":
+                    cookies[principal] = _cookie_for(app, principal)
                 if cookies[principal]:
                     client.set_cookie("epro_session", cookies[principal])
                 response = client.open(path, method=method)
                 response.get_data()
                 response.close()  # streamed downloads hold their request context until closed
+                if rule.endpoint in SESSION_ENDING:  # sign-out ends every session of the account
+                    cookies[principal] = _cookie_for(app, principal)
                 assert response.status_code < 500, (rule.endpoint, method, principal, response.status_code)
                 denied = _denied(principal, rule.endpoint, method, response)
                 should_allow = principal in EXPECTED[rule.endpoint]

@@ -3,20 +3,36 @@
 Restricted fields (answers, languages, study IDs, years, weights, dates, codes) refuse anything outside
 their domain with a translated 4xx and store nothing. Free text (reasons) is stored as typed and always
 shown escaped. Nothing ever answers 5xx.
+
+Every example starts from the same fresh state (tests/fresh_state.py: a copy of a database built once per
+module), so an example never sees what an earlier one stored, and a failure reproduces on its own; the
+examples themselves are derandomised (the hypothesis profile in tests/conftest.py).
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from flask import Flask
+from flask.testing import FlaskClient
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlmodel import func, select
 
+from epro import create_app, db, migrate
+from epro.catalog import sync_instruments
 from epro.models import AuditEvent, ClinicalValue, DraftAnswer, Patient, Visit
-from tests.conftest import csrf_of, sign_in
+from tests.conftest import World, csrf_of, sign_in
+from tests.databases import database_url
+from tests.fresh_state import detach_base, drop_base, fresh_app
 from tests.kiosk_helpers import Tablet
 
 HOSTILE = [
@@ -47,9 +63,7 @@ values = st.one_of(
     st.floats(allow_nan=True).map(str),
     st.text(min_size=3000, max_size=6000),
 )
-FUZZ = settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture], database=None
-)
+FUZZ = settings(max_examples=40, deadline=None)
 TRANSLATED_ERROR = re.compile(
     r"저장되지 않았습니다|누르십시오|선택해 주십시오|입력해 주십시오|형식에 맞게|사이의|없는|권한|너무 큽니다|만료"
 )
@@ -60,6 +74,219 @@ def _count(name: str) -> None:
     counts[name] = counts.get(name, 0) + 1
 
 
+SECRET = "fuzz-secret"
+CONFIG = {"SECRET_KEY": SECRET, "KIOSK_IDLE_SECONDS": 10**6, "SIGNIN_ADDRESS_DELAY_AFTER": 10**6}
+
+
+@dataclass(frozen=True)
+class Base:
+    """The state every example starts from, and the cookies that are valid in each copy of it."""
+
+    url: str
+    directory: Path
+    nurse_cookie: str
+    nurse_csrf: str
+    visit_id: int
+    tablet_cookie: str
+    tablet_csrf: str
+    tablet_token: str
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Base]:
+    directory = tmp_path_factory.mktemp("fuzz")
+    url = detach_base(database_url(directory))
+    app = create_app({"TESTING": True, "DATABASE_URL": url, **CONFIG})
+    with app.app_context():
+        migrate.upgrade(db.engine())
+        with db.unit_of_work() as session:
+            sync_instruments(session)
+    world = World(app)
+    world.staff()
+    visit = world.visit(world.patient(day0_offset=-30), "M1")
+    nurse = app.test_client()
+    sign_in(nurse, "nurse1")
+    nurse_csrf = csrf_of(nurse.get("/staff/").text)
+    tablet = Tablet(app.test_client())
+    tablet.start("nurse1", world.visit(world.patient("EPR-102"), "BL").id)
+    tablet.choose_language("ko")
+    cookies = (nurse.get_cookie("epro_session"), tablet.client.get_cookie("epro_session"))
+    app.extensions["epro_engine"].dispose()
+    assert cookies[0] is not None and cookies[1] is not None
+    yield Base(
+        url, directory, cookies[0].value, nurse_csrf, visit.id, cookies[1].value, tablet.csrf, tablet.token
+    )
+    drop_base(url)
+
+
+@contextmanager
+def example(base: Base, cookie: str) -> Iterator[tuple[Flask, FlaskClient, World]]:
+    """A fresh copy of the base state, and a browser holding `cookie`."""
+    with fresh_app(base.url, base.directory, **CONFIG) as app:
+        client = app.test_client()
+        client.set_cookie("epro_session", cookie)
+        yield app, client, World(app)
+
+
+def _drafts(world: World) -> int:
+    with world.session() as s:
+        return s.exec(select(func.count()).select_from(DraftAnswer)).one()
+
+
+@FUZZ
+@given(value=values, number=st.sampled_from([1, 2, 3]))
+def test_tablet_answer_refuses_everything_outside_the_options(base, value, number):
+    allowed = {str(v) for v in ((range(0, 101, 10)) if number == 1 else range(1, 8))}
+    with example(base, base.tablet_cookie) as (_app, client, world):
+        response = client.post(
+            f"/tablet/question/{number}",
+            data={"csrf_token": base.tablet_csrf, "token": base.tablet_token, "value": value},
+        )
+        _count("tablet answer")
+        if value in allowed:
+            assert response.status_code == 302 and _drafts(world) == 1
+            return
+        assert 400 <= response.status_code < 500
+        assert TRANSLATED_ERROR.search(response.text)
+        assert _drafts(world) == 0
+
+
+@FUZZ
+@given(value=values)
+def test_tablet_language_and_token_refuse_hostile_values(base, value):
+    with example(base, base.tablet_cookie) as (_app, client, world):
+        response = client.post(
+            "/tablet/language",
+            data={"csrf_token": base.tablet_csrf, "token": base.tablet_token, "language": value},
+        )
+        _count("tablet language")
+        assert 400 <= response.status_code < 500
+        tampered = client.post(
+            "/tablet/question/1", data={"csrf_token": base.tablet_csrf, "token": value, "value": "70"}
+        )
+        _count("tablet token")
+        assert tampered.status_code == 400 and TRANSLATED_ERROR.search(tampered.text)
+        assert _drafts(world) == 0
+
+
+def _plain_number(text: str) -> Decimal | None:
+    """The value of a number typed plainly in ASCII digits (no exponent, no NaN), else None."""
+    typed = text.strip()
+    if re.fullmatch(r"\+?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)", typed, flags=re.ASCII):
+        return Decimal(typed)
+    return None
+
+
+def _study_id_valid(text: str) -> bool:
+    """Full-width forms are the same ASCII ID; any other script's letters or digits are not an ID."""
+    typed = unicodedata.normalize("NFKC", text).strip().upper()
+    taken = ("EPR-101", "EPR-102")
+    return bool(re.fullmatch(r"[A-Z]{2,5}-[0-9]{3,4}", typed, flags=re.ASCII)) and typed not in taken
+
+
+@FUZZ
+@given(study_id=values, birth_year=values, sex=values, language=values)
+def test_patient_registration_refuses_malformed_fields(base, study_id, birth_year, sex, language):
+    with example(base, base.nurse_cookie) as (_app, client, world):
+        response = client.post(
+            "/staff/patients/new",
+            data={
+                "csrf_token": base.nurse_csrf,
+                "study_id": study_id,
+                "birth_year": birth_year,
+                "sex": sex,
+                "preferred_language": language,
+            },
+        )
+        _count("patient registration")
+        assert response.status_code < 500
+        year = birth_year.strip()
+        valid = (
+            _study_id_valid(study_id)
+            and re.fullmatch(r"[0-9]{4}", year, flags=re.ASCII) is not None
+            and 1900 <= int(year) <= date.today().year
+            and sex in ("M", "F")
+            and language in ("ko", "en")
+        )
+        with world.session() as s:
+            patients = s.exec(select(func.count()).select_from(Patient)).one()
+        if valid:
+            assert response.status_code == 302 and patients == 3
+        elif not _study_id_valid(study_id) or not year.isascii():
+            assert 400 <= response.status_code < 500 and TRANSLATED_ERROR.search(response.text)
+            assert patients == 2
+        assert "<script>alert(1)</script>" not in response.text
+
+
+@FUZZ
+@given(weight=values, new_date=values)
+def test_visit_forms_refuse_malformed_numbers_and_dates(base, weight, new_date):
+    with example(base, base.nurse_cookie) as (_app, client, world):
+        visit_id = base.visit_id
+        with world.session() as s:
+            sample_date = s.get(Visit, visit_id).appointment_date
+        weighed = client.post(
+            f"/staff/visits/{visit_id}/clinical",
+            data={
+                "csrf_token": base.nurse_csrf,
+                "sample_date": sample_date.isoformat(),
+                "value_WEIGHT": weight,
+            },
+        )
+        moved = client.post(
+            f"/staff/visits/{visit_id}/reschedule", data={"csrf_token": base.nurse_csrf, "new_date": new_date}
+        )
+        _count("visit weight")
+        _count("visit reschedule")
+        for response in (weighed, moved):
+            assert response.status_code < 500
+        with world.session() as s:
+            after = s.get(Visit, visit_id)
+            stored = s.exec(
+                select(ClinicalValue.value_number).where(ClinicalValue.visit_id == visit_id)
+            ).all()
+        typed = _plain_number(weight)
+        # Saved without a confirmation: one decimal place at most, inside the plausible 30-150 kg.
+        acceptable = typed is not None and 30 <= typed <= 150 and typed == typed.quantize(Decimal("0.1"))
+        if acceptable:
+            assert weighed.status_code == 302 and stored == [typed]
+        else:  # 'sNaN', '1e2', '٧٠', '70.05', out of range: refused with a message, nothing stored
+            assert 400 <= weighed.status_code < 500 and TRANSLATED_ERROR.search(weighed.text)
+            assert stored == []
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", new_date):
+            assert 400 <= moved.status_code < 500 and after.scheduled_date is None
+
+
+@FUZZ
+@given(reason=st.one_of(st.sampled_from(HOSTILE[:3]), st.text(min_size=1, max_size=400)))
+def test_free_text_is_kept_as_typed_and_always_shown_escaped(base, reason):
+    with example(base, base.nurse_cookie) as (_app, client, world):
+        visit_id = base.visit_id
+        response = client.post(
+            f"/staff/visits/{visit_id}/reschedule",
+            data={"csrf_token": base.nurse_csrf, "new_date": "2001-01-01", "reason": reason},
+        )
+        _count("reason text")
+        assert response.status_code < 500
+        page = client.get(f"/staff/visits/{visit_id}").text
+        assert "<script>alert(1)</script>" not in page and "<img src=x" not in page
+        if reason.strip() and response.status_code == 302:
+            with world.session() as s:
+                assert s.get(Visit, visit_id).reschedule_reason == reason.strip()
+
+
+@FUZZ
+@given(q=values, status=values, within=values, page=values)
+def test_query_parameters_never_break_the_lists(base, q, status, within, page):
+    with example(base, base.nurse_cookie) as (_app, client, _world):
+        response = client.get(
+            "/staff/patients", query_string={"q": q, "status": status, "next": within, "page": page}
+        )
+        _count("patient list query")
+        assert response.status_code == 200
+        assert "<script>alert(1)</script>" not in response.text
+
+
 @pytest.fixture
 def tablet(world, client):  # type: ignore[no-untyped-def]
     world.staff()
@@ -67,147 +294,6 @@ def tablet(world, client):  # type: ignore[no-untyped-def]
     tablet.start("nurse1", world.visit(world.patient(), "BL").id)
     tablet.choose_language("ko")
     return tablet
-
-
-@FUZZ
-@given(value=values, number=st.sampled_from([1, 2, 3]))
-def test_tablet_answer_refuses_everything_outside_the_options(world, tablet, value, number):
-    allowed = {str(v) for v in ((range(0, 101, 10)) if number == 1 else range(1, 8))}
-    if value in allowed:
-        return
-    response = tablet.answer(number, value)
-    _count("tablet answer")
-    assert 400 <= response.status_code < 500
-    assert TRANSLATED_ERROR.search(response.text)
-    with world.session() as s:
-        assert s.exec(select(func.count()).select_from(DraftAnswer)).one() == 0
-
-
-@FUZZ
-@given(value=values)
-def test_tablet_language_and_token_refuse_hostile_values(world, tablet, value):
-    response = tablet.post("/tablet/language", language=value)
-    _count("tablet language")
-    assert 400 <= response.status_code < 500
-    tampered = tablet.client.post(
-        "/tablet/question/1", data={"csrf_token": tablet.csrf, "token": value, "value": "70"}
-    )
-    _count("tablet token")
-    assert tampered.status_code == 400 and TRANSLATED_ERROR.search(tampered.text)
-    with world.session() as s:
-        assert s.exec(select(func.count()).select_from(DraftAnswer)).one() == 0
-
-
-@pytest.fixture
-def nurse(world, client):  # type: ignore[no-untyped-def]
-    world.staff()
-    patient = world.patient(day0_offset=-30)
-    sign_in(client, "nurse1")
-    return {
-        "csrf": csrf_of(client.get("/staff/").text),
-        "patient": patient,
-        "visit": world.visit(patient, "M1"),
-    }
-
-
-@FUZZ
-@given(study_id=values, birth_year=values, sex=values, language=values)
-def test_patient_registration_refuses_malformed_fields(
-    world, client, nurse, study_id, birth_year, sex, language
-):
-    response = client.post(
-        "/staff/patients/new",
-        data={
-            "csrf_token": nurse["csrf"],
-            "study_id": study_id,
-            "birth_year": birth_year,
-            "sex": sex,
-            "preferred_language": language,
-        },
-    )
-    _count("patient registration")
-    assert response.status_code < 500
-    valid = (
-        re.fullmatch(r"[A-Z]{2,5}-\d{3,4}", study_id.strip().upper() or "-")
-        and birth_year.strip().isdigit()
-        and sex in ("M", "F")
-        and language in ("ko", "en")
-    )
-    if not valid:
-        assert 400 <= response.status_code < 500 and TRANSLATED_ERROR.search(response.text)
-        with world.session() as s:
-            assert s.exec(select(func.count()).select_from(Patient)).one() == 1
-    assert "<script>alert(1)</script>" not in response.text
-
-
-def _saveable_weight(text: str) -> bool:
-    """A weight the clinical form saves without a confirmation: plain digits, one decimal place at most,
-    inside the plausible 30-150 kg."""
-    stripped = text.strip(" \t\n\r\x0b\x0c")
-    if not re.fullmatch(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)", stripped, re.ASCII):
-        return False
-    value = Decimal(stripped)
-    return 30 <= value <= 150 and value == value.quantize(Decimal("0.1"))
-
-
-@FUZZ
-@given(weight=values, new_date=values)
-def test_visit_forms_refuse_malformed_numbers_and_dates(world, client, nurse, weight, new_date):
-    visit_id = nurse["visit"].id
-    with world.session() as s:
-        before = s.get(Visit, visit_id)
-        weights_before = s.exec(select(func.count()).select_from(ClinicalValue)).one()
-    weighed = client.post(
-        f"/staff/visits/{visit_id}/clinical",
-        data={
-            "csrf_token": nurse["csrf"],
-            "sample_date": before.target_date.isoformat(),
-            "value_WEIGHT": weight,
-        },
-    )
-    moved = client.post(
-        f"/staff/visits/{visit_id}/reschedule", data={"csrf_token": nurse["csrf"], "new_date": new_date}
-    )
-    _count("visit weight")
-    _count("visit reschedule")
-    for response in (weighed, moved):
-        assert response.status_code < 500
-    with world.session() as s:
-        after = s.get(Visit, visit_id)
-        weights_after = s.exec(select(func.count()).select_from(ClinicalValue)).one()
-    if not _saveable_weight(weight):
-        assert 400 <= weighed.status_code < 500 and TRANSLATED_ERROR.search(weighed.text)
-        assert weights_after == weights_before
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", new_date):
-        assert moved.status_code == 400 and after.scheduled_date == before.scheduled_date
-
-
-@FUZZ
-@given(reason=st.one_of(st.sampled_from(HOSTILE[:3]), st.text(min_size=1, max_size=400)))
-def test_free_text_is_kept_as_typed_and_always_shown_escaped(world, client, nurse, reason):
-    visit_id = nurse["visit"].id
-    response = client.post(
-        f"/staff/visits/{visit_id}/reschedule",
-        data={"csrf_token": nurse["csrf"], "new_date": "2001-01-01", "reason": reason},
-    )
-    _count("reason text")
-    assert response.status_code < 500
-    page = client.get(f"/staff/visits/{visit_id}").text
-    assert "<script>alert(1)</script>" not in page and "<img src=x" not in page
-    if reason.strip() and response.status_code == 302:
-        with world.session() as s:
-            assert s.get(Visit, visit_id).reschedule_reason == reason.strip()
-
-
-@FUZZ
-@given(q=values, status=values, within=values, page=values)
-def test_query_parameters_never_break_the_lists(world, client, nurse, q, status, within, page):
-    response = client.get(
-        "/staff/patients", query_string={"q": q, "status": status, "next": within, "page": page}
-    )
-    _count("patient list query")
-    assert response.status_code == 200
-    assert "<script>alert(1)</script>" not in response.text
 
 
 def test_nothing_was_written_to_the_audit_trail_by_refused_input(world, tablet):

@@ -7,21 +7,21 @@ import time
 from sqlmodel import select
 
 from epro.models import AuditEvent
-from tests.conftest import csrf_of, sign_in
+from tests.conftest import PASSWORD, csrf_of, sign_in
 
 
-def test_failed_sign_ins_are_recorded_and_throttled(world, client):
+def test_failed_sign_ins_are_recorded_and_then_slowed_down(world, client):
     world.staff("nurse1")
-    for _attempt in range(5):
+    for _attempt in range(3):
         response = sign_in(client, "nurse1", "wrong password")
         assert response.status_code == 401
         assert "사용자 이름 또는 비밀번호가 올바르지 않습니다" in response.text
-    blocked = sign_in(client, "nurse1")  # even the right password waits now
+    blocked = sign_in(client, "nurse1")  # the fourth attempt comes too soon, even with the right password
     assert blocked.status_code == 429
-    assert "1분 뒤에 다시 시도해 주십시오" in blocked.text
+    assert "초 뒤에 다시 시도해 주십시오" in blocked.text and int(blocked.headers["Retry-After"]) >= 1
     with world.session() as s:
         failures = s.exec(select(AuditEvent).where(AuditEvent.action == "auth.sign_in_failed")).all()
-    assert len(failures) == 5 and {f.actor_name for f in failures} == {"nurse1"}
+    assert len(failures) == 3 and {f.actor_name for f in failures} == {"nurse1"}
 
 
 def test_successful_sign_ins_do_not_count_against_the_limit(world, client):
@@ -79,3 +79,15 @@ def test_sign_out(world, client):
     home = client.get("/staff/")
     client.post("/staff/logout", data={"csrf_token": csrf_of(home.text)})
     assert client.get("/staff/").status_code == 302
+
+
+def test_sign_in_never_redirects_to_another_site(world, client):
+    world.staff("nurse1")
+    for target in ("//evil.example/", "https://evil.example/", "/\\evil.example"):
+        page = client.get("/staff/login")
+        response = client.post(
+            "/staff/login",
+            query_string={"next": target},
+            data={"username": "nurse1", "password": PASSWORD, "csrf_token": csrf_of(page.text)},
+        )
+        assert response.status_code == 302 and "evil.example" not in response.location, target

@@ -147,6 +147,8 @@ def action_label(action: str) -> str:
     labels = {
         "auth.sign_in": _("Signed in"),
         "auth.sign_in_failed": _("Sign-in failed"),
+        "auth.sign_out": _("Signed out"),
+        "auth.account_locked": _("Account locked after failed sign-ins"),
         "staff.create": _("Staff account created"),
         "staff.update": _("Staff account changed"),
         "staff.password_reset": _("Password reset"),
@@ -165,6 +167,7 @@ def action_label(action: str) -> str:
         "session.start": _("Tablet session started"),
         "session.resume": _("Tablet session resumed"),
         "session.idle_lock": _("Tablet locked after inactivity"),
+        "session.pause": _("Tablet paused"),
         "session.cancel": _("Questionnaire session cancelled"),
         "session.staff_entry": _("Answers entered by staff"),
         "session.submit": _("Questionnaires submitted"),

@@ -1,8 +1,10 @@
 """The audit trail as it is stored: every column of every event, oldest first.
 
-Values are written exactly as stored (no spreadsheet escaping), so the hash chain can be re-checked from the
-file: each hash is over the previous hash and the event's fields, HMAC-SHA256 with the audit key (kept outside
-the database, named by key_id) or SHA-256 for events from before the key (see epro.audit.row_hash).
+Text values (user names typed at a failed sign-in, reasons, old and new values) are made inert for
+spreadsheets like in every export (epro.exports.columns.spreadsheet_safe: a leading = + - @, tab or CR,
+or ', gets a ' in front). `as_stored` undoes that exactly, so the hash chain can still be re-checked from
+the file: each hash is over the previous hash and the event's fields, HMAC-SHA256 with the audit key (kept
+outside the database, named by key_id) or SHA-256 for events from before the key (see epro.audit.row_hash).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from datetime import UTC, datetime
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, col, select
 
-from epro.exports.columns import Column, ExportOptions, stream
+from epro.exports.columns import Column, ExportOptions, spreadsheet_safe, stream
 from epro.models import AuditEvent
 
 COLUMNS = (
@@ -73,4 +75,4 @@ def rows(db: Session, options: ExportOptions) -> Iterator[list[object]]:
         AuditEvent.key_id,
     ).order_by(col(AuditEvent.id))
     for event_id, at, *rest in stream(db, query):
-        yield [event_id, _at(at), *rest]
+        yield [event_id, _at(at), *(spreadsheet_safe(v) if isinstance(v, str) else v for v in rest)]

@@ -48,11 +48,22 @@ def iso_date(day: date | None) -> str:
     return "" if day is None else day.isoformat()
 
 
+#: A cell starting with one of these is run as a formula by spreadsheets (OWASP "CSV injection").
+FORMULA_STARTS = "=+-@\t\r"
+
+
 def spreadsheet_safe(text: str | None) -> str:
-    """Free text typed by staff, made inert for spreadsheets: a leading = + - @ would start a formula."""
+    """Text typed by a person, made inert for spreadsheets, the same way in every export: a leading
+    = + - @, tab or CR gets a ' in front. A leading ' gets one more, so the change can be undone exactly
+    (`as_stored`), e.g. to re-check the audit trail's hash chain from its CSV."""
     if not text:
         return ""
-    return "'" + text if text[0] in "=+-@\t\r" else text
+    return "'" + text if text[0] in FORMULA_STARTS + "'" else text
+
+
+def as_stored(cell: str) -> str:
+    """The text as stored, from a cell written by spreadsheet_safe."""
+    return cell[1:] if cell[:1] == "'" and cell[1:2] in tuple(FORMULA_STARTS + "'") else cell
 
 
 def stream(db: Session, query: Select) -> Iterator[Row]:  # type: ignore[type-arg]

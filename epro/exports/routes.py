@@ -5,9 +5,11 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, render_template, request, stream_with_context
 from flask_babel import get_locale
 from flask_login import current_user
+from sqlmodel import Session
 
 from epro import db
 from epro.access import allow
+from epro.downloads import attachment
 from epro.exports.columns import LANGUAGES
 from epro.exports.formats import FORMATS
 from epro.exports.writer import csv_chunks, export_rows, filename, options_from_config, record_export
@@ -27,8 +29,12 @@ def index():  # type: ignore[no-untyped-def]
 @bp.route("/<name>.csv")
 @allow(*READERS)
 def download(name: str):  # type: ignore[no-untyped-def]
-    """Stream one export. A GET (a plain link or form), audited in its own short write transaction before
-    the first row, so the long read that follows never holds the database's write lock."""
+    """Stream one export. A GET (a plain link or form), audited in a short write transaction before the
+    first row, so the long read that follows never holds the database's write lock.
+
+    The request holds at most one pooled connection at any moment (the audit write, then the read), and
+    takes the read's connection before the response starts: a busy pool is a clear 503, never a body cut
+    off half way."""
     export = FORMATS.get(name)
     if export is None:
         abort(404)
@@ -37,10 +43,20 @@ def download(name: str):  # type: ignore[no-untyped-def]
     if language not in LANGUAGES or (study_days and not export.study_days):
         abort(400)
     options = options_from_config(language, study_days, excel=request.args.get("excel") == "1")
-    with db.unit_of_work() as audit_session:
-        record_export(audit_session, current_user.actor, export, options)
-    chunks = csv_chunks(export, export_rows(export, db.session(), options), excel=options.excel)
+    with db.write_in_read_request() as database:  # ends the request's read first: one connection at a time
+        record_export(database, current_user.actor, export, options)
+    # The rows are read after the view has returned (and the request's session is closed), so the stream
+    # has a session of its own: its connection is taken now (a busy pool is a 503, not a 200 cut short)
+    # and given back when the response is closed, finished or not.
+    reader = Session(db.engine())
+    try:
+        reader.connection()
+    except Exception:
+        reader.close()
+        raise
+    chunks = csv_chunks(export, export_rows(export, reader, options), excel=options.excel)
     response = Response(stream_with_context(chunk.encode("utf-8") for chunk in chunks), mimetype="text/csv")
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename(export, options, utcnow())}"'
+    response.call_on_close(reader.close)
+    response.headers["Content-Disposition"] = attachment(filename(export, options, utcnow()))
     response.headers["Cache-Control"] = "no-store"
     return response

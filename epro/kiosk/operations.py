@@ -25,18 +25,31 @@ def live_session(db: Session, visit: Visit) -> QuestionnaireSession | None:
     ).first()
 
 
+def new_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def rotate_token(db: Session, questionnaire: QuestionnaireSession) -> None:
+    """Give the session a new token: every copy of a tablet cookie or form made before now reaches nothing.
+    Done at every pause, lock, resume and submit."""
+    questionnaire.token = new_token()
+    db.add(questionnaire)
+    db.flush()
+
+
 def open_tablet_session(db: Session, visit: Visit, actor: Actor) -> QuestionnaireSession:
-    """Resume the visit's session in progress, or start one."""
+    """Resume the visit's session in progress (under a new token), or start one."""
     existing = live_session(db, visit)
     if existing is not None:
         if existing.state != "in_progress" or existing.entered_by != "patient":
             raise SessionUnavailable
+        existing.token = new_token()
         existing.last_activity_at = utcnow()
         db.add(existing)
         record(db, actor, "session.resume", "questionnaire_session", existing.id)
         return existing
     questionnaire = QuestionnaireSession(
-        token=secrets.token_urlsafe(24),
+        token=new_token(),
         visit_id=visit.id,
         started_by_id=actor.id,  # type: ignore[arg-type]
     )
@@ -136,6 +149,7 @@ def submit(
             )
         )
     questionnaire.state, questionnaire.submitted_at, questionnaire.last_activity_at = "submitted", now, now
+    questionnaire.token = new_token()
     if visit.actual_date is None:
         visit.actual_date = assessed
     db.add_all([*responses, questionnaire, visit])

@@ -17,6 +17,7 @@ from epro.kiosk import bp, operations, state
 from epro.kiosk.forms import KioskForm
 from epro.kiosk.steps import Step, steps_for
 from epro.models import Patient, QuestionnaireSession, Visit
+from epro.numbers import InvalidNumber, parse_int
 
 
 class KioskError(Exception):
@@ -50,6 +51,8 @@ def load_open_session() -> WerkzeugResponse | None:
     if state.is_idle(current, current_app.config["KIOSK_IDLE_SECONDS"]):
         if questionnaire is not None and questionnaire.state == "in_progress":
             with db.write_in_read_request() as writer:
+                if questionnaire.token == current["token"]:
+                    operations.rotate_token(writer, questionnaire)
                 record(
                     writer,
                     Actor("patient", None, None),
@@ -141,9 +144,13 @@ def question(number: int):  # type: ignore[no-untyped-def]
         raw = request.form.get("value", "")
         if not raw:
             raise KioskError(_("Please choose one answer, then press Next."), 400)
-        if not raw.isdecimal() or len(raw) > 4 or int(raw) not in step.item.values:
+        try:
+            value = parse_int(raw) if len(raw) <= 4 else None  # ASCII digits only: never '٧٠' for 70
+        except InvalidNumber:
+            value = None
+        if value is None or str(value) != raw or value not in step.item.values:
             raise KioskError(_("That answer is not one of the choices. Nothing was saved."), 400)
-        operations.save_draft(database, g.questionnaire, step, int(raw), g.kiosk_language)
+        operations.save_draft(database, g.questionnaire, step, value, g.kiosk_language)
         database.commit()
         if request.form.get("then") == "review" or number == len(g.steps):
             return redirect(url_for("kiosk.review"))
@@ -203,8 +210,12 @@ def thanks():  # type: ignore[no-untyped-def]
 @bp.route("/locked")
 @allow(*EVERYONE)
 def locked():  # type: ignore[no-untyped-def]
-    """The neutral screen: shows nothing of any patient. Reaching it always ends patient mode."""
-    if state.current_state() is not None:
+    """The neutral screen: shows nothing of any patient. Reaching it always ends patient mode, and pausing
+    here (or any way of reaching it from an open session) rotates the session's token, so a copy of the
+    cookie taken before reaches nothing."""
+    current = state.current_state()
+    if current is not None:
+        _pause(current)
         state.end_patient_mode()
     messages = []
     for lang in _languages_current_first():
@@ -219,6 +230,24 @@ def locked():  # type: ignore[no-untyped-def]
                 )
             )
     return render_template("kiosk/locked.html", messages=messages, staff_sign_in=_("Staff sign-in"))
+
+
+def _pause(current: state.KioskState) -> None:
+    with db.write_in_read_request() as writer:
+        questionnaire = writer.get(QuestionnaireSession, current["sid"])
+        if (
+            questionnaire is not None
+            and questionnaire.state == "in_progress"
+            and questionnaire.token == current["token"]
+        ):
+            operations.rotate_token(writer, questionnaire)
+            record(
+                writer,
+                Actor("patient", None, None),
+                "session.pause",
+                "questionnaire_session",
+                questionnaire.id,
+            )
 
 
 def _languages_current_first() -> list[str]:

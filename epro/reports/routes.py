@@ -12,6 +12,7 @@ from flask_login import current_user
 from epro import db
 from epro.access import allow
 from epro.audit import record
+from epro.downloads import attachment
 from epro.reports import EDITIONS, NotEnrolled, enrolled_patient_ids, report_for, write_summaries_zip
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -44,7 +45,7 @@ def summary(patient_id: int):  # type: ignore[no-untyped-def]
     )
     database.commit()
     response = Response(pdf, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'attachment; filename="{pdf_filename(report, edition)}"'
+    response.headers["Content-Disposition"] = attachment(pdf_filename(report, edition))
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -11,7 +11,7 @@ from epro import db
 from epro.access import allow
 from epro.models import StaffUser
 from epro.registry import create_staff_user
-from epro.staff import bp, operations
+from epro.staff import bp, operations, sessions, throttle
 from epro.staff.forms import EmptyForm, NewUserForm, PasswordResetForm, RoleForm
 
 
@@ -43,7 +43,10 @@ def users():  # type: ignore[no-untyped-def]
             flash(_("Account %(name)s created.", name=form.username.data), "info")
             return redirect(url_for("staff.users"))
     accounts = database.exec(select(StaffUser).order_by(col(StaffUser.username))).all()
-    return render_template("staff/users.html", accounts=accounts, form=form), 400 if form.errors else 200
+    locked = throttle.locked_accounts(database)
+    return render_template(
+        "staff/users.html", accounts=accounts, form=form, locked=locked, account_key=throttle.account_key
+    ), 400 if form.errors else 200
 
 
 @bp.route("/admin/users/<int:user_id>", methods=["GET"])
@@ -70,7 +73,9 @@ def user_role(user_id: int):  # type: ignore[no-untyped-def]
         flash(_("You cannot take the admin role away from yourself."), "error")
         return redirect(url_for("staff.user", user_id=account.id))
     database = db.session()
-    operations.update_staff_field(database, current_user.actor, account, "role", form.role.data)
+    if account.role != form.role.data:
+        operations.update_staff_field(database, current_user.actor, account, "role", form.role.data)
+        sessions.end_every_session(database, account)  # the new role applies from a fresh sign-in
     database.commit()
     flash(_("Role saved."), "info")
     return redirect(url_for("staff.user", user_id=account.id))
@@ -87,6 +92,7 @@ def user_active(user_id: int):  # type: ignore[no-untyped-def]
         return redirect(url_for("staff.user", user_id=account.id))
     database = db.session()
     operations.update_staff_field(database, current_user.actor, account, "is_active", not account.is_active)
+    sessions.end_every_session(database, account)
     database.commit()
     flash(_("Account reactivated.") if account.is_active else _("Account deactivated."), "info")
     return redirect(url_for("staff.user", user_id=account.id))
@@ -103,6 +109,8 @@ def user_password(user_id: int):  # type: ignore[no-untyped-def]
         return redirect(url_for("staff.user", user_id=account.id))
     database = db.session()
     operations.reset_password(database, current_user.actor, account, form.password.data)
+    sessions.end_every_session(database, account)
+    throttle.clear_account(database, throttle.account_key(account.username))  # also lifts a lock
     database.commit()
     flash(_("Password reset. Give the new password to %(name)s in person.", name=account.username), "info")
     return redirect(url_for("staff.user", user_id=account.id))

@@ -21,6 +21,9 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
+from epro.identifiers import InvalidStudyId, normalise_study_id
+from epro.strict_fields import StrictIntegerField
+
 REASON_MAX = 500
 
 
@@ -57,7 +60,7 @@ class PatientForm(FlaskForm):
     study_id = StringField(
         _l("Study ID"), validators=[InputRequired(_l("Enter the study ID.")), Length(max=32)]
     )
-    birth_year = IntegerField(
+    birth_year = StrictIntegerField(
         _l("Year of birth"), validators=[InputRequired(_l("Enter the year of birth as four digits."))]
     )
     sex = RadioField(
@@ -72,14 +75,24 @@ class PatientForm(FlaskForm):
     )
 
     def validate_study_id(self, field: StringField) -> None:
-        field.data = (field.data or "").strip().upper()
-        if not re.fullmatch(current_app.config["STUDY_ID_PATTERN"], field.data):
+        try:
+            field.data = normalise_study_id(field.data or "", current_app.config["STUDY_ID_PATTERN"])
+        except InvalidStudyId as error:
+            field.data = (field.data or "").strip()
+            if error.reason == "not_ascii":
+                raise ValidationError(
+                    _l(
+                        "Use the study ID format, for example %(example)s: only the letters A-Z, "
+                        "the digits 0-9 and '-'.",
+                        example=current_app.config["STUDY_ID_EXAMPLE"],
+                    )
+                ) from None
             raise ValidationError(
                 _l(
                     "Use the study ID format, for example %(example)s.",
                     example=current_app.config["STUDY_ID_EXAMPLE"],
                 )
-            )
+            ) from None
 
     def validate_birth_year(self, field: IntegerField) -> None:
         if field.data is None or not 1900 <= field.data <= date.today().year:
@@ -104,7 +117,7 @@ class MissedForm(FlaskForm):
 
 
 class CorrectionForm(FlaskForm):
-    value = IntegerField(
+    value = StrictIntegerField(
         _l("Corrected value"), validators=[InputRequired(_l("Choose the corrected answer."))]
     )
     reason = _reason()

@@ -9,6 +9,7 @@ from flask_login import LoginManager, UserMixin
 from epro import db
 from epro.audit import Actor
 from epro.models import StaffUser
+from epro.staff import sessions
 
 login_manager = LoginManager()
 
@@ -38,6 +39,6 @@ def load_staff(user_id: str) -> StaffIdentity | None:
     if not user_id.isdigit():
         return None
     user = db.session().get(StaffUser, int(user_id))
-    if user is None or not user.is_active:
+    if user is None or not user.is_active or not sessions.is_current(user):
         return None
     return StaffIdentity.of(user)

@@ -11,6 +11,7 @@ from sqlmodel import select
 from epro import db, reports
 from epro.access import STAFF, allow
 from epro.clock import clinic_today
+from epro.downloads import attachment
 from epro.enrolment import enrol
 from epro.models import Patient
 from epro.registry import register_patient
@@ -162,5 +163,5 @@ def patient_ics(patient_id: int):  # type: ignore[no-untyped-def]
     return Response(
         body,
         mimetype="text/calendar",
-        headers={"Content-Disposition": f"attachment; filename=visits-{patient.id}.ics"},
+        headers={"Content-Disposition": attachment(f"visits-{patient.id}.ics"), "Cache-Control": "no-store"},
     )
