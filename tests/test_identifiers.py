@@ -14,7 +14,7 @@ import pytest
 from sqlmodel import func, select
 
 from epro.audit import SYSTEM
-from epro.models import DraftAnswer, Patient, Visit
+from epro.models import ClinicalValue, DraftAnswer, Patient
 from epro.registry import register_patient
 from tests.conftest import csrf_of, sign_in
 from tests.kiosk_helpers import Tablet
@@ -86,11 +86,11 @@ def test_the_tablet_refuses_an_answer_in_other_digits_or_spellings(world, client
 @pytest.mark.parametrize(
     ("typed", "message"),
     [
-        ("sNaN", "숫자 0-9와 소수점 하나로 입력해 주십시오"),
-        ("NaN", "숫자 0-9와 소수점 하나로 입력해 주십시오"),
-        ("1e2", "숫자 0-9와 소수점 하나로 입력해 주십시오"),
-        ("٧٠", "숫자 0-9와 소수점 하나로 입력해 주십시오"),
-        ("70.05", "소수점 아래는 1자리까지만 입력해 주십시오"),
+        ("sNaN", "숫자와 소수점으로 입력해 주십시오"),
+        ("NaN", "숫자와 소수점으로 입력해 주십시오"),
+        ("1e2", "숫자와 소수점으로 입력해 주십시오"),
+        ("٧٠", "숫자와 소수점으로 입력해 주십시오"),
+        ("70.05", "소수점 아래 1자리까지 입력해 주십시오"),
     ],
 )
 def test_a_weight_is_parsed_strictly(world, client, typed, message):
@@ -98,14 +98,15 @@ def test_a_weight_is_parsed_strictly(world, client, typed, message):
     visit = world.visit(world.patient(day0_offset=-30), "M1")
     sign_in(client, "nurse1")
     csrf = csrf_of(client.get("/staff/").text)
-    refused = client.post(f"/staff/visits/{visit.id}/weight", data={"csrf_token": csrf, "weight_kg": typed})
-    assert refused.status_code == 400
-    # the message is on the page the nurse sees next (the answer itself, or the visit page it leads to)
-    assert message in refused.text or message in client.get(f"/staff/visits/{visit.id}").text
-    accepted = client.post(f"/staff/visits/{visit.id}/weight", data={"csrf_token": csrf, "weight_kg": "70.0"})
+    form = {"csrf_token": csrf, "sample_date": visit.appointment_date.isoformat()}
+    refused = client.post(f"/staff/visits/{visit.id}/clinical", data={**form, "value_WEIGHT": typed})
+    assert refused.status_code == 422
+    assert message in refused.text  # the form again, with the message beside the field
+    accepted = client.post(f"/staff/visits/{visit.id}/clinical", data={**form, "value_WEIGHT": "70.0"})
     assert accepted.status_code == 302
     with world.session() as s:
-        assert s.get(Visit, visit.id).weight_kg == Decimal("70.0")
+        stored = s.exec(select(ClinicalValue.value_number).where(ClinicalValue.visit_id == visit.id)).all()
+    assert stored == [Decimal("70.0")]
 
 
 def test_a_pdf_downloads_whatever_characters_the_study_id_holds(world, app, client, tmp_path: Path):

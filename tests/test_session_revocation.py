@@ -8,8 +8,9 @@ import time
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlmodel import select
 
-from epro.models import StaffUser, Visit
+from epro.models import ClinicalValue, StaffUser, Visit
 from tests.conftest import csrf_of, sign_in
 
 COOKIE = "epro_session"
@@ -29,7 +30,8 @@ def _can_read_and_write(thief: FlaskClient, visit_id: int) -> bool:
     if page.status_code != 200:
         return False
     weighed = thief.post(
-        f"/staff/visits/{visit_id}/weight", data={"csrf_token": csrf_of(page.text), "weight_kg": "61.0"}
+        f"/staff/visits/{visit_id}/clinical",
+        data={"csrf_token": csrf_of(page.text), "sample_date": "2026-01-01", "value_WEIGHT": "61.0"},
     )
     return weighed.status_code == 302 and "/staff/login" not in weighed.location
 
@@ -45,21 +47,19 @@ def signed_in(world, client, app):  # type: ignore[no-untyped-def]
     return thief, visit
 
 
-def _weight(world, visit: Visit):  # type: ignore[no-untyped-def]
+def _weights(world, visit: Visit) -> list[object]:  # type: ignore[no-untyped-def]
     with world.session() as s:
-        return s.get(Visit, visit.id).weight_kg
+        return list(s.exec(select(ClinicalValue.value_number).where(ClinicalValue.visit_id == visit.id)))
 
 
 def test_a_copied_cookie_is_refused_after_sign_out(world, client, signed_in):
-    thief, visit = signed_in
+    thief, _visit = signed_in
     home = client.get("/staff/")
     client.post("/staff/logout", data={"csrf_token": csrf_of(home.text)})
-    with world.session() as s:
-        s.exec(Visit.__table__.update().values(weight_kg=None))  # type: ignore[attr-defined]
-        s.commit()
-    assert not _can_read_and_write(thief, visit.id)
+    other_visit = world.visit(world.patient("EPR-102", day0_offset=-30), "M1")
+    assert not _can_read_and_write(thief, other_visit.id)
     assert "/staff/login" in thief.get("/staff/patients").location
-    assert _weight(world, visit) is None
+    assert _weights(world, other_visit) == []
 
 
 def _as_admin(app: Flask):  # type: ignore[no-untyped-def]
