@@ -31,6 +31,8 @@ class ExportOptions:
     study_days: bool = False
     #: SDTM STUDYID; USUBJID is STUDYID-<study ID>.
     studyid: str = "EPRO"
+    #: Only this patient's rows (the certified copy); None: the whole study.
+    patient_id: int | None = None
 
     def __post_init__(self) -> None:
         if self.language not in LANGUAGES:

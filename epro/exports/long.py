@@ -83,6 +83,8 @@ def rows(db: Session, options: ExportOptions) -> Iterator[list[object]]:
         .join(Patient, col(Patient.id) == Visit.patient_id)
         .order_by(col(Patient.study_id), col(Visit.number), col(Response.id))
     )
+    if options.patient_id is not None:
+        query = query.where(Patient.id == options.patient_id)
     language = options.language
     for (
         study_id,
