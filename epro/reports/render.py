@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import io
 import mimetypes
 import threading
 from functools import cache
+from importlib.resources import files
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
@@ -25,6 +27,7 @@ from urllib.request import url2pathname
 from flask import render_template
 from flask_babel import force_locale
 from weasyprint import CSS, HTML, Attachment
+from weasyprint.css import ColorProfile
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
@@ -43,6 +46,7 @@ _render_lock = threading.Lock()
 
 SVG_DATA = "data:image/svg+xml;base64,"
 PDF_VARIANT = "pdf/a-3b"
+OUTPUT_INTENT = "epro-srgb"
 
 
 class AssetFetcher(URLFetcher):
@@ -129,9 +133,27 @@ def _xmp_identifier(urn: str):  # type: ignore[no-untyped-def]
     return finish
 
 
+@cache
+def _srgb_icc() -> bytes:
+    return (files("weasyprint.pdf") / "sRGB2014.icc").read_bytes()
+
+
+def _output_intent() -> dict[str, ColorProfile]:
+    """PDF/A's sRGB output intent, from bytes we read and closed: WeasyPrint's own "srgb" intent leaves the
+    profile file open on every render (a ResourceWarning)."""
+    profile = ColorProfile(
+        io.BytesIO(_srgb_icc()), "sRGB2014.icc", "relative-colorimetric", (["r"], ["g"], ["b"])
+    )
+    return {OUTPUT_INTENT: profile}
+
+
 def html_to_pdf(html: str, certification: Certification | None = None) -> bytes:
     font_config, fetcher, stylesheets = _resources()
-    options: dict[str, object] = {"pdf_variant": PDF_VARIANT, "pdf_tags": True}
+    options: dict[str, object] = {
+        "pdf_variant": PDF_VARIANT,
+        "pdf_tags": True,
+        "output_intent": OUTPUT_INTENT,
+    }
     if certification is not None:
         options["pdf_identifier"] = certification.document_id.encode("ascii")
         options["attachments"] = [
@@ -143,9 +165,12 @@ def html_to_pdf(html: str, certification: Certification | None = None) -> bytes:
             )
         ]
         options["finisher"] = _xmp_identifier(certification.urn)
+    finisher = options.pop("finisher", None)
     with _render_lock:
-        document = HTML(string=html, url_fetcher=fetcher)
-        return document.write_pdf(stylesheets=stylesheets, font_config=font_config, **options)  # type: ignore[no-any-return]
+        document = HTML(string=html, url_fetcher=fetcher).render(
+            stylesheets=stylesheets, font_config=font_config, color_profiles=_output_intent(), **options
+        )
+        return document.write_pdf(finisher=finisher, **options)  # type: ignore[no-any-return]
 
 
 def render_pdf(report: Report, edition: str, certification: Certification | None = None) -> bytes:
