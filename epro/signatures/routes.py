@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, session, url_for
-from flask_babel import format_datetime
+from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -15,6 +15,7 @@ from epro import db
 from epro.access import allow
 from epro.clock import clinic_zone, to_clinic_time
 from epro.models import Patient, StaffUser, utcnow
+from epro.schedule import load_protocol
 from epro.signatures import operations as ops
 from epro.signatures.content import content_of
 from epro.signatures.forms import MEANING_WORDS, SignForm
@@ -55,13 +56,25 @@ class DataChanged(ops.SigningRefused):
     """The data changed between the review page and the signature."""
 
 
-def reviewed_data(data: bytes) -> dict[str, Any]:
+def reviewed_data(patient: Patient, data: bytes) -> dict[str, Any]:
     """The signed document itself, grouped for the page: what is shown is exactly what is hashed."""
     document = json.loads(data)
     answers: dict[str, list[dict[str, Any]]] = {}
     for answer in document["answers"]:
         answers.setdefault(answer["visit"], []).append(answer)
-    return {"document": document, "answers": answers}
+    protocol = load_protocol(
+        patient.protocol_code or current_app.config["PROTOCOL"], patient.protocol_version
+    )
+    language = str(get_locale())
+    labels = {visit.code: visit.label(language) for visit in protocol.visits}
+    submitted = {
+        visit["code"]: to_clinic_time(datetime.fromisoformat(visit["submitted_at"])).strftime(
+            "%Y-%m-%d %H:%M %Z"
+        )
+        for visit in document["visits"]
+        if visit["submitted_at"]
+    }
+    return {"document": document, "answers": answers, "labels": labels, "submitted": submitted}
 
 
 @bp.route("/patients/<int:patient_id>", methods=["GET", "POST"])
@@ -137,5 +150,5 @@ def sign(patient_id: int):  # type: ignore[no-untyped-def]
         locked=isinstance(refusal, (ops.SigningLocked, ops.NoPrintedName, ops.NotASigner)),
         signature=state_of(database, patient.id or 0),
         content=content,
-        reviewed=reviewed_data(content.data),
+        reviewed=reviewed_data(patient, content.data),
     ), status
