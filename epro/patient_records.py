@@ -10,7 +10,15 @@ from collections.abc import Iterable
 
 from sqlmodel import Session, col, select
 
-from epro.models import Patient, QuestionnaireSession, Response, Signature, Visit
+from epro.models import (
+    ClinicalValue,
+    Patient,
+    PatientCharacteristic,
+    QuestionnaireSession,
+    Response,
+    Signature,
+    Visit,
+)
 
 RecordKey = tuple[str, str]
 
@@ -29,15 +37,20 @@ def patient_records(db: Session, patient_ids: Iterable[int]) -> dict[RecordKey, 
         if visit_id is not None
     }
     records.update({("visit", str(v)): p for v, p in visit_patient.items()})
-    for entity, model in (("questionnaire_session", QuestionnaireSession), ("response", Response)):
+    for entity, model in (
+        ("questionnaire_session", QuestionnaireSession),
+        ("response", Response),
+        ("clinical_value", ClinicalValue),
+    ):
         for row_id, visit_id in db.exec(
             select(model.id, model.visit_id).where(col(model.visit_id).in_(list(visit_patient)))  # type: ignore[attr-defined]
         ).all():
             records[(entity, str(row_id))] = visit_patient[visit_id]
-    for row_id, patient_id in db.exec(
-        select(Signature.id, Signature.patient_id).where(col(Signature.patient_id).in_(ids))
-    ).all():
-        records[("signature", str(row_id))] = patient_id
+    for entity, owned in (("signature", Signature), ("patient_characteristic", PatientCharacteristic)):
+        for row_id, patient_id in db.exec(
+            select(owned.id, owned.patient_id).where(col(owned.patient_id).in_(ids))  # type: ignore[attr-defined]
+        ).all():
+            records[(entity, str(row_id))] = patient_id
     return records
 
 

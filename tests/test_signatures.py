@@ -27,6 +27,13 @@ def _events(world, action):  # type: ignore[no-untyped-def]
         return s.exec(select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)).all()
 
 
+def _clinic_day(world, action):  # type: ignore[no-untyped-def]
+    """The clinic's date of the (first) event of this action: the day a change is said to happen on."""
+    from zoneinfo import ZoneInfo
+
+    return _events(world, action)[0].at.astimezone(ZoneInfo("Asia/Seoul")).date().isoformat()
+
+
 def test_first_signature_asks_for_user_name_and_password_and_records_every_manifestation(world, client, app):
     patient = answered_patient(world)
     signed_in_investigator(world, client)
@@ -125,8 +132,7 @@ def test_a_later_change_supersedes_the_signature_until_signed_again(world, clien
 
     shown = client.get(f"/staff/patients/{patient.id}").text
     assert 'data-signature-status="superseded"' in shown
-    today = world.today().isoformat()
-    assert f"Superseded by a change on {today}" in shown
+    assert f"Superseded by a change on {_clinic_day(world, 'response.correct')}" in shown
 
     assert sign(client, patient.id, username=None).status_code == 302
     assert 'data-signature-status="signed"' in client.get(f"/staff/patients/{patient.id}").text
@@ -242,3 +248,51 @@ def test_nurses_and_admins_see_the_state_but_cannot_sign(world, client, app):
     assert "Not signed yet" in page and "Review and sign" not in page
     assert client.get(f"/signatures/patients/{patient.id}").status_code == 403
     assert datetime.now(UTC)  # the state is shown without any signing rights
+
+
+def test_clinical_values_are_signed_and_their_entry_or_correction_supersedes(world, client, app):
+    from decimal import Decimal
+
+    from epro.clinical import operations as clinical
+    from epro.clinical.measures import load_measure_set
+    from epro.models import ClinicalValue
+
+    patient = answered_patient(world)
+    signed_in_investigator(world, client)
+    measures = load_measure_set("liver-1.0")
+    system = Actor("system", None, "test")
+    bl = world.visit(patient, "BL")
+    with app.app_context(), db.unit_of_work() as s:
+        clinical.enter_value(
+            s,
+            system,
+            s.get(Visit, bl.id),
+            measures,
+            measures.get("ALB"),
+            Decimal("2.8"),
+            world.today(),
+            confirmed=False,
+            today=world.today(),
+        )
+    sign(client, patient.id)
+    with app.app_context(), world.session() as s:
+        document = content_of(s, patient.id).data.decode()
+        assert '"measure":["liver-1.0","ALB"]' in document and '"number":"2.8"' in document
+        assert state_for(s, [patient.id])[patient.id].status is SignatureStatus.SIGNED
+
+    with app.app_context(), db.unit_of_work() as s:
+        row = s.exec(select(ClinicalValue)).one()
+        clinical.correct_value(
+            s,
+            system,
+            row,
+            measures.get("ALB"),
+            Decimal("3.0"),
+            world.today(),
+            "lab re-run",
+            confirmed=False,
+            today=world.today(),
+        )
+    shown = client.get(f"/staff/patients/{patient.id}").text
+    assert 'data-signature-status="superseded"' in shown
+    assert f"Superseded by a change on {_clinic_day(world, 'clinical.correct')}" in shown

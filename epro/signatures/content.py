@@ -1,7 +1,8 @@
 """What a signature covers: one patient's data at one moment, in ONE canonical serialisation.
 
-Every answer, every visit's recorded status and dates (actual date, submission time: the assessment
-dates that exist), the patient's identifying facts and, once present, the clinical values. The status is
+Every answer, every clinical value (with its sample date), the baseline characteristics, every visit's
+recorded status and dates (actual date, submission time: the assessment dates that exist), and the
+patient's identifying facts. The status is
 the *recorded* one (completed, missed or open): a visit turning from "due" to "overdue" as days pass is no
 change to the data and must not supersede a signature.
 
@@ -21,9 +22,9 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from epro.models import Patient, QuestionnaireSession, Response, Visit
+from epro.models import ClinicalValue, Patient, PatientCharacteristic, QuestionnaireSession, Response, Visit
 
-FORMAT = "epro-sign/1"
+FORMAT = "epro-sign/2"
 
 Json = dict[str, Any]
 
@@ -101,7 +102,6 @@ def _visits(db: Session, ids: list[int]) -> dict[int, Any]:
                 "submitted_at": session.submitted_at if session else None,
                 "entered_by": session.entered_by if session else None,
                 "staff_reason": session.staff_reason if session else None,
-                "weight_kg": visit.weight_kg,
             }
         )
     return out
@@ -134,10 +134,54 @@ def _answers(db: Session, ids: list[int]) -> dict[int, Any]:
     return out
 
 
+def _clinical_values(db: Session, ids: list[int]) -> dict[int, Any]:
+    out: dict[int, list[Json]] = {pid: [] for pid in ids}
+    for value, visit_code, patient_id in db.exec(
+        select(ClinicalValue, Visit.code, Visit.patient_id)
+        .join(Visit, col(Visit.id) == ClinicalValue.visit_id)
+        .where(col(Visit.patient_id).in_(ids))
+        .order_by(col(Visit.patient_id), col(Visit.number), col(ClinicalValue.measure_code))
+    ).all():
+        out[patient_id].append(
+            {
+                "visit": visit_code,
+                "measure": [value.measure_set, value.measure_code],
+                "number": value.value_number,
+                "code": value.value_code,
+                "unit": value.unit,
+                "sample_date": value.sample_date,
+                "out_of_range": value.out_of_range,
+                "corrected_at": value.corrected_at,
+                "correction_reason": value.correction_reason,
+            }
+        )
+    return out
+
+
+def _characteristics(db: Session, ids: list[int]) -> dict[int, Any]:
+    out: dict[int, list[Json]] = {pid: [] for pid in ids}
+    for item in db.exec(
+        select(PatientCharacteristic)
+        .where(col(PatientCharacteristic.patient_id).in_(ids))
+        .order_by(col(PatientCharacteristic.patient_id), col(PatientCharacteristic.code))
+    ).all():
+        out[item.patient_id].append(
+            {
+                "code": item.code,
+                "value": item.value,
+                "changed_at": item.changed_at,
+                "change_reason": item.change_reason,
+            }
+        )
+    return out
+
+
 SECTIONS: tuple[tuple[str, Callable[[Session, list[int]], dict[int, Any]]], ...] = (
     ("patient", _patients),
     ("visits", _visits),
     ("answers", _answers),
+    ("clinical_values", _clinical_values),
+    ("characteristics", _characteristics),
 )
 
 
