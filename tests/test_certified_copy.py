@@ -168,6 +168,10 @@ def test_demo_bundle_verifies_and_one_flipped_byte_in_the_pdf_is_named(demo_worl
         names = archive.namelist()
         manifest = json.loads(archive.read("manifest.json"))
         info = archive.getinfo("summary-EPR-001-ko.pdf")
+        long = list(csv.DictReader(io.StringIO(archive.read("data-EPR-001-long.csv").decode("utf-8-sig"))))
+    # The patient's own answers and clinical values (the demo has both), nobody else's.
+    assert {row["study_id"] for row in long} == {"EPR-001"}
+    assert {row["record_type"] for row in long} == {"answer", "clinical"}
     assert names == ["summary-EPR-001-ko.pdf", "data-EPR-001-long.csv", "audit-EPR-001.csv", "manifest.json"]
     assert manifest["signature"]["status"] == "unsigned"
     with Session(demo_world.extensions["epro_engine"]) as s:
