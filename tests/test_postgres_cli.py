@@ -63,9 +63,9 @@ def test_init_db_and_create_user_on_an_empty_postgresql_database(app_on_empty_po
     with app_on_empty_postgres.app_context():
         head = migrate.current_revision(db.engine())
     assert head is not None and f"Database at revision {head};" in first.output
-    assert " 0 instrument or measure set version(s) added" not in first.output
+    assert " 0 instrument version(s) added" not in first.output
     again = flask_command(app_on_empty_postgres, "init-db")
-    assert again.exit_code == 0 and "0 instrument or measure set version(s) added" in again.output, again.output
+    assert again.exit_code == 0 and "0 instrument version(s) added" in again.output, again.output
 
     password = "long enough 1\n" * 2  # asked twice
     created = flask_command(app_on_empty_postgres, "create-user", "nurse7", "--role", "nurse", input=password)
