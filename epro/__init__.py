@@ -57,7 +57,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     login_manager.session_protection = None
     staff_guard.init_app(app)
 
-    from epro import clinical, exports, reports
+    from epro import certified, clinical, exports, reports, signatures
     from epro.audit import views as audit_views
     from epro.kiosk import bp as kiosk_bp
     from epro.staff import bp as staff_bp
@@ -67,6 +67,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     reports.init_app(app)
     clinical.init_app(app)
     exports.init_app(app)
+    signatures.init_app(app)
+    certified.init_app(app)
     audit_views.init_app(app)
     access.init_app(app)
 

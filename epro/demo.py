@@ -66,7 +66,12 @@ DEMO_PATIENTS = (
     DemoPatient("EPR-004", 64, "F", "ko", -7, Baseline("SLIGHT", "3.5", "1.4", 73, "46.3", "-9.6")),
     DemoPatient("EPR-005", 56, "F", "en", 3, Baseline("NONE", "3.2", "1.0", 76, "30.3", "-4.8")),
 )
-DEMO_STAFF = (("nurse", "nurse"), ("investigator", "investigator"), ("admin", "admin"))
+#: User name, role, printed name (shown with e-signatures).
+DEMO_STAFF = (
+    ("nurse", "nurse", "Park Seoyeon"),
+    ("investigator", "investigator", "Kim Jihoon"),
+    ("admin", "admin", "Lee Hana"),
+)
 
 # A plausible recovery: scores by visit code (PS, WB, QOL).
 DEMO_SCORES = {
@@ -132,9 +137,11 @@ def seed(db: Session, protocol: Protocol, today: date, zone: ZoneInfo) -> dict[s
     """Create the demo study; returns the staff user names with their generated passwords."""
     staff = {}
     nurse = SYSTEM
-    for username, role in DEMO_STAFF:
+    for username, role, full_name in DEMO_STAFF:
         password = secrets.token_urlsafe(9)
-        user = create_staff_user(db, SYSTEM, username=username, password=password, role=role)
+        user = create_staff_user(
+            db, SYSTEM, username=username, password=password, role=role, full_name=full_name
+        )
         staff[username] = password
         if role == "nurse":
             nurse = Actor("staff", user.id, user.username)

@@ -66,6 +66,8 @@ class StaffUser(SQLModel, table=True):
     password_hash: str = Field(sa_column=Column(String(255), nullable=False))
     role: str = Field(sa_column=Column(String(16), nullable=False))
     preferred_language: str = Field(default="ko", sa_column=Column(String(2), nullable=False))
+    #: The printed (full) name shown with the person's electronic signatures (21 CFR 11.50); set by an admin.
+    full_name: str | None = Field(default=None, sa_column=Column(String(128)))
     is_active: bool = True
     created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
     #: Raised to end every session of the account (sign-out, password, role, deactivation): a session
@@ -415,3 +417,36 @@ class AuditRedaction(SQLModel, table=True):
     text_digest: str = Field(sa_column=Column(String(64), nullable=False))
     reason: str = Field(sa_column=Column(String(500), nullable=False))
     redacted_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+
+
+SIGNATURE_MEANINGS = ("reviewed", "approved")
+
+
+class Signature(SQLModel, table=True):
+    """An investigator's electronic signature over one patient's data (21 CFR 11.50, 11.70).
+
+    Never updated or deleted: a later change to the data supersedes it (see epro.signatures), and signing
+    again adds a new row. The hash binds it to exactly the data signed, so it cannot be moved to other data.
+    """
+
+    __tablename__ = "signature"
+    __table_args__ = (
+        CheckConstraint(_in("meaning", SIGNATURE_MEANINGS), name="ck_signature_meaning"),
+        CheckConstraint(_in("signer_role", ROLES), name="ck_signature_role"),
+        Index("ix_signature_patient", "patient_id", "id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    patient_id: int = Field(foreign_key="patient.id")
+    signer_id: int = Field(foreign_key="staff_user.id")
+    #: The signer's printed name and role as they were at signing.
+    signer_name: str = Field(sa_column=Column(String(128), nullable=False))
+    signer_role: str = Field(sa_column=Column(String(16), nullable=False))
+    meaning: str = Field(sa_column=Column(String(16), nullable=False))
+    signed_at: datetime = Field(sa_column=utc_column())
+    #: The same moment in the clinic's time, as shown to the signer (ISO 8601 with offset) and its zone.
+    signed_at_clinic: str = Field(sa_column=Column(String(32), nullable=False))
+    clinic_zone: str = Field(sa_column=Column(String(64), nullable=False))
+    #: Version of the canonical serialisation the hash was taken over (epro.signatures.content).
+    content_format: str = Field(sa_column=Column(String(16), nullable=False))
+    #: SHA-256 (hex) of the canonical serialisation of the patient's data at signing.
+    content_hash: str = Field(sa_column=Column(String(64), nullable=False))

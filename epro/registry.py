@@ -23,15 +23,25 @@ def register_patient(
 
 
 def create_staff_user(
-    db: Session, actor: Actor, *, username: str, password: str, role: str, preferred_language: str = "ko"
+    db: Session,
+    actor: Actor,
+    *,
+    username: str,
+    password: str,
+    role: str,
+    preferred_language: str = "ko",
+    full_name: str | None = None,
 ) -> StaffUser:
     user = StaffUser(
         username=username,
         password_hash=hash_password(password),
         role=role,
         preferred_language=preferred_language,
+        full_name=full_name or None,
     )
     db.add(user)
     db.flush()
     record(db, actor, "staff.create", "staff_user", user.id, field="role", new=role)
+    if user.full_name:
+        record(db, actor, "staff.create", "staff_user", user.id, field="full_name", new=user.full_name)
     return user

@@ -52,6 +52,9 @@ EXPECTED: dict[str, set[str]] = {
     "staff.user_role": ADMIN,
     "staff.user_active": ADMIN,
     "staff.user_password": ADMIN,
+    "staff.user_full_name": ADMIN,
+    "signatures.sign": {"investigator"},
+    "bundles.download": {"investigator"},
     # Clinical values and baseline characteristics: investigators read them on the visit and patient pages.
     "clinical.enter_values": NURSE,
     "clinical.correct_value": NURSE,

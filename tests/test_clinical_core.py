@@ -4,7 +4,7 @@ migration 0004 moving each body weight into a WEIGHT value with its history."""
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -30,7 +30,7 @@ from epro.clock import clinic_today, clinic_zone
 from epro.db import make_engine
 from epro.enrolment import enrol
 from epro.models import AuditEvent, ClinicalValue, MeasureSetFile, Patient, Visit
-from epro.registry import create_staff_user, register_patient
+from epro.registry import register_patient
 from epro.schedule import load_protocol
 
 PROTOCOL = load_protocol("default")
@@ -252,14 +252,21 @@ def engine_before_clinical(request, tmp_path: Path):  # type: ignore[no-untyped-
 def test_migration_moves_each_weight_with_its_history(engine_before_clinical: sa.Engine):
     engine = engine_before_clinical
     with Session(engine, expire_on_commit=False) as s:
-        nurse = create_staff_user(s, Actor("system"), username="nurse1", password="x" * 12, role="nurse")
+        # Raw SQL: the staff_user model is newer than revision 0003 (later migrations add columns to it).
+        nurse_id = s.execute(
+            sa.text(
+                "INSERT INTO staff_user (username, password_hash, role, preferred_language, is_active, created_at)"
+                " VALUES ('nurse1', 'x', 'nurse', 'ko', TRUE, :at) RETURNING id"
+            ),
+            {"at": datetime(2026, 1, 1)},
+        ).scalar_one()
         patient = register_patient(
             s, Actor("system"), study_id="EPR-301", birth_year=1960, sex="M", preferred_language="ko"
         )
         visits = {v.code: v for v in enrol(s, patient, PROTOCOL, date(2026, 1, 5), Actor("system"))}
         s.commit()
         bl, w1, w2 = visits["BL"], visits["W1"], visits["W2"]
-        staff = Actor("staff", nurse.id, "nurse1")
+        staff = Actor("staff", nurse_id, "nurse1")
         # BL: recorded, then changed with a reason (as the old weight form did); W1: set with no audit event.
         s.execute(
             sa.text("UPDATE visit SET weight_kg = 62.4, actual_date = :d WHERE id = :v"),
@@ -291,7 +298,7 @@ def test_migration_moves_each_weight_with_its_history(engine_before_clinical: sa
         assert (moved.measure_code, moved.measure_set, moved.unit) == ("WEIGHT", "liver-1.0", "kg")
         assert moved.value_number == Decimal("62.4") and moved.value_code is None
         assert moved.sample_date == date(2026, 1, 4)  # the actual date
-        assert moved.entered_by_id == nurse.id and not moved.out_of_range
+        assert moved.entered_by_id == nurse_id and not moved.out_of_range
         assert moved.correction_reason == "Scale recalibrated" and moved.corrected_at is not None
         unrecorded = rows[w1.id]
         assert unrecorded.sample_date == w1.target_date and unrecorded.entered_by_id is None

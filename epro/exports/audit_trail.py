@@ -13,10 +13,12 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, false, or_
 from sqlmodel import Session, col, select
 
 from epro.exports.columns import Column, ExportOptions, spreadsheet_safe, stream
 from epro.models import AuditEvent
+from epro.patient_records import patient_records
 
 COLUMNS = (
     Column("id", _l("Event number, increasing in the order the events were recorded.")),
@@ -74,5 +76,22 @@ def rows(db: Session, options: ExportOptions) -> Iterator[list[object]]:
         AuditEvent.hash,
         AuditEvent.key_id,
     ).order_by(col(AuditEvent.id))
+    if options.patient_id is not None:
+        query = query.where(_of_patient(db, options.patient_id))
     for event_id, at, *rest in stream(db, query):
         yield [event_id, _at(at), *(spreadsheet_safe(v) if isinstance(v, str) else v for v in rest)]
+
+
+def _of_patient(db: Session, patient_id: int):  # type: ignore[no-untyped-def]
+    """Events about the patient's own records (the certified copy's audit extract)."""
+    by_entity: dict[str, list[str]] = {}
+    for entity, entity_id in patient_records(db, [patient_id]):
+        by_entity.setdefault(entity, []).append(entity_id)
+    if not by_entity:
+        return false()
+    return or_(
+        *(
+            and_(AuditEvent.entity == entity, col(AuditEvent.entity_id).in_(ids))
+            for entity, ids in sorted(by_entity.items())
+        )
+    )

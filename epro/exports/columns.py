@@ -33,6 +33,8 @@ class ExportOptions:
     studyid: str = "EPRO"
     #: Start the CSV with a UTF-8 byte order mark, so Excel shows Korean right on a double click.
     excel: bool = False
+    #: Only this patient's rows (the certified copy); None: the whole study.
+    patient_id: int | None = None
 
     def __post_init__(self) -> None:
         if self.language not in LANGUAGES:

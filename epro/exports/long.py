@@ -133,6 +133,8 @@ def _answers(db: Session, options: ExportOptions) -> Iterator[tuple[tuple[str, i
         .join(Patient, col(Patient.id) == Visit.patient_id)
         .order_by(col(Patient.study_id), col(Visit.number), col(Response.id))
     )
+    if options.patient_id is not None:
+        query = query.where(Patient.id == options.patient_id)
     language = options.language
     for (
         study_id,
@@ -218,6 +220,8 @@ def _clinical(
     db: Session, options: ExportOptions
 ) -> Iterator[tuple[tuple[str, int, int, int], list[object]]]:
     for value in study_values(db):
+        if options.patient_id is not None and value.patient_id != options.patient_id:
+            continue  # one patient's copy: the study's values are few enough to skip through
         yield (value.study_id, value.visit_number, 1, value.value_id), _clinical_row(value, options.language)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any, NamedTuple
 
 from flask import Flask, current_app
 from flask_babel import get_locale
@@ -19,10 +19,21 @@ from epro.models import Patient, utcnow
 from epro.reports.context import NotEnrolled, Report, build_report
 from epro.reports.view import EDITIONS, ReportView
 
+if TYPE_CHECKING:
+    from epro.certified.certification import Certification
+
+
+class CertifiedReport(NamedTuple):
+    report: Report
+    certification: Certification
+
+
 __all__ = [
     "EDITIONS",
+    "CertifiedReport",
     "NotEnrolled",
     "Report",
+    "certified_report",
     "enrolled_patient_ids",
     "init_app",
     "inline_context",
@@ -63,25 +74,38 @@ def enrolled_patient_ids(db: Session) -> list[int]:
     return [patient_id for patient_id in db.exec(query).all() if patient_id is not None]
 
 
+def certified_report(db: Session, patient_id: int, generated_by: str, edition: str) -> CertifiedReport:
+    """The summary data with what makes it a record (signature state, identifier, attached data)."""
+    from epro.certified.certification import certify
+
+    report = report_for(db, patient_id, generated_by)
+    return CertifiedReport(report, certify(db, patient_id, "en" if edition == "en" else "ko"))
+
+
 def write_summaries_zip(
-    target: IO[bytes], reports: Iterable[Report], edition: str, done: Callable[[Report], None] | None = None
+    target: IO[bytes],
+    reports: Iterable[CertifiedReport],
+    edition: str,
+    done: Callable[[Report], None] | None = None,
 ) -> int:
     """One PDF per report into a ZIP archive; returns how many were written."""
     from epro.reports.render import pdf_filename, render_pdf  # WeasyPrint loads only where PDFs are made
 
     count = 0
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for report in reports:
-            archive.writestr(pdf_filename(report, edition), render_pdf(report, edition))
+        for report, certification in reports:
+            archive.writestr(pdf_filename(report, edition), render_pdf(report, edition, certification))
             count += 1
             if done is not None:
                 done(report)
     return count
 
 
-def iter_reports(db: Session, patient_ids: Iterable[int], generated_by: str) -> Iterator[Report]:
+def iter_reports(
+    db: Session, patient_ids: Iterable[int], generated_by: str, edition: str
+) -> Iterator[CertifiedReport]:
     for patient_id in patient_ids:
-        yield report_for(db, patient_id, generated_by)
+        yield certified_report(db, patient_id, generated_by, edition)
 
 
 def init_app(app: Flask) -> None:

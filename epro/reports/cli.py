@@ -16,9 +16,9 @@ from epro.models import Patient
 from epro.reports import (
     EDITIONS,
     NotEnrolled,
+    certified_report,
     enrolled_patient_ids,
     iter_reports,
-    report_for,
     write_summaries_zip,
 )
 
@@ -43,12 +43,12 @@ def summary_command(study_id: str, edition: str, output: Path) -> None:
         if patient is None or patient.id is None:
             raise click.ClickException(f"no patient with study ID {study_id}")
         try:
-            report = report_for(reader, patient.id, _generated_by())
+            report, certification = certified_report(reader, patient.id, _generated_by(), edition)
         except NotEnrolled as exc:
             raise click.ClickException(f"{study_id} is not enrolled yet") from exc
     from epro.reports.render import render_pdf  # WeasyPrint loads only where PDFs are made
 
-    output.write_bytes(render_pdf(report, edition))
+    output.write_bytes(render_pdf(report, edition, certification))
     with db.unit_of_work() as session:
         record(session, SYSTEM, "export.summary", "patient", report.patient_id, field="edition", new=edition)
     click.echo(f"Wrote {output} ({output.stat().st_size // 1024} KiB).")
@@ -67,7 +67,7 @@ def summaries_command(edition: str, output: Path) -> None:
             output.open("wb") as target,
             click.progressbar(length=len(patient_ids), label="Summaries", file=sys.stderr) as bar,
         ):
-            reports = iter_reports(reader, patient_ids, _generated_by())
+            reports = iter_reports(reader, patient_ids, _generated_by(), edition)
             count = write_summaries_zip(target, reports, edition, lambda _report: bar.update(1))
     with db.unit_of_work() as session:
         for patient_id in patient_ids:

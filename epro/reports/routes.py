@@ -13,7 +13,7 @@ from epro import db
 from epro.access import allow
 from epro.audit import record
 from epro.downloads import attachment
-from epro.reports import EDITIONS, NotEnrolled, enrolled_patient_ids, report_for, write_summaries_zip
+from epro.reports import EDITIONS, NotEnrolled, certified_report, enrolled_patient_ids, write_summaries_zip
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -33,13 +33,13 @@ def summary(patient_id: int):  # type: ignore[no-untyped-def]
     edition = _edition()
     database = db.session()
     try:
-        report = report_for(database, patient_id, current_user.username)
+        report, certification = certified_report(database, patient_id, current_user.username, edition)
     except NotEnrolled:
         abort(404)
     database.commit()  # end the read; the PDF renders outside any transaction
     from epro.reports.render import pdf_filename, render_pdf  # WeasyPrint loads only where PDFs are made
 
-    pdf = render_pdf(report, edition)
+    pdf = render_pdf(report, edition, certification)
     record(
         database, current_user.actor, "export.summary", "patient", patient_id, field="edition", new=edition
     )
@@ -55,11 +55,14 @@ def summary(patient_id: int):  # type: ignore[no-untyped-def]
 def summaries():  # type: ignore[no-untyped-def]
     edition = _edition()
     database = db.session()
-    reports = [report_for(database, pid, current_user.username) for pid in enrolled_patient_ids(database)]
+    reports = [
+        certified_report(database, pid, current_user.username, edition)
+        for pid in enrolled_patient_ids(database)
+    ]
     database.commit()
     archive = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 (send_file closes it)
     write_summaries_zip(archive, reports, edition)
-    for report in reports:
+    for report, _certification in reports:
         record(
             database,
             current_user.actor,

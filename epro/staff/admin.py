@@ -12,7 +12,7 @@ from epro.access import allow
 from epro.models import StaffUser
 from epro.registry import create_staff_user
 from epro.staff import bp, operations, sessions, throttle
-from epro.staff.forms import EmptyForm, NewUserForm, PasswordResetForm, RoleForm
+from epro.staff.forms import EmptyForm, FullNameForm, NewUserForm, PasswordResetForm, RoleForm
 
 
 def get_user(user_id: int) -> StaffUser:
@@ -38,6 +38,7 @@ def users():  # type: ignore[no-untyped-def]
                 password=form.password.data,
                 role=form.role.data,
                 preferred_language=form.preferred_language.data,
+                full_name=form.full_name.data,
             )
             database.commit()
             flash(_("Account %(name)s created.", name=form.username.data), "info")
@@ -57,6 +58,7 @@ def user(user_id: int):  # type: ignore[no-untyped-def]
         "staff/user.html",
         account=account,
         role_form=RoleForm(role=account.role),
+        name_form=FullNameForm(full_name=account.full_name),
         password_form=PasswordResetForm(),
         form=EmptyForm(),
     )
@@ -78,6 +80,23 @@ def user_role(user_id: int):  # type: ignore[no-untyped-def]
         sessions.end_every_session(database, account)  # the new role applies from a fresh sign-in
     database.commit()
     flash(_("Role saved."), "info")
+    return redirect(url_for("staff.user", user_id=account.id))
+
+
+@bp.route("/admin/users/<int:user_id>/full-name", methods=["POST"])
+@allow("admin")
+def user_full_name(user_id: int):  # type: ignore[no-untyped-def]
+    """The printed name shown with the person's e-signatures (past signatures keep the name they had)."""
+    account = get_user(user_id)
+    form = FullNameForm()
+    if not form.validate_on_submit():
+        for error in form.full_name.errors:
+            flash(error, "error")
+        return redirect(url_for("staff.user", user_id=account.id))
+    database = db.session()
+    operations.update_staff_field(database, current_user.actor, account, "full_name", form.full_name.data)
+    database.commit()
+    flash(_("Printed name saved."), "info")
     return redirect(url_for("staff.user", user_id=account.id))
 
 

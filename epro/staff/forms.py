@@ -139,10 +139,20 @@ class StaffEntryForm(FlaskForm):
     reason = _reason()
 
 
+def _full_name():  # type: ignore[no-untyped-def]
+    return StringField(
+        _l("Printed name"),
+        description=_l("The person's full name, shown with their electronic signatures."),
+        validators=[Optional(), Length(max=128)],
+        filters=[lambda value: (value or "").strip() or None],
+    )
+
+
 class NewUserForm(FlaskForm):
     username = StringField(
         _l("User name"), validators=[InputRequired(_l("Enter a user name.")), Length(min=3, max=64)]
     )
+    full_name = _full_name()
     role = SelectField(_l("Role"), choices=ROLE_CHOICES)
     preferred_language = SelectField(_l("Preferred language"), choices=_language_choices())
     password = PasswordField(
@@ -156,6 +166,10 @@ class NewUserForm(FlaskForm):
     def validate_username(self, field: StringField) -> None:
         if not re.fullmatch(r"[a-z0-9._-]{3,64}", field.data or ""):
             raise ValidationError(_l("Use lower-case letters, digits, dots, dashes or underscores."))
+
+
+class FullNameForm(FlaskForm):
+    full_name = _full_name()
 
 
 class RoleForm(FlaskForm):

@@ -8,7 +8,7 @@ from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from epro import db, reports
+from epro import db, reports, signatures
 from epro.access import STAFF, allow
 from epro.clock import clinic_today
 from epro.downloads import attachment
@@ -125,6 +125,7 @@ def patient(patient_id: int):  # type: ignore[no-untyped-def]
         today=today,
         enrol_form=EnrolForm(),
         form=EmptyForm(),
+        signature=signatures.state_of(db.session(), patient.id) if patient.procedure_date else None,
         **reports.inline_context(db.session(), patient.id, current_user.username),
     )
 

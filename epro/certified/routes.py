@@ -1,0 +1,42 @@
+"""The certified copy download for investigators (POST with the CSRF token: it is audited)."""
+
+from __future__ import annotations
+
+import io
+
+from flask import Blueprint, abort, request, send_file
+from flask_login import current_user
+
+from epro import db
+from epro.access import allow
+from epro.certified.bundle import build_bundle, record_bundle, write_bundle
+from epro.models import utcnow
+from epro.reports import EDITIONS, NotEnrolled
+
+bp = Blueprint("bundles", __name__, url_prefix="/certified")
+
+
+@bp.route("/patients/<int:patient_id>", methods=["POST"])
+@allow("investigator")
+def download(patient_id: int):  # type: ignore[no-untyped-def]
+    edition = request.form.get("lang", "")
+    if edition not in EDITIONS:
+        abort(400)
+    database = db.session()
+    try:
+        bundle = build_bundle(database, patient_id, edition, current_user.username, utcnow())
+    except NotEnrolled:
+        abort(404)
+    record_bundle(database, current_user.actor, bundle)
+    database.commit()
+    archive = io.BytesIO()
+    write_bundle(archive, bundle)
+    archive.seek(0)
+    response = send_file(
+        archive,
+        mimetype="application/zip",
+        as_attachment=True,
+        download_name=f"certified-copy-{bundle.study_id}-{edition}.zip",
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
