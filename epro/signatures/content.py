@@ -1,7 +1,7 @@
 """What a signature covers: one patient's data at one moment, in ONE canonical serialisation.
 
 Every answer, every clinical value (with its sample date), the baseline characteristics, every visit's
-recorded status and dates (actual date, submission time: the assessment dates that exist), and the
+recorded status and dates (actual date, submission time, each answer's assessment date), and the
 patient's identifying facts. The status is
 the *recorded* one (completed, missed or open): a visit turning from "due" to "overdue" as days pass is no
 change to the data and must not supersede a signature.
@@ -24,7 +24,7 @@ from sqlmodel import Session, col, select
 
 from epro.models import ClinicalValue, Patient, PatientCharacteristic, QuestionnaireSession, Response, Visit
 
-FORMAT = "epro-sign/2"
+FORMAT = "epro-sign/3"
 
 Json = dict[str, Any]
 
@@ -127,6 +127,7 @@ def _answers(db: Session, ids: list[int]) -> dict[int, Any]:
                 "entered_by": response.entered_by,
                 "answered_at": response.answered_at,
                 "submitted_at": response.submitted_at,
+                "assessment_date": response.assessment_date,
                 "corrected_at": response.corrected_at,
                 "correction_reason": response.correction_reason,
             }

@@ -68,7 +68,7 @@ def _prepare(study: Study, language: str) -> tuple[str, int]:
         )
         nurse = Actor("staff", nurse_user.id, nurse_user.username)
         operations.enter_on_behalf(
-            s, nurse, visit, {"PS1": 60, "WB1": 4, "QOL1": 4}, language, "e2e", clinic_today()
+            s, nurse, visit, {"PS1": 60, "WB1": 4, "QOL1": 4}, language, "e2e", clinic_today(), clinic_today()
         )
         patient_id = patient.id
     app.extensions["epro_engine"].dispose()
