@@ -106,11 +106,13 @@ def test_korean_summary_holds_measure_names_scores_and_changes(
         stored = visit.code in demo.DEMO_SCORES and visit.code != "M2" and visit.day < 120
         if stored:
             ps, wb, qol = demo.DEMO_SCORES[visit.code]
-            weight = demo.DEMO_WEIGHTS.get(visit.code, "—")
-            # Visit table: target date, actual date, status, PS, WB, QOL, weight, days outside window.
-            assert re.search(
-                rf"{target}\s+{WINDOW}{target}\s+완료\s+{ps}\s+{wb}\s+{qol}\s+{weight}\s+0\n", text
-            ), visit.code
+            # Visit table: target date, actual date, status, PS, WB, QOL, days outside window.
+            assert re.search(rf"{target}\s+{WINDOW}{target}\s+완료\s+{ps}\s+{wb}\s+{qol}\s+0\n", text), (
+                visit.code
+            )
+            # Clinical indices table: the visit's body weight.
+            weight = demo.DEMO_WEIGHTS[visit.code]
+            assert re.search(rf"{visit.code} {re.escape(visit.label('ko'))}\s+{weight}\n", text), visit.code
             if visit.code != "BL":
                 changes = [v - b for v, b in zip((ps, wb, qol), base, strict=True)]
                 cells = r"\s+".join(signed(c) + ("" if c == 0 else " ▲") for c in changes)
@@ -119,7 +121,7 @@ def test_korean_summary_holds_measure_names_scores_and_changes(
                 )
     # The missed visit: its status and reason, no values, and no zero in their place.
     m2 = (day0 + timedelta(days=60)).isoformat()
-    assert re.search(rf"{m2}\s+{WINDOW}—\s+방문 누락\s+—\s+—\s+—\s+—\s+—\n", text)
+    assert re.search(rf"{m2}\s+{WINDOW}—\s+방문 누락\s+—\s+—\s+—\s+—\n", text)
     assert "방문 누락, 사유: Patient admitted to another hospital" in text
     assert "±10점 기준에 도달" in text and "±1점 기준에 도달" in text
     assert "의미 있는 변화 기준" in text and "임상적 판단이 아닙니다" in text
@@ -337,7 +339,9 @@ def test_inline_partial_shows_the_same_charts_and_changes(demo_app: Flask) -> No
     pid = patient_id(demo_app, "EPR-001")
     with demo_app.test_request_context("/", headers={"Accept-Language": "ko"}), Session(db.engine()) as s:
         html = render_template_string('{% include "reports/_inline.html" %}', **inline_context(s, pid))
-    assert html.count('<svg xmlns="http://www.w3.org/2000/svg" class="chart"') == 3
+    # The three scores and the clinical indices with a value (body weight), on one study-day axis.
+    assert html.count('<svg xmlns="http://www.w3.org/2000/svg" class="chart"') == 4
+    assert 'data-measure="WEIGHT"' in html
     assert "기저치 대비 변화" in html and "±10점 기준에 도달" in html
     assert re.search(r"3개월차</th>\s*<td class=\"num\">90</td>\s*<td class=\"num flagged\">\+20", html)
     assert f'action="/reports/patients/{pid}/summary"' in html and 'name="csrf_token"' in html

@@ -13,7 +13,8 @@ What it does, and why:
 - renames the family to "Epro Gothic": under the OFL a modified version (a subset is one) must not carry the
   Reserved Font Names ("Nanum", "NanumGothic", ...). The copyright notice and the licence stay in the font, and
   OFL.txt sits beside it;
-- writes the outlines of the few characters a chart's axis labels use (digits, minus sign) to
+- writes the outlines of the few characters a chart's axis labels use (digits, minus sign, decimal point, and
+  the capital letters of visit codes) to
   tick-glyphs.json, from the shipped regular font: the charts draw their labels as paths, because every SVG
   text element costs WeasyPrint a text layout and an embedded font run, which made up much of a summary's time.
   `--tick-glyphs` rewrites only that file.
@@ -45,7 +46,7 @@ UNICODE_RANGES = [
     (0xAC00, 0xD7A3),  # Hangul Syllables (all 11,172)
 ]
 SYMBOLS = "Δ←↑→↓≤≥■□▲△▼▽◆◇○●"
-TICK_CHARACTERS = "0123456789-"
+TICK_CHARACTERS = "0123456789-.ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 TICK_GLYPHS = TARGET / "tick-glyphs.json"
 
 

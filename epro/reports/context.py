@@ -7,6 +7,7 @@ it reaches the threshold when its size is at least the protocol's threshold for 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -52,6 +53,30 @@ class Measure:
 
 
 @dataclass(frozen=True, slots=True)
+class Index:
+    """A clinical index of the visit table (and of the panel, when it is a number)."""
+
+    code: str
+    name: Text
+    unit: str
+    decimals: int
+    is_number: bool
+
+
+@dataclass(frozen=True, slots=True)
+class IndexValue:
+    """One clinical value at a visit: a number with the measure's decimals, or a category's label."""
+
+    number: Decimal | None = None
+    label: Text | None = None
+    #: Outside the plausible range (confirmed when entered).
+    out_of_range: bool = False
+
+
+NO_VALUE = IndexValue()
+
+
+@dataclass(frozen=True, slots=True)
 class InstrumentVersion:
     code: str
     version: str
@@ -86,7 +111,8 @@ class VisitLine:
     missed_reason: str | None
     #: Aligned with Report.measures.
     scores: tuple[Score, ...]
-    weight_kg: Decimal | None
+    #: Clinical values by index code (absent: no value).
+    values: Mapping[str, IndexValue]
     #: 0 inside the window, days before (negative) or after (positive) it; None without an actual date.
     days_outside_window: int | None
 
@@ -98,6 +124,13 @@ class VisitLine:
     @property
     def has_data(self) -> bool:
         return any(score.value is not None for score in self.scores)
+
+    def value(self, index_code: str) -> IndexValue:
+        return self.values.get(index_code, NO_VALUE)
+
+    @property
+    def weight_kg(self) -> Decimal | None:
+        return self.value("WEIGHT").number
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +163,7 @@ class Report:
     protocol_name: Text
     instruments: tuple[InstrumentVersion, ...]
     measures: tuple[Measure, ...]
+    indices: tuple[Index, ...]
     visits: tuple[VisitLine, ...]
     footnotes: tuple[Footnote, ...]
     generated_at: datetime
@@ -146,6 +180,10 @@ class Report:
 
     def measure_index(self, measure_code: str) -> int:
         return next(i for i, m in enumerate(self.measures) if m.code == measure_code)
+
+    def index_series(self, index_code: str) -> list[tuple[VisitLine, IndexValue]]:
+        """A clinical index's value at every visit, in visit order."""
+        return [(visit, visit.value(index_code)) for visit in self.visits]
 
 
 def build_report(
@@ -169,6 +207,7 @@ def build_report(
     day0 = patient.procedure_date
     today = now.astimezone(zone).date()
     measures = _measures(protocol)
+    indices = _indices()
     rows = sorted(visit_rows(db, today, patient_id=patient_id), key=lambda row: row.visit.number)
     responses = db.exec(
         select(Response).where(col(Response.visit_id).in_([row.visit.id for row in rows]))
@@ -249,7 +288,7 @@ def build_report(
                 status=row.status,
                 missed_reason=visit.missed_reason,
                 scores=tuple(scores),
-                weight_kg=visit.weight_kg,
+                values=_index_values(indices, visit),
                 days_outside_window=None
                 if visit.actual_date is None
                 else days_outside_window(visit.actual_date, visit.window_start, visit.window_end),
@@ -270,6 +309,7 @@ def build_report(
         protocol_name=protocol.name,
         instruments=tuple(InstrumentVersion(c, v, instruments.get(c, v).name) for c, v in used),
         measures=measures,
+        indices=indices,
         visits=tuple(lines),
         footnotes=tuple(footnotes),
         generated_at=now.astimezone(zone),
@@ -300,6 +340,18 @@ def _measures(protocol: Protocol) -> tuple[Measure, ...]:
                 )
             )
     return tuple(measures)
+
+
+WEIGHT = Index("WEIGHT", Text(ko="체중", en="Body weight"), "kg", 1, True)
+
+
+def _indices() -> tuple[Index, ...]:
+    return (WEIGHT,)
+
+
+def _index_values(indices: tuple[Index, ...], visit: object) -> dict[str, IndexValue]:
+    weight = getattr(visit, "weight_kg", None)
+    return {} if weight is None else {"WEIGHT": IndexValue(number=weight)}
 
 
 def _measure_code(response: Response, measures: tuple[Measure, ...]) -> str:

@@ -16,7 +16,7 @@ from flask_babel import force_locale, get_translations
 from markupsafe import Markup, escape
 
 from epro.reports import charts
-from epro.reports.context import Direction, Measure, Report, Score
+from epro.reports.context import Direction, Index, IndexValue, Measure, Report, Score, VisitLine
 from epro.schedule import VisitStatus
 from epro.text import Text
 
@@ -41,6 +41,17 @@ EDITION_WORDS = {"ko": N_("Korean"), "en": N_("English"), "both": N_("Korean and
 PAGE_OF = N_("Page %(page)s of %(pages)s")
 FLAG_SYMBOL = {Direction.UP: "▲", Direction.DOWN: "▼"}
 MISSING = "—"
+
+
+@dataclass(frozen=True, slots=True)
+class PanelChart:
+    """One chart of the panel with its caption: code, name, unit (or scale), threshold."""
+
+    code: str
+    name: Markup
+    unit: str
+    threshold: int | None
+    chart: Markup
 
 
 def _translator(language: str) -> Callable[[str], str]:
@@ -125,6 +136,23 @@ class ReportView:
     def value(value: int | Decimal | None) -> str:
         return MISSING if value is None else str(value)
 
+    def index_value(self, index: Index, value: IndexValue) -> Markup | str:
+        """A clinical value as tabulated: the number with the measure's decimals, or the category's label."""
+        if value.label is not None:
+            return self.text(value.label)
+        if value.number is None:
+            return MISSING
+        return f"{value.number:.{index.decimals}f}"
+
+    @staticmethod
+    def index_rows(report: Report) -> list[VisitLine]:
+        """The visits the clinical-index table lists: those with a value, and the missed or overdue."""
+        return [
+            visit
+            for visit in report.visits
+            if visit.values or visit.status in (VisitStatus.MISSED, VisitStatus.OVERDUE)
+        ]
+
     @staticmethod
     def signed(value: int | None) -> str:
         if value is None:
@@ -168,10 +196,31 @@ class ReportView:
                 groups.setdefault(measure.threshold, []).append(measure.code)
         return list(groups.items())
 
-    def chart(self, report: Report, measure: Measure) -> Markup:
-        """Inline SVG on the page; in print, the same SVG as an image (see charts.data_uri)."""
-        label = self.plain("%(measure)s over study days", measure=measure.name(self.html_lang))
-        svg = charts.measure_chart(report, measure.code, label)
+    def panel(self, report: Report) -> list[PanelChart]:
+        """The panel's charts: every score, then every clinical index that has a value (in measure-set
+        order), all on the report's study-day axis."""
+        entries = [
+            self._panel_chart(
+                report,
+                charts.measure_series(report, measure),
+                measure.name,
+                f"{measure.scale_min}–{measure.scale_max}{measure.unit}",
+                measure.threshold,
+            )
+            for measure in report.measures
+        ]
+        for index in report.indices:
+            if index.is_number:
+                series = charts.index_series(report, index.code)
+                if series.has_values:
+                    entries.append(self._panel_chart(report, series, index.name, index.unit, None))
+        return entries
+
+    def _panel_chart(
+        self, report: Report, series: charts.Series, name: Text, unit: str, threshold: int | None
+    ) -> PanelChart:
+        label = self.plain("%(measure)s over study days", measure=name(self.html_lang))
+        svg = charts.chart(report, series, label)
         if self.printed:
-            return Markup('<img class="chart" src="{}" alt="{}">').format(charts.data_uri(svg), label)
-        return svg
+            svg = Markup('<img class="chart" src="{}" alt="{}">').format(charts.data_uri(svg), label)
+        return PanelChart(series.code, self.text(name), unit, threshold, svg)
