@@ -31,10 +31,11 @@ from markupsafe import Markup
 from epro.reports.context import Direction, Measure, Report, VisitLine
 from epro.schedule import VisitStatus
 
-WIDTH, HEIGHT = 180, 100
-#: The frame: room for the value labels on the left and up to three rows of visit codes below.
-LEFT, RIGHT, TOP = 24, 4, 3
-#: Below the frame: the marks, then one row of visit codes (or more, where codes would touch).
+WIDTH = 180
+#: The frame: room for the value labels on the left; its bottom edge is at TOP + FRAME_HEIGHT.
+LEFT, RIGHT, TOP, FRAME_HEIGHT = 24, 4, 3, 64
+#: Below the frame: the visit marks, then (on the charts that carry the shared axis's labels) one row of
+#: visit codes, or more where codes would touch.
 BOTTOM_MARKS, ROW_HEIGHT, MOST_ROWS = 3, 7.5, 3
 #: Space between the frame and the data, on every side.
 PAD = 6
@@ -150,6 +151,19 @@ def index_series(report: Report, code: str) -> Series:
     return Series(code, nice_axis(values or [0.0, 1.0]), points)
 
 
+#: Child-Pugh score: 5 to 15, ticks where each class begins (A 5, B 7, C 10).
+CHILD_PUGH_AXIS = Axis(5, 15, (5, 7, 10, 15))
+
+
+def child_pugh_series(report: Report) -> Series:
+    """The derived Child-Pugh score at every visit where all its inputs were measured."""
+    points = tuple(
+        Point(visit, None if visit.child_pugh is None else float(visit.child_pugh.score))
+        for visit in report.visits
+    )
+    return Series("CP", CHILD_PUGH_AXIS, points)
+
+
 def measure_chart(report: Report, measure_code: str, label: str) -> Markup:
     """The SVG chart of one score; ``label`` is its accessible name (already translated)."""
     return chart(report, measure_series(report, report.measures[report.measure_index(measure_code)]), label)
@@ -157,32 +171,37 @@ def measure_chart(report: Report, measure_code: str, label: str) -> Markup:
 
 @dataclass(frozen=True, slots=True)
 class DayAxis:
-    """The study-day axis every chart of a report shares: the x scale, the visits in day order with the row
-    of each one's code, and the frame's bottom edge (above the rows of codes)."""
+    """The study-day axis every chart of a report shares: the x scale, and the visits in day order with the
+    row of each one's code."""
 
     x: Scale
     visits: tuple[VisitLine, ...]
     rows: tuple[int, ...]
-    frame_bottom: float
+    frame_bottom: float = TOP + FRAME_HEIGHT
 
     def y(self, axis: Axis) -> Scale:
         return Scale(axis.lo, axis.hi, self.frame_bottom - PAD, TOP + PAD)
+
+    def height(self, labelled: bool) -> float:
+        """The chart's height: with the rows of visit codes, or with the marks only."""
+        rows = max(self.rows, default=0) + 1 if labelled else 0
+        return self.frame_bottom + BOTTOM_MARKS + ROW_HEIGHT * rows + 1
 
 
 def day_axis(report: Report) -> DayAxis:
     day_lo, day_hi = day_range(report)
     x = Scale(day_lo, day_hi, LEFT + PAD, WIDTH - RIGHT - PAD)
     visits = sorted(report.visits, key=lambda visit: visit.planned_day)
-    rows = visit_label_rows(visits, x)
-    frame_bottom = HEIGHT - BOTTOM_MARKS - ROW_HEIGHT * (max(rows, default=0) + 1) - 1
-    return DayAxis(x, tuple(visits), tuple(rows), frame_bottom)
+    return DayAxis(x, tuple(visits), tuple(visit_label_rows(visits, x)))
 
 
-def chart(report: Report, series: Series, label: str) -> Markup:
-    """The SVG chart of one series on the report's study-day axis."""
+def chart(report: Report, series: Series, label: str, *, labelled: bool = True) -> Markup:
+    """The SVG chart of one series on the report's study-day axis; ``labelled``: with the visit codes under
+    it (in a panel, only the lowest chart of each column carries them)."""
     days = day_axis(report)
     x, visits, rows, frame_bottom = days.x, days.visits, days.rows, days.frame_bottom
     frame_right = WIDTH - RIGHT
+    height = days.height(labelled)
     axis = series.axis
     y = days.y(axis)
     parts: list[str] = []
@@ -193,14 +212,18 @@ def chart(report: Report, series: Series, label: str) -> Markup:
     parts.append(f'<path class="grid" d="{grid}" stroke="{GRID}" stroke-width="0.6"/>')
     parts.append(f'<path class="visit-marks" d="{marks}" stroke="{MUTED}" stroke-width="0.6"/>')
     parts.extend(_label(LEFT - 3, y(value) + 2.5, axis.label(value), "end", "value") for value in axis.ticks)
-    parts.extend(
-        f'<path class="tick-label visit-label" data-value="{visit.code}" d="'
-        + label_outline(
-            x(visit.planned_day), frame_bottom + BOTTOM_MARKS + ROW_HEIGHT * (row + 1), visit.code, "middle"
+    if labelled:
+        parts.extend(
+            f'<path class="tick-label visit-label" data-value="{visit.code}" fill="{MUTED}" d="'
+            + label_outline(
+                x(visit.planned_day),
+                frame_bottom + BOTTOM_MARKS + ROW_HEIGHT * (row + 1),
+                visit.code,
+                "middle",
+            )
+            + '"/>'
+            for visit, row in zip(visits, rows, strict=True)
         )
-        + f'" fill="{MUTED}"/>'
-        for visit, row in zip(visits, rows, strict=True)
-    )
     parts.append(
         f'<rect class="frame" x="{LEFT}" y="{TOP}" width="{frame_right - LEFT}" height="{frame_bottom - TOP}" '
         f'fill="none" stroke="{MUTED}" stroke-width="0.6"/>'
@@ -245,8 +268,8 @@ def chart(report: Report, series: Series, label: str) -> Markup:
             parts.append(_marker(point.visit, x(point.visit.chart_day), y(point.value), point.flag))
 
     return Markup(
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" '
-        f'width="{WIDTH}" height="{HEIGHT}" role="img" aria-label={quoteattr(label)} '
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {WIDTH} {height:g}" '
+        f'width="{WIDTH}" height="{height:g}" role="img" aria-label={quoteattr(label)} '
         f'data-measure="{series.code}">' + "".join(parts) + "</svg>"
     )
 

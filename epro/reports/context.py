@@ -17,7 +17,11 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from epro import instruments
-from epro.models import AuditEvent, Patient, Response
+from epro.clinical.child_pugh import ChildPugh, child_pugh
+from epro.clinical.measures import Measure as ClinicalMeasure
+from epro.clinical.measures import load_measure_set, measure_set_for
+from epro.clinical.queries import values_by_visit
+from epro.models import AuditEvent, ClinicalValue, Patient, Response
 from epro.schedule import Protocol, VisitStatus, days_outside_window, load_protocol, study_day
 from epro.text import Text
 from epro.visits import visit_rows
@@ -50,17 +54,6 @@ class Measure:
     unit: str
     #: Change from baseline that counts as meaningful (a convention), or None when the protocol sets none.
     threshold: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class Index:
-    """A clinical index of the visit table (and of the panel, when it is a number)."""
-
-    code: str
-    name: Text
-    unit: str
-    decimals: int
-    is_number: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,8 +104,10 @@ class VisitLine:
     missed_reason: str | None
     #: Aligned with Report.measures.
     scores: tuple[Score, ...]
-    #: Clinical values by index code (absent: no value).
+    #: Clinical values by measure code (absent: no value).
     values: Mapping[str, IndexValue]
+    #: Derived from the visit's values; None when an input is missing.
+    child_pugh: ChildPugh | None
     #: 0 inside the window, days before (negative) or after (positive) it; None without an actual date.
     days_outside_window: int | None
 
@@ -163,7 +158,8 @@ class Report:
     protocol_name: Text
     instruments: tuple[InstrumentVersion, ...]
     measures: tuple[Measure, ...]
-    indices: tuple[Index, ...]
+    #: The clinical measures of the patient's measure set (the indices), in the set's order.
+    indices: tuple[ClinicalMeasure, ...]
     visits: tuple[VisitLine, ...]
     footnotes: tuple[Footnote, ...]
     generated_at: datetime
@@ -207,7 +203,7 @@ def build_report(
     day0 = patient.procedure_date
     today = now.astimezone(zone).date()
     measures = _measures(protocol)
-    indices = _indices()
+    indices = _indices(protocol)
     rows = sorted(visit_rows(db, today, patient_id=patient_id), key=lambda row: row.visit.number)
     responses = db.exec(
         select(Response).where(col(Response.visit_id).in_([row.visit.id for row in rows]))
@@ -216,6 +212,7 @@ def build_report(
     for response in responses:
         by_visit.setdefault(response.visit_id, {})[_measure_code(response, measures)] = response
     originals = _original_values(db, [r.id for r in responses if r.corrected_at is not None])
+    clinical = values_by_visit(db, patient_id)
 
     baseline_code = protocol.visits[0].code
     baseline_values: dict[str, int | None] = {m.code: None for m in measures}
@@ -273,6 +270,7 @@ def build_report(
             if not is_baseline and value is not None and base is not None:
                 change = value - base
             scores.append(Score(value, change, _flag(change, measure.threshold), tuple(notes)))
+        entered = clinical.get(visit.id or 0, {})
         lines.append(
             VisitLine(
                 code=visit.code,
@@ -288,7 +286,8 @@ def build_report(
                 status=row.status,
                 missed_reason=visit.missed_reason,
                 scores=tuple(scores),
-                values=_index_values(indices, visit),
+                values=_index_values(entered),
+                child_pugh=child_pugh({code: value.value for code, value in entered.items()}),
                 days_outside_window=None
                 if visit.actual_date is None
                 else days_outside_window(visit.actual_date, visit.window_start, visit.window_end),
@@ -342,16 +341,25 @@ def _measures(protocol: Protocol) -> tuple[Measure, ...]:
     return tuple(measures)
 
 
-WEIGHT = Index("WEIGHT", Text(ko="체중", en="Body weight"), "kg", 1, True)
+def _indices(protocol: Protocol) -> tuple[ClinicalMeasure, ...]:
+    """The clinical measures the protocol collects; none when it names no measure set."""
+    return measure_set_for(protocol).measures if protocol.measure_set else ()
 
 
-def _indices() -> tuple[Index, ...]:
-    return (WEIGHT,)
-
-
-def _index_values(indices: tuple[Index, ...], visit: object) -> dict[str, IndexValue]:
-    weight = getattr(visit, "weight_kg", None)
-    return {} if weight is None else {"WEIGHT": IndexValue(number=weight)}
+def _index_values(rows: Mapping[str, ClinicalValue]) -> dict[str, IndexValue]:
+    """A visit's clinical values as shown: numbers with their measure's decimals (stored with four),
+    categories as their option's label. Each value is read with the measure set it was entered under."""
+    values = {}
+    for code, row in rows.items():
+        measure = load_measure_set(row.measure_set).get(code)
+        if row.value_number is not None:
+            number = Decimal(row.value_number).quantize(Decimal(1).scaleb(-measure.decimals))
+            values[code] = IndexValue(number=number, out_of_range=row.out_of_range)
+        elif row.value_code is not None:
+            option = measure.option(row.value_code)
+            label = option.label if option else Text(ko=row.value_code, en=row.value_code)
+            values[code] = IndexValue(label=label, out_of_range=row.out_of_range)
+    return values
 
 
 def _measure_code(response: Response, measures: tuple[Measure, ...]) -> str:
