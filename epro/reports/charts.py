@@ -44,8 +44,10 @@ TICK_GLYPHS = Path(__file__).resolve().parent / "fonts" / "tick-glyphs.json"
 INK, MUTED, GRID, BAND, GAP = "#1f3f66", "#555555", "#d9d9d9", "#e8eef5", "#a33a3a"
 GAP_STATUSES = (VisitStatus.MISSED, VisitStatus.OVERDUE)
 VALUE_STEPS = (1, 2, 5, 10, 20, 25, 50, 100, 200, 500)
-#: At most this many labelled values on a chart's value axis.
-VALUE_TICKS = 5
+#: About this many labelled values on a clinical index's axis (each label's outline costs drawing time).
+VALUE_TICKS = 4
+#: At most this many on a score's axis (its whole scale).
+SCALE_TICKS = 6
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +134,7 @@ def day_range(report: Report) -> tuple[int, int]:
 
 def measure_series(report: Report, measure: Measure) -> Series:
     """A score's series: the instrument's whole scale, the protocol's threshold around the baseline."""
-    scale = ticks(measure.scale_min, measure.scale_max, VALUE_STEPS, VALUE_TICKS + 1)
+    scale = ticks(measure.scale_min, measure.scale_max, VALUE_STEPS, SCALE_TICKS)
     axis = Axis(measure.scale_min, measure.scale_max, tuple(scale))
     points = tuple(
         Point(visit, None if score.value is None else float(score.value), score.flag)
