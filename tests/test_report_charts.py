@@ -214,8 +214,11 @@ def test_value_axes_are_round_and_cover_the_values() -> None:
     assert nice_axis([0, 40]).ticks == (0, 20, 40)
     assert nice_axis([0.82, 0.88]).label(0.84) == "0.84"
     assert nice_axis([5, 40]).ticks[0] == 0  # no negative axis under values that cannot be negative
-    single = nice_axis([61.2])  # one value: an axis around it
+    single = nice_axis([61.2], min_span=1)  # one value: an axis around it
     assert single.lo < 61.2 < single.hi and len(single.ticks) >= 2
+    # A change in the last decimal (INR 1.32 to 1.33) spans a tenth of the axis, not all of it.
+    inr = nice_axis([1.32, 1.33], min_span=0.1)
+    assert inr.hi - inr.lo >= 0.1 and inr.label(inr.ticks[1]).count("0") <= 2 and len(inr.label(inr.lo)) == 4
 
 
 def subset_tool():  # type: ignore[no-untyped-def]

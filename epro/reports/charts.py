@@ -109,13 +109,16 @@ def ticks(lo: int, hi: int, steps: tuple[int, ...], most: int) -> list[int]:
     return list(range(first, hi + 1, step))
 
 
-def nice_axis(values: list[float], most: int = VALUE_TICKS) -> Axis:
-    """A value axis of round ticks (1, 2 or 5 times a power of ten), at most ``most``, covering ``values``;
-    it starts at 0 or above when no value is negative."""
+def nice_axis(values: list[float], most: int = VALUE_TICKS, min_span: float = 0.1) -> Axis:
+    """A value axis of round ticks (1, 2 or 5 times a power of ten), about ``most``, covering ``values``
+    and at least ``min_span`` wide (so that a change in the last decimal does not fill the chart); it
+    starts at 0 or above when no value is negative."""
     lo, hi = min(values), max(values)
-    if hi - lo < 1e-9:
-        half = max(abs(lo) * 0.02, 0.05)
-        lo, hi = lo - half, hi + half
+    if hi - lo < min_span:
+        middle = (lo + hi) / 2
+        lo, hi = middle - min_span / 2, middle + min_span / 2
+        if min(values) >= 0 and lo < 0:
+            lo, hi = 0, min_span
     raw = (hi - lo) / (most - 1)
     power = 10 ** math.floor(math.log10(raw))
     step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw * (1 - 1e-9))
@@ -144,13 +147,15 @@ def measure_series(report: Report, measure: Measure) -> Series:
 
 
 def index_series(report: Report, code: str) -> Series:
-    """A clinical index's series, on an axis fitted to its values."""
+    """A clinical index's series, on an axis fitted to its values: at least ten steps of its last decimal
+    wide (1 g/dL of albumin, 0.1 of INR, 10 % of prothrombin time)."""
     points = tuple(
         Point(visit, None if value.number is None else float(value.number))
         for visit, value in report.index_series(code)
     )
     values = [point.value for point in points if point.value is not None]
-    return Series(code, nice_axis(values or [0.0, 1.0]), points)
+    decimals = next((index.decimals for index in report.indices if index.code == code), 1)
+    return Series(code, nice_axis(values or [0.0, 1.0], min_span=10.0 ** (1 - decimals)), points)
 
 
 #: Child-Pugh score: 5 to 15, ticks where each class begins (A 5, B 7, C 10).
