@@ -44,6 +44,8 @@ TICK_GLYPHS = Path(__file__).resolve().parent / "fonts" / "tick-glyphs.json"
 INK, MUTED, GRID, BAND, GAP = "#1f3f66", "#555555", "#d9d9d9", "#e8eef5", "#a33a3a"
 GAP_STATUSES = (VisitStatus.MISSED, VisitStatus.OVERDUE)
 VALUE_STEPS = (1, 2, 5, 10, 20, 25, 50, 100, 200, 500)
+#: Round study-day steps, for charts labelled in days rather than visits (the study page's charts).
+DAY_STEPS = (7, 14, 30, 60, 90, 180, 365)
 #: About this many labelled values on a clinical index's axis (each label's outline costs drawing time).
 VALUE_TICKS = 4
 #: At most this many on a score's axis (its whole scale).
