@@ -35,7 +35,14 @@ def answered_patient(
         assert visit is not None
         answers = dict(zip(("PS1", "WB1", "QOL1"), values, strict=True))
         operations.enter_on_behalf(
-            s, Actor("staff", nurse_id, "nurse"), visit, answers, "ko", "reads poorly", world.today(), world.today()
+            s,
+            Actor("staff", nurse_id, "nurse"),
+            visit,
+            answers,
+            "ko",
+            "reads poorly",
+            world.today(),
+            world.today(),
         )
     return patient
 

@@ -1,5 +1,6 @@
 """The SVG charts: gaps where values are missing (never a point at zero), the baseline marked, flags shown,
-and nothing a strict Content-Security-Policy or WeasyPrint would refuse."""
+one study-day axis labelled with the visit codes, nothing touching the frame, and nothing a strict
+Content-Security-Policy or WeasyPrint would refuse."""
 
 from __future__ import annotations
 
@@ -13,20 +14,20 @@ from pathlib import Path
 from fontTools.ttLib import TTFont
 
 from epro.reports.charts import (
-    BOTTOM,
-    DAY_STEPS,
-    DAY_TICKS,
-    HEIGHT,
     LEFT,
     RIGHT,
     TICK_GLYPHS,
     TOP,
-    VALUE_STEPS,
     WIDTH,
-    Scale,
-    day_range,
+    day_axis,
+    index_series,
     measure_chart,
+    measure_series,
+    nice_axis,
     ticks,
+)
+from epro.reports.charts import (
+    chart as series_chart,
 )
 from epro.reports.context import Report, build_report
 from tests.conftest import World
@@ -45,13 +46,12 @@ def chart(world: World, measure: str) -> tuple[Report, ET.Element]:
 
 
 def y_of(report: Report, measure: str, value: float) -> float:
-    m = report.measures[report.measure_index(measure)]
-    return Scale(m.scale_min, m.scale_max, HEIGHT - BOTTOM, TOP)(value)
+    series = measure_series(report, report.measures[report.measure_index(measure)])
+    return day_axis(report).y(series.axis)(value)
 
 
 def x_of(report: Report, day: int) -> float:
-    days = [v.planned_day for v in report.visits] + [v.chart_day for v in report.visits]
-    return Scale(min([0, *days]), max(days), LEFT, WIDTH - RIGHT)(day)
+    return day_axis(report).x(day)
 
 
 def points(element: ET.Element) -> list[tuple[float, float]]:
@@ -124,24 +124,101 @@ def test_every_tick_has_its_label_drawn_in_place(world: World) -> None:
         for e in svg.iter(f"{SVG}path")
         if e.get("data-value")
     }
-    value_ticks = ticks(0, 100, VALUE_STEPS, 8)
+    value_ticks = measure_series(report, report.measures[0]).axis.ticks
+    assert value_ticks == (0, 20, 40, 60, 80, 100)
     assert {value for kind, value in labels if kind == "tick-label value-label"} == {
         str(v) for v in value_ticks
     }
-    day_ticks = ticks(*day_range(report), DAY_STEPS, DAY_TICKS)
-    assert day_ticks[0] == 0 and len(day_ticks) >= 3
-    assert {value for kind, value in labels if kind == "tick-label day-label"} == {str(d) for d in day_ticks}
-    # A value label ends just left of the plot and sits on its grid line; a day label is centred on its day.
+    # The day axis is labelled with every visit's code, centred under its planned day.
+    codes = [visit.code for visit in report.visits]
+    assert {value for kind, value in labels if kind == "tick-label visit-label"} == set(codes)
+    # A value label ends just left of the plot and sits on its grid line.
     for value in value_ticks:
         xs, ys = outline_bounds(labels[("tick-label value-label", str(value))])
         assert LEFT - 6 < max(xs) < LEFT and min(ys) < y_of(report, "PS", value) < max(ys) + 3
-    for day in day_ticks:
-        xs, _ys = outline_bounds(labels[("tick-label day-label", str(day))])
-        assert abs((min(xs) + max(xs)) / 2 - x_of(report, day)) < 1
+    frame_bottom = day_axis(report).frame_bottom
+    boxes = []
+    for visit in report.visits:
+        xs, ys = outline_bounds(labels[("tick-label visit-label", visit.code)])
+        assert abs((min(xs) + max(xs)) / 2 - x_of(report, visit.planned_day)) < 1
+        assert min(ys) > frame_bottom  # under the frame
+        boxes.append((min(xs), max(xs), min(ys), max(ys)))
+    # Codes close together (BL, W1, W2 a week apart) drop a row instead of overprinting each other.
+    for i, (left, right, top, bottom) in enumerate(boxes):
+        for other in boxes[i + 1 :]:
+            assert right < other[0] or other[1] < left or bottom < other[2] or other[3] < top
     # Wider numbers take wider outlines.
     assert width_of(labels[("tick-label value-label", "100")]) > 2 * width_of(
         labels[("tick-label value-label", "0")]
     )
+
+
+def test_nothing_touches_the_frame(world: World) -> None:
+    """Points, lines, the band and the missed-visit marks all keep clear of the frame's edges."""
+    report, _svg = chart(world, "PS")
+    for measure in ("PS", "WB", "QOL"):
+        svg = ET.fromstring(str(measure_chart(report, measure, measure)))
+        bottom = day_axis(report).frame_bottom
+        inside = (LEFT + 1, WIDTH - RIGHT - 1, TOP + 1, bottom - 1)
+        drawn = [
+            e for e in svg.iter() if e.get("class") not in (None, "chart", "frame", "grid", "visit-marks")
+        ]
+        drawn = [e for e in drawn if "tick-label" not in (e.get("class") or "")]
+        drawn += [child for g in svg.iter(f"{SVG}g") for child in g]
+        assert drawn
+        for element in drawn:
+            for x, y in coordinates(element):
+                assert inside[0] <= x <= inside[1] and inside[2] <= y <= inside[3], (measure, element.attrib)
+
+
+def coordinates(element: ET.Element) -> list[tuple[float, float]]:
+    a = {
+        k: float(v) for k, v in element.attrib.items() if k in ("x", "y", "width", "height", "cx", "cy", "r")
+    }
+    a |= {k: float(v) for k, v in element.attrib.items() if k in ("x1", "y1", "x2", "y2")}
+    if "points" in element.attrib:
+        return points(element)
+    if "d" in element.attrib:
+        xs, ys = outline_bounds(element.get("d"))
+        return list(zip(xs, ys, strict=True))
+    if "r" in a:
+        return [(a["cx"] - a["r"], a["cy"] - a["r"]), (a["cx"] + a["r"], a["cy"] + a["r"])]
+    if "width" in a:
+        return [(a["x"], a["y"]), (a["x"] + a["width"], a["y"] + a["height"])]
+    if "x1" in a:
+        return [(a["x1"], a["y1"]), (a["x2"], a["y2"])]
+    return []
+
+
+def test_a_clinical_index_gets_an_axis_fitted_to_its_values(world: World) -> None:
+    report, _svg = chart(world, "PS")
+    series = index_series(report, "WEIGHT")
+    assert [(p.visit.code, p.value) for p in series.points if p.value is not None] == [
+        ("BL", 61.0),
+        ("M2", 59.4),
+    ]
+    assert series.baseline == 61.0 and series.axis.lo <= 59.4 and series.axis.hi >= 61.0
+    svg = ET.fromstring(str(series_chart(report, series, "Weight")))
+    marked = {e.get("data-visit") for e in svg.iter() if "point" in (e.get("class") or "")}
+    assert marked == {"BL", "M2"} and not svg.findall(f"{SVG}polyline")  # no line across the gap
+
+
+def test_value_axes_are_round_and_cover_the_values() -> None:
+    albumin = nice_axis([2.6, 3.1])  # range 0.5 over 3 steps: 0.167, rounded up to 0.2
+    assert albumin.ticks == (2.6, 2.8, 3.0, 3.2) and [albumin.label(t) for t in albumin.ticks][-2:] == [
+        "3.0",
+        "3.2",
+    ]
+    assert nice_axis([2.6, 3.5]).ticks == (2.5, 3.0, 3.5)
+    assert nice_axis([118, 142]).ticks == (110, 120, 130, 140, 150)
+    assert nice_axis([0, 40]).ticks == (0, 20, 40)
+    assert nice_axis([0.82, 0.88]).label(0.84) == "0.84"
+    assert nice_axis([5, 40]).ticks[0] == 0  # no negative axis under values that cannot be negative
+    single = nice_axis([61.2], min_span=1)  # one value: an axis around it
+    assert single.lo < 61.2 < single.hi and len(single.ticks) >= 2
+    # A change in the last decimal (INR 1.32 to 1.33) spans a tenth of the axis, not all of it.
+    inr = nice_axis([1.32, 1.33], min_span=0.1)
+    assert inr.hi - inr.lo >= 0.1 and inr.label(inr.ticks[1]).count("0") <= 2 and len(inr.label(inr.lo)) == 4
 
 
 def subset_tool():  # type: ignore[no-untyped-def]

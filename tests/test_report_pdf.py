@@ -25,6 +25,7 @@ from weasyprint.urls import URLFetcher
 
 from epro import create_app, db, demo, migrate
 from epro.catalog import sync_instruments
+from epro.clinical.child_pugh import child_pugh
 from epro.clock import clinic_today, clinic_zone
 from epro.models import AuditEvent, Patient
 from epro.reports import inline_context, report_for
@@ -106,11 +107,10 @@ def test_korean_summary_holds_measure_names_scores_and_changes(
         stored = visit.code in demo.DEMO_SCORES and visit.code != "M2" and visit.day < 120
         if stored:
             ps, wb, qol = demo.DEMO_SCORES[visit.code]
-            weight = demo.DEMO_WEIGHTS.get(visit.code, "—")
-            # Visit table: target date, actual date, status, PS, WB, QOL, weight, days outside window.
-            assert re.search(
-                rf"{target}\s+{WINDOW}{target}\s+완료\s+{ps}\s+{wb}\s+{qol}\s+{weight}\s+0\n", text
-            ), visit.code
+            # Visit table: target date, actual date, status, PS, WB, QOL, days outside window.
+            assert re.search(rf"{target}\s+{WINDOW}{target}\s+완료\s+{ps}\s+{wb}\s+{qol}\s+0\n", text), (
+                visit.code
+            )
             if visit.code != "BL":
                 changes = [v - b for v, b in zip((ps, wb, qol), base, strict=True)]
                 cells = r"\s+".join(signed(c) + ("" if c == 0 else " ▲") for c in changes)
@@ -119,11 +119,81 @@ def test_korean_summary_holds_measure_names_scores_and_changes(
                 )
     # The missed visit: its status and reason, no values, and no zero in their place.
     m2 = (day0 + timedelta(days=60)).isoformat()
-    assert re.search(rf"{m2}\s+{WINDOW}—\s+방문 누락\s+—\s+—\s+—\s+—\s+—\n", text)
+    assert re.search(rf"{m2}\s+{WINDOW}—\s+방문 누락\s+—\s+—\s+—\s+—\n", text)
     assert "방문 누락, 사유: Patient admitted to another hospital" in text
     assert "±10점 기준에 도달" in text and "±1점 기준에 도달" in text
     assert "의미 있는 변화 기준" in text and "임상적 판단이 아닙니다" in text
     assert "기저치 60" in text
+
+
+def test_summary_holds_the_clinical_indices_and_child_pugh_by_visit(pdfs: dict[str, Path]) -> None:
+    """The busiest demo patient: one row per measure with its unit, one column per visit with values (and
+    the missed M2, empty), then Child-Pugh score and class derived from them (INR criterion)."""
+    patient = demo.DEMO_PATIENTS[0]
+    shown = ["BL", "W1", "W2", "M1", "M3"]  # M2 missed; M4 on is in the future
+    values = {code: demo.clinical_values(patient, code, list(demo.DEMO_SCORES).index(code)) for code in shown}
+    text = text_of(pdfs["ko"])
+    assert re.search(r"M2\n방문\s+BL\s+W1\s+W2\s+M1\s+방문 누락\s+M3\n", text)
+
+    def row(label: str, cells: list[str]) -> None:
+        cells = [*cells[:4], "—", *cells[4:]]  # the missed visit's column
+        pattern = r"\s+".join(
+            re.escape(cell).replace("\\ ", r"\s*") for cell in cells
+        )  # bold "9 B" reads "9B"
+        assert re.search(re.escape(label) + r"\s+" + pattern + r"\n", text), label
+
+    row("ALB 알부민 (g/dL)", [f"{values[c]['ALB']:.1f}" for c in shown])
+    row("WEIGHT 체중 (kg)", [f"{values[c]['WEIGHT']:.1f}" for c in shown])
+    row("PT 프로트롬빈 시간 (활성도) (%)", [f"{values[c]['PT']:.0f}" for c in shown])
+    row(
+        "ICGR15 ICG 15분 정체율 (%)",
+        [
+            f"{values['BL']['ICGR15']:.1f}",
+            "—",
+            "—",
+            f"{values['M1']['ICGR15']:.1f}",
+            f"{values['M3']['ICGR15']:.1f}",
+        ],
+    )  # monthly only
+    row("ASCITES 복수", ["중등도 이상", "중등도 이상", "중등도 이상", "경도", "경도"])
+    # EPR-001 (Table 1: bilirubin 1.6, albumin 2.6, large ascites) is class B at baseline: 1 + 3 + 1 + 3 + 1.
+    expected = [child_pugh(values[c]) for c in shown]
+    assert expected[0] is not None and (expected[0].score, expected[0].grade) == (9, "B")
+    row("Child-Pugh 점수와 등급", [f"{cp.score} {cp.grade}" for cp in expected if cp is not None])
+    assert "사용한응고기준:INR." in "".join(text.split())  # the note may wrap, even inside a word
+    english = text_of(pdfs["en"])
+    assert re.search(r"ALB Albumin \(g/dL\)\s+2\.6\s+2\.7", english)
+    assert re.search(r"WEIGHT Body weight \(kg\)\s+61\.2\s+60\.8", english)
+
+
+def test_page_one_is_the_panel_of_scores_and_indices(pdfs: dict[str, Path]) -> None:
+    """Page 1 holds every chart of the panel: the three scores, the indices with values, Child-Pugh."""
+    for edition, titles in (
+        (
+            "ko",
+            (
+                "PS 활동 수행 능력",
+                "ALB 알부민 (g/dL)",
+                "WEIGHT 체중 (kg)",
+                "CHOL 총콜레스테롤 (mg/dL)",
+                "CP Child-Pugh 점수",
+            ),
+        ),
+        (
+            "en",
+            (
+                "PS Performance status",
+                "ALB Albumin (g/dL)",
+                "WEIGHT Body weight (kg)",
+                "AFP Alpha-fetoprotein (ng/mL)",
+                "CP Child-Pugh score",
+            ),
+        ),
+    ):
+        first = " ".join(text_of(pdfs[edition], layout=False).split("\f")[0].split())
+        for title in titles:
+            assert title in first, (edition, title)
+    assert len(run("pdfimages", "-list", pdfs["ko"]).splitlines()) == 2  # the charts are vector drawings
 
 
 def test_page_x_of_y_on_every_page(pdfs: dict[str, Path]) -> None:
@@ -337,7 +407,11 @@ def test_inline_partial_shows_the_same_charts_and_changes(demo_app: Flask) -> No
     pid = patient_id(demo_app, "EPR-001")
     with demo_app.test_request_context("/", headers={"Accept-Language": "ko"}), Session(db.engine()) as s:
         html = render_template_string('{% include "reports/_inline.html" %}', **inline_context(s, pid))
-    assert html.count('<svg xmlns="http://www.w3.org/2000/svg" class="chart"') == 3
+    # The three scores, the eleven numeric indices (all measured) and Child-Pugh, on one study-day axis,
+    # each with the visit codes under it (the page's columns vary with the screen).
+    assert html.count('<svg xmlns="http://www.w3.org/2000/svg" class="chart"') == 3 + 11 + 1
+    assert 'data-measure="WEIGHT"' in html and 'data-measure="CP"' in html
+    assert html.count('class="tick-label visit-label" data-value="M6"') == 15
     assert "기저치 대비 변화" in html and "±10점 기준에 도달" in html
     assert re.search(r"3개월차</th>\s*<td class=\"num\">90</td>\s*<td class=\"num flagged\">\+20", html)
     assert f'action="/reports/patients/{pid}/summary"' in html and 'name="csrf_token"' in html

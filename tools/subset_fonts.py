@@ -13,9 +13,10 @@ What it does, and why:
 - renames the family to "Epro Gothic": under the OFL a modified version (a subset is one) must not carry the
   Reserved Font Names ("Nanum", "NanumGothic", ...). The copyright notice and the licence stay in the font, and
   OFL.txt sits beside it;
-- writes the outlines of the few characters a chart's axis labels use (digits, minus sign) to
-  tick-glyphs.json, from the shipped regular font: the charts draw their labels as paths, because every SVG
-  text element costs WeasyPrint a text layout and an embedded font run, which made up much of a summary's time.
+- writes the outlines of the few characters a chart's axis labels use (digits, minus sign, decimal point, and
+  the capital letters of visit codes) to tick-glyphs.json, from the shipped regular font: the charts draw
+  their labels as paths, because every SVG text element costs WeasyPrint a text layout and an embedded font
+  run, which made up much of a summary's time.
   `--tick-glyphs` rewrites only that file.
 """
 
@@ -45,7 +46,7 @@ UNICODE_RANGES = [
     (0xAC00, 0xD7A3),  # Hangul Syllables (all 11,172)
 ]
 SYMBOLS = "Δ←↑→↓≤≥■□▲△▼▽◆◇○●"
-TICK_CHARACTERS = "0123456789-"
+TICK_CHARACTERS = "0123456789-.ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 TICK_GLYPHS = TARGET / "tick-glyphs.json"
 
 
@@ -118,9 +119,10 @@ class OutlinePen(BasePen):
         self.commands.append(["Z"])
 
 
-#: Outline simplification tolerance in font units. A chart label is 8 units of a 260-unit-wide chart printed
-#: 87 mm wide, so one font unit is about 0.003 mm on paper: 10 units stay far below a 600 dpi printer dot.
-TOLERANCE = 10
+#: Outline simplification tolerance in font units. A chart label is 7 units of a 180-unit-wide chart printed
+#: about 58 mm wide, so one font unit is about 0.0023 mm on paper: 20 units (0.05 mm) are about one dot of a
+#: 600 dpi printer.
+TOLERANCE = 20
 
 
 def _distance_to_line(point: tuple[float, float], a: tuple[float, float], b: tuple[float, float]) -> float:

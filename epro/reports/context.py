@@ -8,6 +8,7 @@ protocol's threshold for the measure.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -18,7 +19,9 @@ from sqlmodel import Session, col, select
 
 from epro import instruments
 from epro.baseline import baseline_key
-from epro.clinical.measures import load_measure_set
+from epro.clinical.child_pugh import ChildPugh, child_pugh
+from epro.clinical.measures import Measure as ClinicalMeasure
+from epro.clinical.measures import load_measure_set, measure_set_for
 from epro.clinical.queries import values_by_visit
 from epro.models import AuditEvent, ClinicalValue, Patient, Response
 from epro.schedule import Protocol, VisitStatus, days_outside_window, load_protocol, study_day
@@ -56,6 +59,19 @@ class Measure:
 
 
 @dataclass(frozen=True, slots=True)
+class IndexValue:
+    """One clinical value at a visit: a number with the measure's decimals, or a category's label."""
+
+    number: Decimal | None = None
+    label: Text | None = None
+    #: Outside the plausible range (confirmed when entered).
+    out_of_range: bool = False
+
+
+NO_VALUE = IndexValue()
+
+
+@dataclass(frozen=True, slots=True)
 class InstrumentVersion:
     code: str
     version: str
@@ -90,7 +106,10 @@ class VisitLine:
     missed_reason: str | None
     #: Aligned with Report.measures.
     scores: tuple[Score, ...]
-    weight_kg: Decimal | None
+    #: Clinical values by measure code (absent: no value).
+    values: Mapping[str, IndexValue]
+    #: Derived from the visit's values; None when an input is missing.
+    child_pugh: ChildPugh | None
     #: 0 inside the window, days before (negative) or after (positive) it; None without an actual date.
     days_outside_window: int | None
 
@@ -102,6 +121,13 @@ class VisitLine:
     @property
     def has_data(self) -> bool:
         return any(score.value is not None for score in self.scores)
+
+    def value(self, index_code: str) -> IndexValue:
+        return self.values.get(index_code, NO_VALUE)
+
+    @property
+    def weight_kg(self) -> Decimal | None:
+        return self.value("WEIGHT").number
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +160,8 @@ class Report:
     protocol_name: Text
     instruments: tuple[InstrumentVersion, ...]
     measures: tuple[Measure, ...]
+    #: The clinical measures of the patient's measure set (the indices), in the set's order.
+    indices: tuple[ClinicalMeasure, ...]
     visits: tuple[VisitLine, ...]
     footnotes: tuple[Footnote, ...]
     generated_at: datetime
@@ -150,6 +178,10 @@ class Report:
 
     def measure_index(self, measure_code: str) -> int:
         return next(i for i, m in enumerate(self.measures) if m.code == measure_code)
+
+    def index_series(self, index_code: str) -> list[tuple[VisitLine, IndexValue]]:
+        """A clinical index's value at every visit, in visit order."""
+        return [(visit, visit.value(index_code)) for visit in self.visits]
 
 
 def build_report(
@@ -173,6 +205,7 @@ def build_report(
     day0 = patient.procedure_date
     today = now.astimezone(zone).date()
     measures = _measures(protocol)
+    indices = _indices(protocol)
     rows = sorted(visit_rows(db, today, patient_id=patient_id), key=lambda row: row.visit.number)
     responses = db.exec(
         select(Response).where(col(Response.visit_id).in_([row.visit.id for row in rows]))
@@ -251,6 +284,7 @@ def build_report(
             if not is_baseline and value is not None and base is not None:
                 change = value - base
             scores.append(Score(value, change, _flag(change, measure.threshold), tuple(notes)))
+        entered = clinical.get(visit.id or 0, {})
         lines.append(
             VisitLine(
                 code=visit.code,
@@ -266,7 +300,8 @@ def build_report(
                 status=row.status,
                 missed_reason=visit.missed_reason,
                 scores=tuple(scores),
-                weight_kg=_weight(clinical.get(visit.id or 0, {})),
+                values=_index_values(entered),
+                child_pugh=child_pugh({code: value.value for code, value in entered.items()}),
                 days_outside_window=None
                 if visit.actual_date is None
                 else days_outside_window(visit.actual_date, visit.window_start, visit.window_end),
@@ -287,6 +322,7 @@ def build_report(
         protocol_name=protocol.name,
         instruments=tuple(InstrumentVersion(c, v, instruments.get(c, v).name) for c, v in used),
         measures=measures,
+        indices=indices,
         visits=tuple(lines),
         footnotes=tuple(footnotes),
         generated_at=now.astimezone(zone),
@@ -319,6 +355,27 @@ def _measures(protocol: Protocol) -> tuple[Measure, ...]:
     return tuple(measures)
 
 
+def _indices(protocol: Protocol) -> tuple[ClinicalMeasure, ...]:
+    """The clinical measures the protocol collects; none when it names no measure set."""
+    return measure_set_for(protocol).measures if protocol.measure_set else ()
+
+
+def _index_values(rows: Mapping[str, ClinicalValue]) -> dict[str, IndexValue]:
+    """A visit's clinical values as shown: numbers with their measure's decimals (stored with four),
+    categories as their option's label. Each value is read with the measure set it was entered under."""
+    values = {}
+    for code, row in rows.items():
+        measure = load_measure_set(row.measure_set).get(code)
+        if row.value_number is not None:
+            number = Decimal(row.value_number).quantize(Decimal(1).scaleb(-measure.decimals))
+            values[code] = IndexValue(number=number, out_of_range=row.out_of_range)
+        elif row.value_code is not None:
+            option = measure.option(row.value_code)
+            label = option.label if option else Text(ko=row.value_code, en=row.value_code)
+            values[code] = IndexValue(label=label, out_of_range=row.out_of_range)
+    return values
+
+
 def _measure_code(response: Response, measures: tuple[Measure, ...]) -> str:
     for measure in measures:
         if (measure.instrument_code, measure.item_code) == (response.instrument_code, response.item_code):
@@ -329,15 +386,6 @@ def _measure_code(response: Response, measures: tuple[Measure, ...]) -> str:
 def _assessed_on(answers: dict[str, Response], measure_code: str) -> date | None:
     response = answers.get(measure_code)
     return None if response is None else response.assessment_date
-
-
-def _weight(values: dict[str, ClinicalValue]) -> Decimal | None:
-    """The visit's body weight with the measure's decimals (stored with four)."""
-    weight = values.get("WEIGHT")
-    if weight is None or weight.value_number is None:
-        return None
-    decimals = load_measure_set(weight.measure_set).get("WEIGHT").decimals
-    return Decimal(weight.value_number).quantize(Decimal(1).scaleb(-decimals))
 
 
 def _value(response: Response | None) -> int | None:

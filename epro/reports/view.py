@@ -15,8 +15,9 @@ from typing import Any
 from flask_babel import force_locale, get_translations
 from markupsafe import Markup, escape
 
+from epro.clinical.measures import Measure as ClinicalMeasure
 from epro.reports import charts
-from epro.reports.context import Direction, Measure, Report, Score
+from epro.reports.context import Direction, IndexValue, Measure, Report, Score, VisitLine
 from epro.schedule import VisitStatus
 from epro.text import Text
 
@@ -39,8 +40,22 @@ SEX_WORDS = {"M": N_("Male"), "F": N_("Female")}
 MEASURE_SHORT = {"PS": N_("Performance status"), "WB": N_("Well-being"), "QOL": N_("Quality of life")}
 EDITION_WORDS = {"ko": N_("Korean"), "en": N_("English"), "both": N_("Korean and English")}
 PAGE_OF = N_("Page %(page)s of %(pages)s")
+CHILD_PUGH = N_("Child-Pugh score")
+#: Charts a row in the printed panel (templates/pdf/summary.css lays them out).
+PANEL_COLUMNS = 3
 FLAG_SYMBOL = {Direction.UP: "▲", Direction.DOWN: "▼"}
 MISSING = "—"
+
+
+@dataclass(frozen=True, slots=True)
+class PanelChart:
+    """One chart of the panel with its caption: code, name, unit (or scale), threshold."""
+
+    code: str
+    name: Markup
+    unit: str
+    threshold: int | None
+    chart: Markup
 
 
 def _translator(language: str) -> Callable[[str], str]:
@@ -125,6 +140,33 @@ class ReportView:
     def value(value: int | Decimal | None) -> str:
         return MISSING if value is None else str(value)
 
+    def index_value(self, index: ClinicalMeasure, value: IndexValue) -> Markup | str:
+        """A clinical value as tabulated: the number with the measure's decimals, or the category's label."""
+        if value.label is not None:
+            return self.text(value.label)
+        if value.number is None:
+            return MISSING
+        return f"{value.number:.{index.decimals}f}"
+
+    @staticmethod
+    def index_rows(report: Report) -> list[VisitLine]:
+        """The visits the clinical-index table lists: those with a value, and the missed or overdue."""
+        return [
+            visit
+            for visit in report.visits
+            if visit.values or visit.status in (VisitStatus.MISSED, VisitStatus.OVERDUE)
+        ]
+
+    @staticmethod
+    def child_pugh_criteria(report: Report) -> list[str]:
+        """The coagulation criteria (INR, PT) the visits' Child-Pugh scores used, in that order."""
+        used = {visit.child_pugh.coagulation for visit in report.visits if visit.child_pugh is not None}
+        return [code for code in ("INR", "PT") if code in used]
+
+    @staticmethod
+    def any_out_of_range(report: Report) -> bool:
+        return any(value.out_of_range for visit in report.visits for value in visit.values.values())
+
     @staticmethod
     def signed(value: int | None) -> str:
         if value is None:
@@ -168,10 +210,43 @@ class ReportView:
                 groups.setdefault(measure.threshold, []).append(measure.code)
         return list(groups.items())
 
-    def chart(self, report: Report, measure: Measure) -> Markup:
-        """Inline SVG on the page; in print, the same SVG as an image (see charts.data_uri)."""
-        label = self.plain("%(measure)s over study days", measure=measure.name(self.html_lang))
-        svg = charts.measure_chart(report, measure.code, label)
+    def panel(self, report: Report) -> list[PanelChart]:
+        """The panel's charts: every score, every clinical index that has a value (in measure-set order),
+        and the Child-Pugh score when one was derived, all on the report's study-day axis. In print the
+        panel has PANEL_COLUMNS columns and only the lowest chart of each carries the visit codes."""
+        entries: list[tuple[charts.Series, Markup, str, str, int | None]] = [
+            (
+                charts.measure_series(report, measure),
+                self.text(measure.name),
+                measure.name(self.html_lang),
+                f"{measure.scale_min}–{measure.scale_max}{measure.unit}",
+                measure.threshold,
+            )
+            for measure in report.measures
+        ]
+        for index in report.indices:
+            if index.is_number:
+                series = charts.index_series(report, index.code)
+                if series.has_values:
+                    entries.append(
+                        (series, self.text(index.name), index.name(self.html_lang), index.unit, None)
+                    )
+        child_pugh = charts.child_pugh_series(report)
+        if child_pugh.has_values:
+            name = self.gettext(CHILD_PUGH)
+            entries.append((child_pugh, name, self.plain(CHILD_PUGH), "5–15", None))
+        last_row = len(entries) - PANEL_COLUMNS
+        return [
+            self._panel_chart(report, entry, labelled=not self.printed or position >= last_row)
+            for position, entry in enumerate(entries)
+        ]
+
+    def _panel_chart(
+        self, report: Report, entry: tuple[charts.Series, Markup, str, str, int | None], *, labelled: bool
+    ) -> PanelChart:
+        series, name, plain_name, unit, threshold = entry
+        label = self.plain("%(measure)s over study days", measure=plain_name)
+        svg = charts.chart(report, series, label, labelled=labelled)
         if self.printed:
-            return Markup('<img class="chart" src="{}" alt="{}">').format(charts.data_uri(svg), label)
-        return svg
+            svg = Markup('<img class="chart" src="{}" alt="{}">').format(charts.data_uri(svg), label)
+        return PanelChart(series.code, name, unit, threshold, svg)
