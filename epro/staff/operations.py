@@ -19,6 +19,14 @@ class NotAllowedNow(Exception):
     """The change does not fit the record's current state (e.g. a completed visit marked missed)."""
 
 
+class ReasonRequired(Exception):
+    """This change needs a reason (a date outside the window, a changed weight)."""
+
+
+class NotAChoice(Exception):
+    """A corrected answer that is not one of the item's choices."""
+
+
 def update_patient(
     db: Session, actor: Actor, patient: Patient, changes: dict[str, object], reason: str
 ) -> int:
@@ -50,7 +58,7 @@ def reschedule(db: Session, actor: Actor, visit: Visit, new_date: date, reason: 
     reason = reason or None
     outside = not (visit.window_start <= new_date <= visit.window_end)
     if outside and not reason:
-        raise ValueError("reason required outside the window")
+        raise ReasonRequired
     if _completed(db, visit):
         raise NotAllowedNow
     record(
@@ -95,7 +103,7 @@ def undo_missed(db: Session, actor: Actor, visit: Visit, reason: str) -> None:
 def record_weight(db: Session, actor: Actor, visit: Visit, weight_kg: Decimal, reason: str | None) -> None:
     """A first weight needs no reason; changing a recorded weight does."""
     if visit.weight_kg is not None and visit.weight_kg != weight_kg and not reason:
-        raise ValueError("reason required to change a recorded weight")
+        raise ReasonRequired
     record(
         db,
         actor,
@@ -171,7 +179,7 @@ def correct_response(
 ) -> None:
     """Change a submitted answer; the original stays in the audit trail, the row is marked corrected."""
     if new_value not in allowed:
-        raise ValueError(new_value)
+        raise NotAChoice(new_value)
     if new_value == response.value:
         raise NotAllowedNow
     record(
