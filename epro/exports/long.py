@@ -55,6 +55,15 @@ COLUMNS = (
             "Y when staff corrected the answer afterwards (the original is in the audit trail); otherwise empty."
         ),
     ),
+    Column(
+        "withdrawn_on",
+        _l("Date the patient was withdrawn from the study (YYYY-MM-DD); empty while in the study."),
+        calendar=True,
+    ),
+    Column(
+        "withdrawal_study_day",
+        _l("Study day of the withdrawal (day 0 = procedure date); empty while in the study."),
+    ),
 )
 
 
@@ -78,6 +87,7 @@ def rows(db: Session, options: ExportOptions) -> Iterator[list[object]]:
             Response.entered_by,
             Response.submitted_at,
             col(Response.corrected_at).is_not(None).label("corrected"),
+            Patient.withdrawn_on,
         )
         .join(Visit, col(Visit.id) == Response.visit_id)
         .join(Patient, col(Patient.id) == Visit.patient_id)
@@ -102,6 +112,7 @@ def rows(db: Session, options: ExportOptions) -> Iterator[list[object]]:
         entered_by,
         submitted_at,
         corrected,
+        withdrawn_on,
     ) in stream(db, query):
         yield [
             study_id,
@@ -121,4 +132,6 @@ def rows(db: Session, options: ExportOptions) -> Iterator[list[object]]:
             entered_by,
             utc_iso(submitted_at),
             "Y" if corrected else "",
+            iso_date(withdrawn_on),
+            "" if withdrawn_on is None or day0 is None else study_day(day0, withdrawn_on),
         ]
