@@ -39,6 +39,8 @@ LONG_HEADER = [
     "entered_by",
     "submitted_at_utc",
     "corrected",
+    "withdrawn_on",
+    "withdrawal_study_day",
 ]
 SDTM_HEADER = [
     "STUDYID",
