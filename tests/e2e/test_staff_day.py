@@ -1,0 +1,178 @@
+"""The nurse's day in a real browser, both tablet orientations, Korean and English: a failed form shows
+itself again with the message and the input, day 0 is corrected after a preview, a patient is withdrawn,
+the tablet's Pause asks first, the idle warning offers more time, and staff tables keep IDs and dates whole."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from epro import db
+from epro.audit import SYSTEM
+from epro.clock import clinic_today
+from epro.enrolment import enrol
+from epro.registry import register_patient
+from epro.schedule import load_protocol
+from tests.e2e.conftest import Study
+from tests.e2e.screens import LANDSCAPE, PORTRAIT, Inspector, tablet
+from tests.e2e.test_journeys import sign_in, url_of
+from tests.gunicorn_harness import GunicornServer
+
+CASES = [
+    pytest.param("ko", LANDSCAPE, "ES-401", id="korean-landscape"),
+    pytest.param("en", PORTRAIT, "ES-402", id="english-portrait"),
+]
+
+#: Runs in the page: every ID and date cell that wraps onto a second line.
+BROKEN_JS = """
+() => [...document.querySelectorAll('table.visits time.date, table.visits td a, .code')]
+  .filter((el) => el.getClientRects().length > 1 || el.getBoundingClientRect().height > 2 * parseFloat(getComputedStyle(el).lineHeight || 30))
+  .map((el) => el.textContent.trim())
+"""
+
+
+def _today():  # type: ignore[no-untyped-def]
+    return datetime.now(ZoneInfo("Asia/Seoul")).date()
+
+
+def _patient(study: Study, study_id: str, language: str, day0_offset: int = 0) -> int:
+    app = study.app()
+    try:
+        with app.app_context(), db.unit_of_work() as session:
+            patient = register_patient(
+                session, SYSTEM, study_id=study_id, birth_year=1950, sex="M", preferred_language=language
+            )
+            enrol(
+                session,
+                patient,
+                load_protocol("default"),
+                clinic_today() + timedelta(days=day0_offset),
+                SYSTEM,
+            )
+            return patient.id or 0
+    finally:
+        app.extensions["epro_engine"].dispose()
+
+
+def _patient_page(page: Page, server: GunicornServer, patient_id: int) -> None:
+    page.goto(url_of(server, f"/staff/patients/{patient_id}"))
+
+
+@pytest.mark.parametrize(("language", "viewport", "study_id"), CASES)
+def test_form_failures_day0_correction_withdrawal_and_tables(
+    server: GunicornServer, chromium: Browser, study: Study, artifacts: Path, language, viewport, study_id
+) -> None:
+    seen = Inspector(artifacts)
+    patient_id = _patient(study, study_id, language, day0_offset=-10)
+    context = tablet(chromium, viewport, language)
+    page = context.new_page()
+    sign_in(page, server, f"nurse_{language}", study.password, seen)
+
+    # A staff table on a portrait tablet: no study ID or date broken across lines.
+    page.set_viewport_size(PORTRAIT)
+    page.goto(url_of(server, "/staff/patients"))
+    assert page.evaluate(BROKEN_JS) == []
+    seen.axe(page, f"{language}-patients")
+    page.set_viewport_size(viewport)
+
+    # Failure 1: rescheduling outside the window without a reason keeps the date and says why.
+    _patient_page(page, server, patient_id)
+    assert page.evaluate(BROKEN_JS) == []
+    page.locator("table.visits a", has_text="2" if language == "ko" else "Week 2").first.click()
+    far = (_today() + timedelta(days=40)).isoformat()
+    page.fill("#new_date", far)
+    page.locator("form[action$='/reschedule'] button").tap()
+    expect(page.locator("form[action$='/reschedule'] .field-error").first).to_be_visible()
+    assert page.input_value("#new_date") == far
+    assert "Redirecting" not in page.content()
+    seen.axe(page, f"{language}-visit-reschedule-failed")
+
+    # Failure 2: marking missed without a reason.
+    page.locator("form[action$='/missed'] button").tap()
+    expect(page.locator("form[action$='/missed'] .field-error")).to_have_text(
+        "사유를 입력해 주십시오." if language == "ko" else "Please give a reason."
+    )
+
+    # Failure 3: a day 0 far in the future on the correction page.
+    _patient_page(page, server, patient_id)
+    page.locator("a[href$='/day0']").tap()
+    page.fill("#procedure_date", "2099-01-01")
+    page.fill("#reason", "typo")
+    page.locator("form button.primary").tap()
+    expect(page.locator(".field-error")).to_be_visible()
+    assert page.input_value("#reason") == "typo"
+    seen.axe(page, f"{language}-day0-failed")
+
+    # Day-0 correction: preview lists status changes, then confirm.
+    new_day0 = (_today() - timedelta(days=3)).isoformat()
+    page.fill("#procedure_date", new_day0)
+    page.locator("form button.primary").tap()
+    expect(page.locator("table.visits")).to_be_visible()
+    seen.axe(page, f"{language}-day0-preview")
+    page.locator("form button.primary").tap()
+    page.wait_for_url(f"**/staff/patients/{patient_id}")
+    assert new_day0 in page.content()
+
+    # Withdrawal: with reason and date; the patient leaves the clinic list.
+    page.locator("a[href$='/withdraw']").tap()
+    page.fill("#reason", "moved")
+    page.locator("form button.primary").tap()
+    page.wait_for_url(f"**/staff/patients/{patient_id}")
+    expect(page.locator(".withdrawn-banner")).to_be_visible()
+    seen.axe(page, f"{language}-withdrawn")
+    page.goto(url_of(server, "/staff/"))
+    assert page.locator(f'#due a:text-is("{study_id}")').count() == 0
+    context.close()
+    seen.assert_clean()
+
+
+@pytest.mark.parametrize(
+    ("language", "viewport", "study_id"),
+    [
+        pytest.param("ko", PORTRAIT, "ES-501", id="korean-portrait"),
+        pytest.param("en", LANDSCAPE, "ES-502", id="english-landscape"),
+    ],
+)
+def test_pause_asks_first_and_the_idle_warning_gives_more_time(
+    server: GunicornServer, chromium: Browser, study: Study, artifacts: Path, language, viewport, study_id
+) -> None:
+    seen = Inspector(artifacts)
+    _patient(study, study_id, language)
+    context = tablet(chromium, viewport, language)
+    context.clock.install()
+    page = context.new_page()
+    sign_in(page, server, f"nurse_{language}", study.password, seen)
+    page.tap(f'#due tr:has(a:text-is("{study_id}")) form button.primary')
+    page.wait_for_url("**/tablet/language")
+    page.tap(f"button[name=language][value={language}]")
+    page.wait_for_url("**/tablet/question/1")
+    # The largest text still fits without scrolling.
+    page.locator("[data-size='2']").tap()
+    seen.fitness(page, f"{language}-question-largest-text", must_fit=True)
+    seen.axe(page, f"{language}-question-largest-text")
+
+    # 20 s before the lock (180 s): the warning; "I need more time" starts the wait again.
+    context.clock.fast_forward("02:41")
+    expect(page.locator("[data-idle-warning]")).to_be_visible()
+    seen.axe(page, f"{language}-idle-warning")
+    page.locator("[data-more-time]").tap()
+    expect(page.locator("[data-idle-warning]")).to_be_hidden()
+    context.clock.fast_forward("02:30")
+    assert "/tablet/question/1" in page.url
+
+    # Pause asks first; "keep answering" goes back, "yes" locks.
+    page.locator(".kiosk-top a.pause").tap()
+    page.wait_for_url("**/tablet/pause**")
+    seen.axe(page, f"{language}-pause-confirm")
+    seen.fitness(page, f"{language}-pause-confirm", must_fit=True)
+    page.locator(".pause-buttons a.button").tap()
+    page.wait_for_url("**/tablet/question/1")
+    page.locator(".kiosk-top a.pause").tap()
+    page.locator("[data-pause-confirm]").tap()
+    page.wait_for_url("**/tablet/locked**")
+    context.close()
+    seen.assert_clean()
