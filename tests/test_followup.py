@@ -169,3 +169,39 @@ def test_withdrawal_cancels_open_visits_leaves_the_clinic_list_and_shows_in_expo
     assert sign_in(client, "inv").status_code == 302
     rows = list(csv.DictReader(io.StringIO(client.get("/exports/long.csv").text.lstrip("\ufeff"))))
     assert rows == [] or "withdrawn_on" in rows[0]
+
+
+def test_withdrawn_in_the_pdf_and_everything_in_one_zip(world, client, tmp_path):
+    import subprocess
+    import zipfile
+
+    csrf = _nurse(world, client, "en")
+    patient = world.patient("EPR-305", day0_offset=-3)
+    done = _post(
+        client,
+        f"/staff/patients/{patient.id}/withdraw",
+        csrf,
+        withdrawn_on=world.today().isoformat(),
+        reason="moved away",
+    )
+    assert done.status_code == 302
+    pdf = _post(client, f"/reports/patients/{patient.id}/summary", csrf, lang="en")
+    path = tmp_path / "s.pdf"
+    path.write_bytes(pdf.data)
+    pdf.close()
+    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    assert "Withdrawn from the study on" in text and "moved away" in text
+    assert "(default" not in text
+    world.staff("inv", "investigator")
+    client.post("/staff/logout", data={"csrf_token": csrf})
+    assert sign_in(client, "inv").status_code == 302
+    csrf = csrf_of(client.get("/exports/").text)
+    bundle = _post(client, "/exports/everything.zip", csrf, lang="en")
+    assert bundle.status_code == 200
+    path = tmp_path / "all.zip"
+    path.write_bytes(bundle.data)
+    bundle.close()
+    with zipfile.ZipFile(path) as archive:
+        names = archive.namelist()
+    assert any(n.startswith("epro-long-en") and n.endswith(".csv") for n in names)
+    assert any(n.startswith("summaries/") and n.endswith(".pdf") for n in names)
