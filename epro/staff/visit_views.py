@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -222,6 +222,7 @@ def enter_answers(visit_id: int):  # type: ignore[no-untyped-def]
     if language not in ("ko", "en"):
         language = patient.preferred_language
     form = _entry_form(visit, language)
+    conflict = None
     if request.method == "GET":
         form.language.data = patient.preferred_language
     if form.validate_on_submit():
@@ -239,15 +240,21 @@ def enter_answers(visit_id: int):  # type: ignore[no-untyped-def]
             )
         except SessionUnavailable:
             database.rollback()
-            flash(_("The questionnaires for this visit have already been submitted."), "error")
-            return _back(visit), 409
-        database.commit()
-        flash(_("Answers saved as entered by staff."), "info")
-        return _back(visit)
+            add_error(form, _("The questionnaires for this visit have already been submitted."))
+            conflict = CONFLICT
+        else:
+            database.commit()
+            flash(_("Answers saved as entered by staff."), "info")
+            return _back(visit)
     item_fields = [form[f"item_{step.item.code}"] for step in steps_for(visit)]
-    return render_template(
-        "staff/enter_answers.html", visit=visit, patient=patient, form=form, item_fields=item_fields
-    ), 400 if form.errors else 200
+    return form_page(
+        "staff/enter_answers.html",
+        status=conflict,
+        visit=visit,
+        patient=patient,
+        form=form,
+        item_fields=item_fields,
+    )
 
 
 @bp.route("/responses/<int:response_id>/correct", methods=["POST"])
