@@ -35,6 +35,51 @@ BROKEN_JS = """
 """
 
 
+#: Runs in the page: every visible control on a staff screen smaller than `min` px either way, and the
+#: font the body text is drawn in.
+STAFF_TARGETS_JS = """
+(min) => {
+  const shown = (el) => { const r = el.getBoundingClientRect(); return r.width > 1 && r.height > 1 && getComputedStyle(el).visibility !== 'hidden'; };
+  const controls = [...document.querySelectorAll('a, button, input:not([type=hidden]), select, textarea')].filter(shown)
+    .filter((el) => !el.closest('.skip-link'));
+  const sizeOf = (el) => {
+    // A checkbox or radio counts with its label, which takes the tap.
+    const target = (el.matches('input[type=checkbox], input[type=radio]') && el.closest('label')) || el;
+    const r = target.getBoundingClientRect();
+    return [r.width, r.height];
+  };
+  return {
+    small: controls.filter((el) => { const [w, h] = sizeOf(el); return w < min || h < min; })
+      .map((el) => `${el.tagName}.${el.className} "${(el.textContent || el.name || '').trim().slice(0, 30)}" ${sizeOf(el).map(Math.round).join('x')}`),
+    count: controls.length,
+    font: getComputedStyle(document.body).fontFamily,
+    fontLoaded: document.fonts.check('16px "Epro Gothic"') && [...document.fonts].some((f) => f.family.includes('Epro Gothic') && f.status === 'loaded'),
+  };
+}
+"""
+
+
+def staff_screen(page: Page, seen: Inspector, name: str) -> None:
+    """axe, and every control at least 48 px, in both orientations; the screen font is the app's own."""
+    seen.axe(page, name)
+    original = page.viewport_size
+    for orientation, viewport in (("landscape", LANDSCAPE), ("portrait", PORTRAIT)):
+        page.set_viewport_size(viewport)
+        page.evaluate("() => document.fonts.ready")
+        measured = page.evaluate(STAFF_TARGETS_JS, 48)
+        seen.measures.append(
+            f"{name} ({orientation}): {measured['count']} controls, {len(measured['small'])} under 48 px"
+        )
+        if measured["small"]:
+            seen.problems.append(f"{name} ({orientation}): controls under 48 px: {measured['small']}")
+        if not measured["font"].startswith('"Epro Gothic"') or not measured["fontLoaded"]:
+            seen.problems.append(f"{name}: screen font {measured['font']} loaded={measured['fontLoaded']}")
+        if page.evaluate(BROKEN_JS):
+            seen.problems.append(f"{name} ({orientation}): broken IDs or dates {page.evaluate(BROKEN_JS)}")
+    assert original is not None
+    page.set_viewport_size(original)
+
+
 def _today():  # type: ignore[no-untyped-def]
     return datetime.now(ZoneInfo("Asia/Seoul")).date()
 
@@ -76,7 +121,7 @@ def test_form_failures_day0_correction_withdrawal_and_tables(
     page.set_viewport_size(PORTRAIT)
     page.goto(url_of(server, "/staff/patients"))
     assert page.evaluate(BROKEN_JS) == []
-    seen.axe(page, f"{language}-patients")
+    staff_screen(page, seen, f"{language}-patients")
     page.set_viewport_size(viewport)
 
     # Failure 1: rescheduling outside the window without a reason keeps the date and says why.
@@ -89,7 +134,15 @@ def test_form_failures_day0_correction_withdrawal_and_tables(
     expect(page.locator("form[action$='/reschedule'] .field-error").first).to_be_visible()
     assert page.input_value("#new_date") == far
     assert "Redirecting" not in page.content()
-    seen.axe(page, f"{language}-visit-reschedule-failed")
+    staff_screen(page, seen, f"{language}-visit-reschedule-failed")
+
+    # The other nurse screens: staff entry, register.
+    visit_url = page.url.removesuffix("/reschedule")
+    page.goto(visit_url + "/enter")
+    staff_screen(page, seen, f"{language}-enter-answers")
+    page.goto(url_of(server, "/staff/patients/new"))
+    staff_screen(page, seen, f"{language}-register")
+    page.goto(visit_url)
 
     # Failure 2: marking missed without a reason.
     page.locator("form[action$='/missed'] button").tap()
@@ -105,14 +158,14 @@ def test_form_failures_day0_correction_withdrawal_and_tables(
     page.locator("form button.primary").tap()
     expect(page.locator(".field-error")).to_be_visible()
     assert page.input_value("#reason") == "typo"
-    seen.axe(page, f"{language}-day0-failed")
+    staff_screen(page, seen, f"{language}-day0-failed")
 
     # Day-0 correction: preview lists status changes, then confirm.
     new_day0 = (_today() - timedelta(days=3)).isoformat()
     page.fill("#procedure_date", new_day0)
     page.locator("form button.primary").tap()
     expect(page.locator("table.visits")).to_be_visible()
-    seen.axe(page, f"{language}-day0-preview")
+    staff_screen(page, seen, f"{language}-day0-preview")
     page.locator("form button.primary").tap()
     page.wait_for_url(f"**/staff/patients/{patient_id}")
     assert new_day0 in page.content()
@@ -123,10 +176,30 @@ def test_form_failures_day0_correction_withdrawal_and_tables(
     page.locator("form button.primary").tap()
     page.wait_for_url(f"**/staff/patients/{patient_id}")
     expect(page.locator(".withdrawn-banner")).to_be_visible()
-    seen.axe(page, f"{language}-withdrawn")
+    staff_screen(page, seen, f"{language}-withdrawn")
+    assert page.locator("a[href$='/withdraw']").count() == 0
     page.goto(url_of(server, "/staff/"))
+    staff_screen(page, seen, f"{language}-clinic-list")
     assert page.locator(f'#due a:text-is("{study_id}")').count() == 0
     context.close()
+
+    # The investigator: every download on the Exports page, the PDF button at the top of the patient page.
+    desk = tablet(chromium, viewport, language)
+    page = desk.new_page()
+    sign_in(page, server, f"investigator_{language}", study.password, seen)
+    _patient_page(page, server, patient_id)
+    staff_screen(page, seen, f"{language}-investigator-patient")
+    button = page.locator("form.report-download button.primary").first.bounding_box()
+    assert button is not None and button["y"] < page.viewport_size["height"], button
+    page.goto(url_of(server, "/exports/"))
+    staff_screen(page, seen, f"{language}-exports")
+    for action in ("/reports/summaries", "/exports/everything.zip", "/exports/long.csv"):
+        assert page.locator(f"form[action$='{action}']").count() == 1, action
+    for path in ("/staff/audit/", "/staff/audit/verify", "/staff/patients"):
+        page.goto(url_of(server, path))
+        staff_screen(page, seen, f"{language}-investigator-{path.strip('/').replace('/', '-')}")
+    desk.close()
+    print("\n".join(seen.measures))
     seen.assert_clean()
 
 
