@@ -20,7 +20,7 @@ from epro.schedule import load_protocol
 from tests.e2e.conftest import Study
 from tests.e2e.screens import LANDSCAPE, PORTRAIT, Inspector, tablet
 from tests.e2e.test_journeys import sign_in, url_of
-from tests.gunicorn_harness import GunicornServer
+from tests.gunicorn_harness import ROOT, GunicornServer
 
 CASES = [
     pytest.param("ko", LANDSCAPE, "ES-401", id="korean-landscape"),
@@ -78,6 +78,10 @@ def staff_screen(page: Page, seen: Inspector, name: str) -> None:
             seen.problems.append(f"{name} ({orientation}): broken IDs or dates {page.evaluate(BROKEN_JS)}")
     assert original is not None
     page.set_viewport_size(original)
+
+
+#: A tablet question screen, with both weights of the screen font, stays under 700 KB.
+MAX_PAGE_BYTES = 700_000
 
 
 def _today():  # type: ignore[no-untyped-def]
@@ -221,8 +225,26 @@ def test_pause_asks_first_and_the_idle_warning_gives_more_time(
     sign_in(page, server, f"nurse_{language}", study.password, seen)
     page.tap(f'#due tr:has(a:text-is("{study_id}")) form button.primary')
     page.wait_for_url("**/tablet/language")
+    loaded: dict[str, int] = {}
+    page.on(
+        "requestfinished",
+        lambda request: loaded.__setitem__(request.url.split("/")[-1], request.sizes()["responseBodySize"]),
+    )
     page.tap(f"button[name=language][value={language}]")
     page.wait_for_url("**/tablet/question/1")
+    # Page weight of a question screen, fonts included (a first visit: nothing cached).
+    page.evaluate("() => document.fonts.ready")
+    page.wait_for_load_state("networkidle")
+    # Repeat view: what this screen transferred (style, script and fonts come from the cache). First view:
+    # the same plus every static file it loads, as served.
+    repeat = sum(loaded.values())
+    static_files = [name for name in loaded if name.endswith((".css", ".js", ".woff2"))]
+    assert any(name.endswith(".woff2") for name in static_files), loaded
+    first = loaded["1"] + sum(next((ROOT / "static").rglob(name)).stat().st_size for name in static_files)
+    print(
+        f"\n{language} question screen: first view {first} bytes, repeat view {repeat} bytes ({static_files})"
+    )
+    assert first < MAX_PAGE_BYTES and repeat < 20_000, loaded
     # The largest text still fits without scrolling.
     page.locator("[data-size='2']").tap()
     seen.fitness(page, f"{language}-question-largest-text", must_fit=True)
