@@ -13,14 +13,20 @@ $(BIN)/python:
 	@$(PYTHON) -m venv $(VENV)
 	@$(BIN)/pip install --quiet --upgrade pip
 
-# What running needs, nothing more. Idempotent: re-running only re-checks what is installed.
-install: $(BIN)/python
-	@$(BIN)/pip install --quiet --disable-pip-version-check -e .
+# What running needs, nothing more. Re-installs only when pyproject.toml changes (a stamp file in .venv).
+install: $(VENV)/.installed-runtime
 	@$(MAKE) --no-print-directory translations
 
+$(VENV)/.installed-runtime: pyproject.toml | $(BIN)/python
+	@$(BIN)/pip install --quiet --disable-pip-version-check -e . 2>&1 | grep -v 'BuildBackendWarning\|^ *!!\|\*\*\*\|careful with folders\|same$$\|take precedence\|WheelFile\|^ *$$' || true
+	@$(BIN)/python -c 'import epro, flask, weasyprint' && touch $@
+
 # What the tests and the font build need on top: pytest, Playwright, ruff, fonttools; axe-core from npm.
-install-test: install node_modules/.package-lock.json
+install-test: install node_modules/.package-lock.json $(VENV)/.installed-test
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test,build]'
+	@touch $@
 
 # axe-core for the browser tests (tests/e2e), pinned by package-lock.json; re-installed when the lock changes.
 node_modules/.package-lock.json: package-lock.json
