@@ -5,36 +5,52 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 FLASK := $(BIN)/flask --app epro
-APT_PACKAGES := poppler-utils fonts-nanum chromium postgresql wrk
+APT_PACKAGES := poppler-utils fonts-nanum chromium postgresql wrk libharfbuzz-subset0
 
-.PHONY: install run test test-sqlite test-postgres lint translations system-packages clean bench
+.PHONY: install install-test run test test-sqlite test-postgres lint translations system-packages clean bench fonts
 
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+	@$(PYTHON) -m venv $(VENV)
+	@$(BIN)/pip install --quiet --upgrade pip
 
-# Idempotent: re-running only re-checks what is installed.
-install: $(BIN)/python node_modules/.package-lock.json
-	$(BIN)/pip install --quiet -e '.[test]'
-	$(MAKE) --no-print-directory translations
+# What running needs, nothing more. Re-installs only when pyproject.toml changes (a stamp file in .venv).
+install: $(VENV)/.installed-runtime
+	@$(MAKE) --no-print-directory translations
+
+$(VENV)/.installed-runtime: pyproject.toml | $(BIN)/python
+	@$(BIN)/pip install --quiet --disable-pip-version-check -e . 2>&1 | grep -v 'BuildBackendWarning\|^ *!!\|\*\*\*\|careful with folders\|same$$\|take precedence\|WheelFile\|^ *$$' || true
+	@$(BIN)/python -c 'import epro, flask, weasyprint' && touch $@
+
+# What the tests and the font build need on top: pytest, Playwright, ruff, fonttools; axe-core from npm.
+install-test: install node_modules/.package-lock.json $(VENV)/.installed-test
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test,build]'
+	@touch $@
 
 # axe-core for the browser tests (tests/e2e), pinned by package-lock.json; re-installed when the lock changes.
 node_modules/.package-lock.json: package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 
 translations:
-	$(FLASK) translate compile >/dev/null
+	@$(FLASK) translate compile >/dev/null 2>&1
+
+# The screen fonts (static/fonts/*.woff2) from the report fonts; committed, so only after changing the tool.
+fonts: install-test
+	$(BIN)/python tools/web_fonts.py
 
 instance/config.py:
-	mkdir -p instance
-	printf '%s\n' '# Local settings for this installation (git-ignored). Environment variables EPRO_* override them.' \
+	@mkdir -p instance
+	@printf '%s\n' '# Local settings for this installation (git-ignored). Environment variables EPRO_* override them.' \
 	  '# CLINIC_TIMEZONE = "Asia/Seoul"' '# KIOSK_IDLE_SECONDS = 180' '# STAFF_IDLE_MINUTES = 30' > $@
 
+# Prints the demo accounts and one line about the demo server; Flask's own start-up lines are left out.
 run: install instance/config.py
-	$(FLASK) init-db
-	$(FLASK) seed-demo
-	@echo "epro is serving on http://127.0.0.1:$(PORT)  (Ctrl-C to stop)"
-	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+	@$(FLASK) init-db >/dev/null
+	@set -o pipefail; $(FLASK) seed-demo | { grep -v 'Seeded the demo\|already seeded' || true; }
+	@echo "Demo server with made-up patients, not for real data: http://127.0.0.1:$(PORT)  (Ctrl-C to stop)"
+	@set -o pipefail; $(FLASK) run --host 127.0.0.1 --port $(PORT) 2>&1 \
+	  | { grep --line-buffered -v 'development server\|CTRL+C\|Serving Flask app\|Debug mode\|Running on' || true; }
 
 # Debian packages the tests need (PDF tools, Hangul fonts, the browser); only when run as root.
 system-packages:
@@ -43,12 +59,12 @@ system-packages:
 	  if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi; \
 	else echo "not root: make sure these Debian packages are installed: $(APT_PACKAGES)"; fi
 
-lint: install
+lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
 # The whole suite twice: on SQLite, then on a throwaway PostgreSQL server the tests start themselves.
-test: system-packages install lint
+test: system-packages install-test lint
 	$(MAKE) --no-print-directory test-sqlite
 	$(MAKE) --no-print-directory test-postgres
 
@@ -61,7 +77,7 @@ test-postgres:
 # Benchmarks (bench/README.md): each prints its ratios beside their targets and merges them into
 # bench/results.json. BENCH_BULK_PATIENTS: how many summaries the PDF pool renders (1,000 takes long here).
 BENCH_BULK_PATIENTS ?= 100
-bench: system-packages install
+bench: system-packages install-test
 	$(BIN)/python -m bench.bench_tablet
 	$(BIN)/python -m bench.bench_pdf --bulk-patients $(BENCH_BULK_PATIENTS)
 	$(BIN)/python -m bench.bench_study_size

@@ -57,13 +57,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     login_manager.session_protection = None
     staff_guard.init_app(app)
 
-    from epro import certified, clinical, exports, reports, signatures
+    from epro import certified, clinical, exports, followup, reports, signatures
     from epro.audit import views as audit_views
     from epro.kiosk import bp as kiosk_bp
     from epro.staff import bp as staff_bp
 
     app.register_blueprint(kiosk_bp)
     app.register_blueprint(staff_bp)
+    followup.init_app(app)
     reports.init_app(app)
     clinical.init_app(app)
     exports.init_app(app)

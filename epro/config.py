@@ -40,6 +40,12 @@ DEFAULTS: dict[str, Any] = {
     "SIGNIN_ADDRESS_DELAY_AFTER": 20,
     "SIGNIN_MAX_DELAY_SECONDS": 60,
     "STUDY_ID_PATTERN": r"^[A-Z]{2,5}-[0-9]{3,4}$",
+    # Day 0 may lie this many days back / ahead of today; further than DAY0_CONFIRM_DAYS needs a confirmation.
+    "DAY0_MAX_PAST_DAYS": 365,
+    "DAY0_MAX_FUTURE_DAYS": 90,
+    "DAY0_CONFIRM_DAYS": 30,
+    # A visit may be rescheduled at most this many days after its window closes (a hard bound).
+    "RESCHEDULE_MAX_DAYS_AFTER_WINDOW": 60,
     "STUDY_ID_EXAMPLE": "EPR-001",
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",

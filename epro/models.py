@@ -143,6 +143,9 @@ class Patient(SQLModel, table=True):
         CheckConstraint(
             "(procedure_date IS NULL) = (protocol_code IS NULL)", name="ck_patient_enrolment_complete"
         ),
+        CheckConstraint(
+            "(withdrawn_on IS NULL) = (withdrawal_reason IS NULL)", name="ck_patient_withdrawal_has_reason"
+        ),
     )
     id: int | None = Field(default=None, primary_key=True)
     #: Pseudonymous study ID; never a name or national ID number.
@@ -155,6 +158,9 @@ class Patient(SQLModel, table=True):
     protocol_code: str | None = Field(default=None, sa_column=Column(String(32)))
     protocol_version: str | None = Field(default=None, sa_column=Column(String(16)))
     created_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+    #: Withdrawn from the study (연구 중단) on this date, with a reason; open visits from then on are cancelled.
+    withdrawn_on: date | None = None
+    withdrawal_reason: str | None = Field(default=None, sa_column=Column(String(500)))
 
 
 class Visit(SQLModel, table=True):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 from flask import Flask, current_app
-from flask_babel import get_locale
+from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
@@ -22,6 +24,7 @@ def status_label(status: VisitStatus) -> str:
         VisitStatus.COMPLETED: _("Completed"),
         VisitStatus.OVERDUE: _("Overdue"),
         VisitStatus.MISSED: _("Missed"),
+        VisitStatus.CANCELLED: _("Cancelled (withdrawn)"),
     }[status]
 
 
@@ -35,6 +38,7 @@ def patient_status_label(status: str) -> str:
         "active": _("In follow-up"),
         "overdue": _("Has overdue visits"),
         "finished": _("Follow-up finished"),
+        "withdrawn": _("Withdrawn"),
     }.get(str(status), str(status))
 
 
@@ -48,6 +52,7 @@ STATUS_SYMBOLS = {
     VisitStatus.COMPLETED: "✓",
     VisitStatus.OVERDUE: "!",
     VisitStatus.MISSED: "×",
+    VisitStatus.CANCELLED: "–",
 }
 
 
@@ -58,6 +63,30 @@ def status_badge(status: VisitStatus) -> Markup:
         f'<span class="badge badge-{status.value}"><span aria-hidden="true">{symbol}</span> '
         f"{escape(status_label(status))}</span>"
     )
+
+
+#: One date format per language, everywhere on screen: ISO-like in Korean (what Korean forms and EMRs use),
+#: day, short month, four-digit year in English (never 11/24/26, which reads differently by country).
+DATE_PATTERNS = {"ko": "yyyy-MM-dd", "en": "d MMM yyyy"}
+MOMENT_PATTERNS = {"ko": "yyyy-MM-dd HH:mm", "en": "d MMM yyyy, HH:mm"}
+
+
+def date_text(value: date | None) -> str:
+    """The date in the page language's one format (plain text, e.g. for a message)."""
+    if value is None:
+        return "—"
+    return format_date(value, DATE_PATTERNS.get(str(get_locale()), DATE_PATTERNS["en"]))
+
+
+def date_filter(value: date | datetime | None) -> Markup:
+    """`{{ day|date }}`: the date as a <time> that never breaks across lines; a datetime shows its clinic
+    date and time (flask-babel converts to the clinic's time zone)."""
+    if value is None:
+        return Markup("—")
+    if isinstance(value, datetime):
+        text = format_datetime(value, MOMENT_PATTERNS.get(str(get_locale()), MOMENT_PATTERNS["en"]))
+        return Markup(f'<time class="date" datetime="{value.isoformat()}">{escape(text)}</time>')
+    return Markup(f'<time class="date" datetime="{value.isoformat()}">{escape(date_text(value))}</time>')
 
 
 def visit_label(visit: Visit) -> str:
@@ -75,6 +104,7 @@ def add_nav_link(app: Flask, endpoint: str, label: object, roles: tuple[str, ...
 
 def init_app(app: Flask) -> None:
     app.extensions.setdefault("epro_nav", [])
+    app.add_template_filter(date_filter, "date")
 
     @app.context_processor
     def helpers() -> dict[str, object]:

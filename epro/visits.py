@@ -39,15 +39,20 @@ class VisitFilter:
     appointment_after: date | None = None
     appointment_until: date | None = None
     open_only: bool = False
+    #: Leave out patients withdrawn from the study (the clinic list: their open visits are cancelled).
+    active_patients_only: bool = False
 
 
-def status_of(visit: Visit, session: QuestionnaireSession | None, today: date) -> VisitStatus:
+def status_of(
+    visit: Visit, session: QuestionnaireSession | None, today: date, withdrawn_on: date | None = None
+) -> VisitStatus:
     return visit_status(
         today=today,
         window_start=visit.window_start,
         window_end=visit.window_end,
         completed=session is not None and session.state == "submitted",
         missed=visit.missed_at is not None,
+        withdrawn_on=withdrawn_on,
     )
 
 
@@ -75,6 +80,8 @@ def _query(which: VisitFilter) -> Select:  # type: ignore[type-arg]
         query = query.where(which.appointment_after < APPOINTMENT)
     if which.appointment_until is not None:
         query = query.where(which.appointment_until >= APPOINTMENT)
+    if which.active_patients_only:
+        query = query.where(col(Patient.withdrawn_on).is_(None))
     if which.open_only:
         query = query.where(
             col(Visit.missed_at).is_(None),
@@ -104,7 +111,7 @@ def visit_rows(
     if limit is not None:
         query = query.limit(limit)
     return [
-        VisitRow(visit, patient, status_of(visit, session, today), session)
+        VisitRow(visit, patient, status_of(visit, session, today, patient.withdrawn_on), session)
         for visit, patient, session in db.exec(query).all()
     ]
 

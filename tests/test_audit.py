@@ -180,7 +180,7 @@ def test_filters_by_action_record_actor_and_dates(world, client):
     submitted = _rows(client.get("/staff/audit/?action=response.submit").text)
     assert len(submitted) == 3 and all("응답 제출" in row for row in submitted)
     staff_rows = _rows(client.get("/staff/audit/?entity=staff_user").text)
-    assert staff_rows and all("직원 계정" in row for row in staff_rows)
+    assert staff_rows and all("의료진 계정" in row for row in staff_rows)
     by_nurse = _rows(client.get("/staff/audit/?actor=NURSE").text)
     assert by_nurse and all("nurse1" in row for row in by_nurse)
     assert not any("monitor" in row for row in by_nurse)

@@ -44,6 +44,8 @@ LONG_HEADER = [
     "sample_date",
     "sample_study_day",
     "out_of_range",
+    "withdrawn_on",
+    "withdrawal_study_day",
 ]
 SDTM_HEADER = [
     "STUDYID",

@@ -197,7 +197,7 @@ def test_page_one_is_the_panel_of_scores_and_indices(pdfs: dict[str, Path]) -> N
 
 
 def test_page_x_of_y_on_every_page(pdfs: dict[str, Path]) -> None:
-    for edition, pattern in (("ko", r"{page} / {pages}쪽"), ("en", r"Page {page} of {pages}")):
+    for edition, pattern in (("ko", r"{pages}쪽 중 {page}쪽"), ("en", r"Page {page} of {pages}")):
         pages = page_count(pdfs[edition])
         assert pages >= 2
         per_page = text_of(pdfs[edition]).split("\f")
@@ -231,7 +231,7 @@ def test_bilingual_edition_holds_both_languages(pdfs: dict[str, Path]) -> None:
     ):
         assert words in text
     assert "±10점 기준에 도달" in text and "reaches the ±10-point threshold" in text
-    assert re.search(r"1 / \d+쪽 · Page 1 of \d+", text)
+    assert re.search(r"\d+쪽 중 1쪽 · Page 1 of \d+", text)
 
 
 @pytest.mark.parametrize("edition", ["ko", "en", "both"])
@@ -406,7 +406,10 @@ def test_investigator_downloads_every_summary_as_a_zip(demo_app: Flask) -> None:
 def test_inline_partial_shows_the_same_charts_and_changes(demo_app: Flask) -> None:
     pid = patient_id(demo_app, "EPR-001")
     with demo_app.test_request_context("/", headers={"Accept-Language": "ko"}), Session(db.engine()) as s:
-        html = render_template_string('{% include "reports/_inline.html" %}', **inline_context(s, pid))
+        html = render_template_string(
+            '{% include "reports/_download_form.html" %}{% include "reports/_inline.html" %}',
+            **inline_context(s, pid),
+        )
     # The three scores, the eleven numeric indices (all measured) and Child-Pugh, on one study-day axis,
     # each with the visit codes under it (the page's columns vary with the screen).
     assert html.count('<svg xmlns="http://www.w3.org/2000/svg" class="chart"') == 3 + 11 + 1

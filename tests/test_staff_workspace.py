@@ -186,7 +186,7 @@ def test_registration_validates_and_refuses_duplicates(world, client):
         sex="M",
         preferred_language="ko",
     )
-    assert dup.status_code == 400 and "이미 등록된 대상자 번호" in dup.text
+    assert dup.status_code == 400 and "이미 사용 중인 대상자 번호" in dup.text
     with world.session() as s:
         assert len(s.exec(select(Patient)).all()) == 1
 

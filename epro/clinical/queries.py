@@ -60,6 +60,7 @@ class StudyValue(NamedTuple):
     out_of_range: bool
     corrected: bool
     entered_at: datetime
+    withdrawn_on: date | None
 
     @property
     def value(self) -> Decimal | str | None:
@@ -92,6 +93,7 @@ def study_values(db: Session) -> Iterator[StudyValue]:
             ClinicalValue.out_of_range,
             type_coerce(col(ClinicalValue.corrected_at).is_not(None), Boolean),
             ClinicalValue.entered_at,
+            Patient.withdrawn_on,
         )
         .join(Visit, col(Visit.id) == ClinicalValue.visit_id)
         .join(Patient, col(Patient.id) == Visit.patient_id)

@@ -22,13 +22,12 @@ from epro.clinical.queries import patient_characteristics
 from epro.clock import clinic_today
 from epro.models import ClinicalValue, Patient, Visit
 from epro.schedule import load_protocol
+from epro.staff.form_page import form_page
+
+#: A refused clinical form: the page again with its errors and the input kept; nothing was saved.
+UNPROCESSABLE = 422
 
 bp = Blueprint("clinical", __name__, url_prefix="/staff")
-
-
-def render_form(template: str, **context: object):  # type: ignore[no-untyped-def]
-    """The form page again with its errors and the input kept (422: nothing was saved)."""
-    return render_template(template, **context), 422
 
 
 def _language() -> str:
@@ -81,7 +80,7 @@ def enter_values(visit_id: int):  # type: ignore[no-untyped-def]
         form.form_errors.append(_("Enter at least one value. Nothing was saved."))
         valid = False
     if not valid:
-        return render_form("clinical/enter.html", **context)
+        return form_page(status=UNPROCESSABLE, template="clinical/enter.html", **context)
     try:
         for measure, value in entries:
             operations.enter_value(
@@ -137,7 +136,7 @@ def correct_value(visit_id: int, code: str):  # type: ignore[no-untyped-def]
         form.sample_date.errors = [*form.sample_date.errors, _("The sample date cannot be after today.")]
         valid = False
     if not valid or value is None:
-        return render_form("clinical/correct.html", **context)
+        return form_page(status=UNPROCESSABLE, template="clinical/correct.html", **context)
     try:
         operations.correct_value(
             database,
@@ -152,12 +151,12 @@ def correct_value(visit_id: int, code: str):  # type: ignore[no-untyped-def]
         )
     except operations.ReasonRequired:  # only spaces typed
         form.reason.errors = [*form.reason.errors, _("Please give a reason.")]
-        return render_form("clinical/correct.html", **context)
+        return form_page(status=UNPROCESSABLE, template="clinical/correct.html", **context)
     except operations.NothingChanged:
         form.form_errors.append(
             _("The corrected value and date are the same as the recorded ones. Nothing was changed.")
         )
-        return render_form("clinical/correct.html", **context)
+        return form_page(status=UNPROCESSABLE, template="clinical/correct.html", **context)
     database.commit()
     flash(_("Value corrected. The original stays in the audit trail."), "info")
     return _back(visit)
@@ -212,7 +211,7 @@ def baseline(patient_id: int):  # type: ignore[no-untyped-def]
         form.form_errors.append(_("Nothing was changed."))
         valid = False
     if not valid:
-        return render_form("clinical/baseline.html", **context)
+        return form_page(status=UNPROCESSABLE, template="clinical/baseline.html", **context)
     for characteristic, value, row in changes:
         operations.set_characteristic(
             database, current_user.actor, patient, characteristic, value, reason or None, existing=row

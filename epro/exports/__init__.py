@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 
 def init_app(app: Flask) -> None:
     """Register the exports page, its downloads, its place in the staff menu and the `export` command."""
+    from epro.exports import everything  # noqa: F401  (its route registers on the exports blueprint)
     from epro.exports.cli import export_command
     from epro.exports.routes import READERS, bp
     from epro.templating import add_nav_link

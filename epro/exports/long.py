@@ -104,6 +104,15 @@ COLUMNS = (
             "Y when a clinical value lies outside the measure's usual (plausible) range and the nurse confirmed it; otherwise empty."
         ),
     ),
+    Column(
+        "withdrawn_on",
+        _l("Date the patient was withdrawn from the study (YYYY-MM-DD); empty while in the study."),
+        calendar=True,
+    ),
+    Column(
+        "withdrawal_study_day",
+        _l("Study day of the withdrawal (day 0 = procedure date); empty while in the study."),
+    ),
 )
 
 
@@ -128,6 +137,7 @@ def _answers(db: Session, options: ExportOptions) -> Iterator[tuple[tuple[str, i
             Response.entered_by,
             Response.submitted_at,
             col(Response.corrected_at).is_not(None).label("corrected"),
+            Patient.withdrawn_on,
         )
         .join(Visit, col(Visit.id) == Response.visit_id)
         .join(Patient, col(Patient.id) == Visit.patient_id)
@@ -155,6 +165,7 @@ def _answers(db: Session, options: ExportOptions) -> Iterator[tuple[tuple[str, i
         entered_by,
         submitted_at,
         corrected,
+        withdrawn_on,
     ) in stream(db, query):
         yield (
             (study_id, visit_number, 0, response_id),
@@ -181,6 +192,8 @@ def _answers(db: Session, options: ExportOptions) -> Iterator[tuple[tuple[str, i
                 "",
                 "",
                 "",
+                iso_date(withdrawn_on),
+                "" if withdrawn_on is None or day0 is None else study_day(day0, withdrawn_on),
             ],
         )
 
@@ -213,6 +226,8 @@ def _clinical_row(value: StudyValue, language: str) -> list[object]:
         iso_date(value.sample_date),
         "" if day0 is None else study_day(day0, value.sample_date),
         "Y" if value.out_of_range else "",
+        iso_date(value.withdrawn_on),
+        "" if value.withdrawn_on is None or day0 is None else study_day(day0, value.withdrawn_on),
     ]
 
 

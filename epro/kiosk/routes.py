@@ -253,3 +253,16 @@ def _pause(current: state.KioskState) -> None:
 def _languages_current_first() -> list[str]:
     current = str(get_locale())
     return [current] + [lang for lang in current_app.config["LANGUAGES"] if lang != current]
+
+
+@bp.route("/pause")
+@allow("patient")
+def pause():  # type: ignore[no-untyped-def]
+    """Ask before pausing: pausing ends the patient's turn (answers so far are kept for the nurse)."""
+    number = request.args.get("from", "")
+    back = (
+        url_for("kiosk.question", number=int(number))
+        if number.isdecimal() and 1 <= int(number) <= len(g.steps)
+        else url_for("kiosk.resume")
+    )
+    return render_template("kiosk/pause.html", back=back)

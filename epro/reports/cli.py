@@ -28,7 +28,7 @@ LANG = click.option(
 
 
 def _generated_by() -> str:
-    return f"{getpass.getuser()} (command line)"
+    return getpass.getuser()
 
 
 @click.command("summary")

@@ -166,6 +166,9 @@ class Report:
     footnotes: tuple[Footnote, ...]
     generated_at: datetime
     generated_by: str
+    #: Withdrawn from the study (연구 중단): the date and the reason; None while in the study.
+    withdrawn_on: date | None = None
+    withdrawal_reason: str | None = None
 
     @property
     def baseline(self) -> VisitLine | None:
@@ -327,6 +330,8 @@ def build_report(
         footnotes=tuple(footnotes),
         generated_at=now.astimezone(zone),
         generated_by=generated_by,
+        withdrawn_on=patient.withdrawn_on,
+        withdrawal_reason=patient.withdrawal_reason,
     )
 
 

@@ -35,6 +35,7 @@ STATUS_WORDS = {
     VisitStatus.COMPLETED: N_("Completed"),
     VisitStatus.OVERDUE: N_("Overdue"),
     VisitStatus.MISSED: N_("Missed"),
+    VisitStatus.CANCELLED: N_("Cancelled (withdrawn)"),
 }
 SEX_WORDS = {"M": N_("Male"), "F": N_("Female")}
 MEASURE_SHORT = {"PS": N_("Performance status"), "WB": N_("Well-being"), "QOL": N_("Quality of life")}

@@ -113,16 +113,27 @@ class VisitStatus(StrEnum):
     COMPLETED = "completed"
     OVERDUE = "overdue"
     MISSED = "missed"
+    #: The patient was withdrawn before the visit's window closed: it will not happen.
+    CANCELLED = "cancelled"
 
 
 def visit_status(
-    *, today: date, window_start: date, window_end: date, completed: bool, missed: bool
+    *,
+    today: date,
+    window_start: date,
+    window_end: date,
+    completed: bool,
+    missed: bool,
+    withdrawn_on: date | None = None,
 ) -> VisitStatus:
-    """Derived, never stored: data wins over a missed mark, which wins over the calendar."""
+    """Derived, never stored: data wins over a missed mark, which wins over a withdrawal (open visits
+    whose window had not closed by the withdrawal date are cancelled), which wins over the calendar."""
     if completed:
         return VisitStatus.COMPLETED
     if missed:
         return VisitStatus.MISSED
+    if withdrawn_on is not None and window_end >= withdrawn_on:
+        return VisitStatus.CANCELLED
     if today < window_start:
         return VisitStatus.UPCOMING
     if today <= window_end:

@@ -71,6 +71,8 @@ def _patients(db: Session, ids: list[int]) -> dict[int, Any]:
             "sex": patient.sex,
             "procedure_date": patient.procedure_date,
             "protocol": [patient.protocol_code, patient.protocol_version],
+            "withdrawn_on": patient.withdrawn_on,
+            "withdrawal_reason": patient.withdrawal_reason,
         }
         for patient in db.exec(select(Patient).where(col(Patient.id).in_(ids))).all()
         if patient.id is not None

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from sqlmodel import col, select
 
 from epro import db
@@ -12,6 +13,7 @@ from epro.access import allow
 from epro.models import StaffUser
 from epro.registry import create_staff_user
 from epro.staff import bp, operations, sessions, throttle
+from epro.staff.form_page import CONFLICT, add_error, form_page
 from epro.staff.forms import EmptyForm, FullNameForm, NewUserForm, PasswordResetForm, RoleForm
 
 
@@ -29,7 +31,7 @@ def users():  # type: ignore[no-untyped-def]
     form = NewUserForm()
     if form.validate_on_submit():
         if database.exec(select(StaffUser).where(StaffUser.username == form.username.data)).first():
-            form.username.errors.append(_("This user name is taken."))
+            add_error(form, _("This user name is taken."), "username")
         else:
             create_staff_user(
                 database,
@@ -45,23 +47,26 @@ def users():  # type: ignore[no-untyped-def]
             return redirect(url_for("staff.users"))
     accounts = database.exec(select(StaffUser).order_by(col(StaffUser.username))).all()
     locked = throttle.locked_accounts(database)
-    return render_template(
+    return form_page(
         "staff/users.html", accounts=accounts, form=form, locked=locked, account_key=throttle.account_key
-    ), 400 if form.errors else 200
+    )
+
+
+def user_page(account: StaffUser, *, status: int | None = None, **forms: FlaskForm):  # type: ignore[no-untyped-def]
+    """The account page; a bound form passed in (with its errors) replaces the blank one."""
+    blank: dict[str, FlaskForm] = {
+        "role_form": RoleForm(formdata=None, role=account.role),
+        "name_form": FullNameForm(formdata=None, full_name=account.full_name),
+        "password_form": PasswordResetForm(formdata=None),
+        "form": EmptyForm(formdata=None),
+    }
+    return form_page("staff/user.html", status=status, account=account, **(blank | forms))
 
 
 @bp.route("/admin/users/<int:user_id>", methods=["GET"])
 @allow("admin")
 def user(user_id: int):  # type: ignore[no-untyped-def]
-    account = get_user(user_id)
-    return render_template(
-        "staff/user.html",
-        account=account,
-        role_form=RoleForm(role=account.role),
-        name_form=FullNameForm(full_name=account.full_name),
-        password_form=PasswordResetForm(),
-        form=EmptyForm(),
-    )
+    return user_page(get_user(user_id))
 
 
 @bp.route("/admin/users/<int:user_id>/role", methods=["POST"])
@@ -70,10 +75,10 @@ def user_role(user_id: int):  # type: ignore[no-untyped-def]
     account = get_user(user_id)
     form = RoleForm()
     if not form.validate_on_submit():
-        abort(400)
+        return user_page(account, role_form=form)
     if account.id == current_user.id and form.role.data != "admin":
-        flash(_("You cannot take the admin role away from yourself."), "error")
-        return redirect(url_for("staff.user", user_id=account.id))
+        add_error(form, _("You cannot take the admin role away from yourself."), "role")
+        return user_page(account, status=CONFLICT, role_form=form)
     database = db.session()
     if account.role != form.role.data:
         operations.update_staff_field(database, current_user.actor, account, "role", form.role.data)
@@ -90,9 +95,7 @@ def user_full_name(user_id: int):  # type: ignore[no-untyped-def]
     account = get_user(user_id)
     form = FullNameForm()
     if not form.validate_on_submit():
-        for error in form.full_name.errors:
-            flash(error, "error")
-        return redirect(url_for("staff.user", user_id=account.id))
+        return user_page(account, name_form=form)
     database = db.session()
     operations.update_staff_field(database, current_user.actor, account, "full_name", form.full_name.data)
     database.commit()
@@ -104,11 +107,12 @@ def user_full_name(user_id: int):  # type: ignore[no-untyped-def]
 @allow("admin")
 def user_active(user_id: int):  # type: ignore[no-untyped-def]
     account = get_user(user_id)
-    if not EmptyForm().validate_on_submit():
+    form = EmptyForm()
+    if not form.validate_on_submit():
         abort(400)
     if account.id == current_user.id:
-        flash(_("You cannot deactivate your own account."), "error")
-        return redirect(url_for("staff.user", user_id=account.id))
+        add_error(form, _("You cannot deactivate your own account."))
+        return user_page(account, status=CONFLICT, form=form)
     database = db.session()
     operations.update_staff_field(database, current_user.actor, account, "is_active", not account.is_active)
     sessions.end_every_session(database, account)
@@ -123,9 +127,7 @@ def user_password(user_id: int):  # type: ignore[no-untyped-def]
     account = get_user(user_id)
     form = PasswordResetForm()
     if not form.validate_on_submit():
-        for error in form.password.errors:
-            flash(error, "error")
-        return redirect(url_for("staff.user", user_id=account.id))
+        return user_page(account, password_form=form)
     database = db.session()
     operations.reset_password(database, current_user.actor, account, form.password.data)
     sessions.end_every_session(database, account)

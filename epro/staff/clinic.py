@@ -59,6 +59,7 @@ def clinic_list(db: Session, today: date) -> ClinicList:
         window_start_from=opened_since,
         appointment_until=today,
         open_only=True,
+        active_patients_only=True,
     )
     upcoming = VisitFilter(
         window_from=today,
@@ -67,8 +68,9 @@ def clinic_list(db: Session, today: date) -> ClinicList:
         appointment_after=today,
         appointment_until=horizon,
         open_only=True,
+        active_patients_only=True,
     )
-    overdue = VisitFilter(window_closed_before=today, open_only=True)
+    overdue = VisitFilter(window_closed_before=today, open_only=True, active_patients_only=True)
     return ClinicList(
         today,
         due=_section(db, today, due),

@@ -9,6 +9,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     DateField,
     IntegerField,
     PasswordField,
@@ -19,7 +20,7 @@ from wtforms import (
     ValidationError,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from epro.identifiers import InvalidStudyId, normalise_study_id
 from epro.strict_fields import StrictIntegerField
@@ -27,9 +28,35 @@ from epro.strict_fields import StrictIntegerField
 REASON_MAX = 500
 
 
-def _reason(required: bool = True):  # type: ignore[no-untyped-def]
-    validators = [InputRequired(_l("Please give a reason."))] if required else [Optional()]
-    return TextAreaField(_l("Reason"), validators=[*validators, Length(max=REASON_MAX)])
+def _strip(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
+def _reason(required: bool = True, label: object = None):  # type: ignore[no-untyped-def]
+    """A reason field; spaces alone are no reason."""
+    validators = [DataRequired(_l("Please give a reason."))] if required else [Optional()]
+    return TextAreaField(
+        label or _l("Reason"), filters=[_strip], validators=[*validators, Length(max=REASON_MAX)]
+    )
+
+
+class DayField(DateField):
+    """A date as YYYY-MM-DD, with our own translated message when it is not one."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as error:
+            raise ValueError(str(_l("Enter the date as year-month-day, for example 2026-12-01."))) from error
+
+
+def _date(label: object):  # type: ignore[no-untyped-def]
+    """A date typed or picked as YYYY-MM-DD; anything else is a clear error, never a crash."""
+    return DayField(
+        label,
+        validators=[InputRequired(_l("Enter a date."))],
+        render_kw={"min": "1900-01-01", "max": "2999-12-31"},
+    )
 
 
 ROLE_CHOICES = [
@@ -104,12 +131,28 @@ class PatientEditForm(PatientForm):
 
 
 class EnrolForm(FlaskForm):
-    procedure_date = DateField(_l("Procedure date (day 0)"), validators=[InputRequired(_l("Enter a date."))])
+    procedure_date = _date(_l("Procedure date (day 0)"))
+    #: Shown once day 0 is far from today: the nurse confirms it is not a typing slip.
+    confirm_far = BooleanField(_l("Yes, this procedure date is correct"))
 
 
 class RescheduleForm(FlaskForm):
-    new_date = DateField(_l("New date"), validators=[InputRequired(_l("Enter a date."))])
+    new_date = _date(_l("New date"))
     reason = _reason(required=False)
+    past_next_visit = BooleanField(_l("Yes, move it on or after the next visit"))
+
+
+class DayZeroCorrectionForm(FlaskForm):
+    procedure_date = _date(_l("Correct procedure date (day 0)"))
+    reason = _reason(label=_l("Reason for the correction"))
+    confirm_far = BooleanField(_l("Yes, this procedure date is correct"))
+    #: Set on the preview page: the nurse has seen which visits change and confirms.
+    confirmed = BooleanField()
+
+
+class WithdrawalForm(FlaskForm):
+    withdrawn_on = _date(_l("Date of withdrawal"))
+    reason = _reason(label=_l("Reason for withdrawal"))
 
 
 class MissedForm(FlaskForm):

@@ -36,6 +36,14 @@ def assessment_date_range(patient: Patient, today: date) -> tuple[date, date]:
     return day0 - timedelta(days=ASSESSMENT_LOOKBACK_DAYS), today
 
 
+class ReasonRequired(Exception):
+    """This change needs a reason (a date outside the window, a changed weight)."""
+
+
+class NotAChoice(Exception):
+    """A corrected answer that is not one of the item's choices."""
+
+
 def update_patient(
     db: Session, actor: Actor, patient: Patient, changes: dict[str, object], reason: str
 ) -> int:
@@ -67,7 +75,7 @@ def reschedule(db: Session, actor: Actor, visit: Visit, new_date: date, reason: 
     reason = reason or None
     outside = not (visit.window_start <= new_date <= visit.window_end)
     if outside and not reason:
-        raise ValueError("reason required outside the window")
+        raise ReasonRequired
     if _completed(db, visit):
         raise NotAllowedNow
     record(
@@ -190,7 +198,7 @@ def correct_response(
 ) -> None:
     """Change a submitted answer; the original stays in the audit trail, the row is marked corrected."""
     if new_value not in allowed:
-        raise ValueError(new_value)
+        raise NotAChoice(new_value)
     if new_value == response.value:
         raise NotAllowedNow
     record(

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
@@ -13,14 +17,17 @@ from epro.access import STAFF, allow
 from epro.clock import clinic_today
 from epro.downloads import attachment
 from epro.enrolment import enrol
+from epro.followup import rules
 from epro.models import Patient
 from epro.registry import register_patient
 from epro.schedule import load_protocol
 from epro.staff import bp
 from epro.staff.calendar import patient_calendar
+from epro.staff.form_page import CONFLICT, add_error, form_page
 from epro.staff.forms import EmptyForm, EnrolForm, PatientEditForm, PatientForm
 from epro.staff.operations import update_patient
 from epro.staff.registry_queries import PAGE_SIZE, PatientStatus, patient_page
+from epro.templating import date_text
 from epro.visits import visit_rows
 
 PATIENT_FIELDS = ("study_id", "birth_year", "sex", "preferred_language")
@@ -75,7 +82,7 @@ def new_patient():  # type: ignore[no-untyped-def]
     form = PatientForm()
     if form.validate_on_submit():
         if _study_id_taken(form.study_id.data):
-            form.study_id.errors.append(_("This study ID is already registered."))
+            add_error(form, _("This study ID is already registered."), "study_id")
         else:
             database = db.session()
             try:
@@ -87,11 +94,11 @@ def new_patient():  # type: ignore[no-untyped-def]
                 database.commit()
             except IntegrityError:
                 database.rollback()
-                form.study_id.errors.append(_("This study ID is already registered."))
+                add_error(form, _("This study ID is already registered."), "study_id")
             else:
-                flash(_("Patient %(study_id)s registered.", study_id=patient.study_id), "info")
+                flash(_("Patient %(study_id)s added.", study_id=patient.study_id), "info")
                 return redirect(url_for("staff.patient", patient_id=patient.id))
-    return render_template("staff/patient_form.html", form=form, patient=None), 400 if form.errors else 200
+    return form_page("staff/patient_form.html", form=form, patient=None)
 
 
 @bp.route("/patients/<int:patient_id>/edit", methods=["GET", "POST"])
@@ -101,7 +108,7 @@ def edit_patient(patient_id: int):  # type: ignore[no-untyped-def]
     form = PatientEditForm(obj=patient)
     if form.validate_on_submit():
         if _study_id_taken(form.study_id.data, except_id=patient.id):
-            form.study_id.errors.append(_("This study ID is already registered."))
+            add_error(form, _("This study ID is already registered."), "study_id")
         else:
             database = db.session()
             changes = {field: getattr(form, field).data for field in PATIENT_FIELDS}
@@ -109,25 +116,55 @@ def edit_patient(patient_id: int):  # type: ignore[no-untyped-def]
             database.commit()
             flash(_("%(count)d change(s) saved.", count=changed), "info")
             return redirect(url_for("staff.patient", patient_id=patient.id))
-    return render_template("staff/patient_form.html", form=form, patient=patient), 400 if form.errors else 200
+    return form_page("staff/patient_form.html", form=form, patient=patient)
+
+
+def patient_view(patient: Patient, *, status: int | None = None, **forms: FlaskForm):  # type: ignore[no-untyped-def]
+    """The patient page; a bound form passed in (with its errors) replaces the blank one."""
+    today = clinic_today()
+    rows = visit_rows(db.session(), today, patient_id=patient.id)
+    blank: dict[str, FlaskForm] = {"enrol_form": EnrolForm(formdata=None), "form": EmptyForm(formdata=None)}
+    return form_page(
+        "staff/patient.html",
+        status=status,
+        patient=patient,
+        rows=rows,
+        today=today,
+        signature=signatures.state_of(db.session(), patient.id) if patient.procedure_date else None,
+        **(blank | forms),
+        **reports.inline_context(db.session(), patient.id, current_user.username),
+    )
 
 
 @bp.route("/patients/<int:patient_id>")
 @allow(*STAFF)
 def patient(patient_id: int):  # type: ignore[no-untyped-def]
-    patient = get_patient(patient_id)
-    today = clinic_today()
-    rows = visit_rows(db.session(), today, patient_id=patient.id)
-    return render_template(
-        "staff/patient.html",
-        patient=patient,
-        rows=rows,
-        today=today,
-        enrol_form=EnrolForm(),
-        form=EmptyForm(),
-        signature=signatures.state_of(db.session(), patient.id) if patient.procedure_date else None,
-        **reports.inline_context(db.session(), patient.id, current_user.username),
-    )
+    return patient_view(get_patient(patient_id))
+
+
+DAY0_MESSAGES = {
+    rules.DayZeroOutOfRange: _l("Enter a procedure date from %(earliest)s to %(latest)s."),
+    rules.DayZeroNeedsConfirmation: _l(
+        "This date is more than a month from today. Check it, then tick the confirmation below."
+    ),
+}
+
+
+def day0_problem(form: FlaskForm, day0: date, confirmed: bool) -> bool:
+    """Check day 0 against the clinic's range; on a problem, put its message on the field."""
+    try:
+        rules.check_day0(
+            day0, clinic_today(), rules.DateLimits.from_config(current_app.config), confirmed=confirmed
+        )
+    except rules.DateRuleError as refused:
+        message = DAY0_MESSAGES[type(refused)] % {
+            "earliest": date_text(refused.earliest),
+            "latest": date_text(refused.latest),
+        }
+        add_error(form, str(message), "procedure_date")
+        form.needs_confirmation = isinstance(refused, rules.DayZeroNeedsConfirmation)
+        return True
+    return False
 
 
 @bp.route("/patients/<int:patient_id>/enrol", methods=["POST"])
@@ -136,12 +173,14 @@ def enrol_patient(patient_id: int):  # type: ignore[no-untyped-def]
     patient = get_patient(patient_id)
     form = EnrolForm()
     if patient.procedure_date is not None:
-        flash(_("This patient is already enrolled."), "error")
-        return redirect(url_for("staff.patient", patient_id=patient.id))
+        add_error(
+            form, _("The procedure date is already entered. Use “Correct procedure date” to change it.")
+        )
+        return patient_view(patient, status=CONFLICT, enrol_form=form)
     if not form.validate_on_submit():
-        for error in form.procedure_date.errors:
-            flash(error, "error")
-        return redirect(url_for("staff.patient", patient_id=patient.id))
+        return patient_view(patient, enrol_form=form)
+    if day0_problem(form, form.procedure_date.data, bool(form.confirm_far.data)):
+        return patient_view(patient, enrol_form=form)
     database = db.session()
     visits = enrol(
         database,
@@ -151,7 +190,7 @@ def enrol_patient(patient_id: int):  # type: ignore[no-untyped-def]
         current_user.actor,
     )
     database.commit()
-    flash(_("Enrolled: %(count)d visits scheduled.", count=len(visits)), "info")
+    flash(_("Procedure date entered: %(count)d visits scheduled.", count=len(visits)), "info")
     return redirect(url_for("staff.patient", patient_id=patient.id))
 
 

@@ -19,6 +19,7 @@ class PatientStatus(StrEnum):
     ACTIVE = "active"
     OVERDUE = "overdue"
     FINISHED = "finished"
+    WITHDRAWN = "withdrawn"
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,8 @@ class PatientListRow:
 
     @property
     def status(self) -> PatientStatus:
+        if self.patient.withdrawn_on is not None:
+            return PatientStatus.WITHDRAWN
         if self.patient.procedure_date is None:
             return PatientStatus.NOT_ENROLLED
         if self.overdue:
@@ -62,6 +65,11 @@ def patient_page(
     query = select(Patient, next_visit.label("next_visit"), overdue.label("overdue"))
     if search:
         query = query.where(col(Patient.study_id).contains(search.strip().upper(), autoescape=True))
+    staying = col(Patient.withdrawn_on).is_(None)
+    if status == PatientStatus.WITHDRAWN:
+        query = query.where(col(Patient.withdrawn_on).is_not(None))
+    elif status is not None:
+        query = query.where(staying)
     if status == PatientStatus.NOT_ENROLLED:
         query = query.where(col(Patient.procedure_date).is_(None))
     elif status == PatientStatus.OVERDUE:

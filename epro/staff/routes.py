@@ -11,7 +11,7 @@ from epro.access import STAFF, allow
 from epro.clock import clinic_today
 from epro.kiosk.operations import SessionUnavailable, open_tablet_session
 from epro.kiosk.state import enter_patient_mode
-from epro.models import Visit
+from epro.models import Patient, Visit
 from epro.staff import bp
 from epro.staff.clinic import clinic_list
 from epro.staff.forms import EmptyForm
@@ -38,6 +38,10 @@ def start_tablet(visit_id: int):  # type: ignore[no-untyped-def]
     visit = database.get(Visit, visit_id)
     if visit is None:
         abort(404)
+    patient = database.get(Patient, visit.patient_id)
+    if patient is not None and patient.withdrawn_on is not None:
+        flash(_("This patient has been withdrawn from the study."), "error")
+        return redirect(url_for("staff.visit", visit_id=visit.id))
     if visit.missed_at is not None:
         flash(_("This visit is marked as missed."), "error")
         return redirect(url_for("staff.visit", visit_id=visit.id))

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from datetime import date
+
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlmodel import select
+from flask_wtf import FlaskForm
+from sqlmodel import col, select
 from wtforms import RadioField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
@@ -13,12 +17,15 @@ from wtforms.validators import InputRequired
 from epro import db, instruments
 from epro.access import STAFF, allow
 from epro.clock import clinic_today
+from epro.followup import rules
 from epro.kiosk.operations import SessionUnavailable, live_session
 from epro.kiosk.steps import steps_for
 from epro.models import Patient, Response, Visit
 from epro.schedule import days_outside_window
 from epro.staff import bp, operations
+from epro.staff.form_page import CONFLICT, add_error, form_page
 from epro.staff.forms import CorrectionForm, EmptyForm, MissedForm, RescheduleForm, StaffEntryForm
+from epro.templating import date_text
 from epro.visits import status_of
 
 
@@ -36,10 +43,9 @@ def _back(visit: Visit):  # type: ignore[no-untyped-def]
     return redirect(url_for("staff.visit", visit_id=visit.id))
 
 
-@bp.route("/visits/<int:visit_id>")
-@allow(*STAFF)
-def visit(visit_id: int):  # type: ignore[no-untyped-def]
-    visit, patient = get_visit(visit_id)
+def visit_page(visit: Visit, patient: Patient, *, status: int | None = None, **forms: FlaskForm):  # type: ignore[no-untyped-def]
+    """The visit page with its forms; a form passed in (bound, with its errors) replaces the blank one.
+    Every visit form's failure renders this page again (see epro.staff.form_page)."""
     database = db.session()
     session = live_session(database, visit)
     responses = database.exec(
@@ -51,48 +57,100 @@ def visit(visit_id: int):  # type: ignore[no-untyped-def]
         if visit.actual_date
         else 0
     )
-    return render_template(
+    blank: dict[str, FlaskForm] = {
+        "reschedule_form": RescheduleForm(formdata=None, new_date=visit.appointment_date),
+        "missed_form": MissedForm(formdata=None),
+        "correction_form": CorrectionForm(formdata=None),
+        "form": EmptyForm(formdata=None),
+    }
+    return form_page(
         "staff/visit.html",
+        status=status,
         visit=visit,
         patient=patient,
-        status=status_of(visit, session, clinic_today()),
+        visit_status=status_of(visit, session, clinic_today(), patient.withdrawn_on),
         session=session,
         answers=answers,
         days_outside=outside,
-        reschedule_form=RescheduleForm(new_date=visit.appointment_date),
-        missed_form=MissedForm(),
-        correction_form=CorrectionForm(),
-        form=EmptyForm(),
+        correction_for=forms.pop("correction_for", None),
+        **(blank | forms),
     )
 
 
-def _form_errors(form) -> None:  # type: ignore[no-untyped-def]
-    for field in form:
-        for error in field.errors:
-            flash(f"{field.label.text}: {error}", "error")
+@bp.route("/visits/<int:visit_id>")
+@allow(*STAFF)
+def visit(visit_id: int):  # type: ignore[no-untyped-def]
+    visit, patient = get_visit(visit_id)
+    return visit_page(visit, patient)
+
+
+def _next_target(visit: Visit) -> date | None:
+    later = (
+        db.session()
+        .exec(
+            select(Visit.target_date)
+            .where(Visit.patient_id == visit.patient_id, Visit.number > visit.number)
+            .order_by(col(Visit.number))
+        )
+        .first()
+    )
+    return later
+
+
+RESCHEDULE_MESSAGES = {
+    rules.RescheduleBeforeDayZero: _l("A visit cannot be moved before %(earliest)s (day 0 or its window)."),
+    rules.RescheduleTooLate: _l("A visit cannot be moved after %(latest)s."),
+    rules.ReschedulePastNextVisit: _l(
+        "This date is on or after the next visit (%(latest)s). Tick the confirmation and give a reason."
+    ),
+}
 
 
 @bp.route("/visits/<int:visit_id>/reschedule", methods=["POST"])
 @allow("nurse")
 def reschedule(visit_id: int):  # type: ignore[no-untyped-def]
-    visit, _patient = get_visit(visit_id)
+    visit, patient = get_visit(visit_id)
     form = RescheduleForm()
     if not form.validate_on_submit():
-        _form_errors(form)
-        return _back(visit), 400
+        return visit_page(visit, patient, reschedule_form=form)
+    reason = (form.reason.data or "").strip()
+    assert patient.procedure_date is not None
+    try:
+        rules.check_reschedule(
+            form.new_date.data,
+            day0=patient.procedure_date,
+            window_start=visit.window_start,
+            window_end=visit.window_end,
+            next_target=_next_target(visit),
+            limits=rules.DateLimits.from_config(current_app.config),
+            confirmed_with_reason=bool(form.past_next_visit.data and reason),
+        )
+    except rules.DateRuleError as refused:
+        add_error(
+            form,
+            str(
+                RESCHEDULE_MESSAGES[type(refused)]
+                % {
+                    "earliest": date_text(refused.earliest),
+                    "latest": date_text(refused.latest),
+                }
+            ),
+            "new_date",
+        )
+        return visit_page(visit, patient, reschedule_form=form)
     database = db.session()
     try:
-        operations.reschedule(
-            database, current_user.actor, visit, form.new_date.data, (form.reason.data or "").strip()
+        operations.reschedule(database, current_user.actor, visit, form.new_date.data, reason)
+    except operations.ReasonRequired:
+        add_error(
+            form,
+            _("A date outside the window needs a reason; the visit will be flagged as a deviation."),
+            "reason",
         )
-    except ValueError:
-        flash(
-            _("A date outside the window needs a reason; the visit will be flagged as a deviation."), "error"
-        )
-        return _back(visit), 400
+        return visit_page(visit, patient, reschedule_form=form)
     except operations.NotAllowedNow:
-        flash(_("A completed visit cannot be rescheduled."), "error")
-        return _back(visit), 409
+        add_error(form, _("A completed visit cannot be rescheduled."))
+        return visit_page(visit, patient, status=CONFLICT, reschedule_form=form)
     database.commit()
     flash(_("Visit rescheduled."), "info")
     return _back(visit)
@@ -101,17 +159,16 @@ def reschedule(visit_id: int):  # type: ignore[no-untyped-def]
 @bp.route("/visits/<int:visit_id>/missed", methods=["POST"])
 @allow("nurse")
 def mark_missed(visit_id: int):  # type: ignore[no-untyped-def]
-    visit, _patient = get_visit(visit_id)
+    visit, patient = get_visit(visit_id)
     form = MissedForm()
-    if not form.validate_on_submit() or not form.reason.data.strip():
-        flash(_("Please give a reason."), "error")
-        return _back(visit), 400
+    if not form.validate_on_submit():
+        return visit_page(visit, patient, missed_form=form)
     database = db.session()
     try:
         operations.mark_missed(database, current_user.actor, visit, form.reason.data.strip())
     except operations.NotAllowedNow:
-        flash(_("This visit already has answers or is already marked missed."), "error")
-        return _back(visit), 409
+        add_error(form, _("This visit already has answers or is already marked missed."))
+        return visit_page(visit, patient, status=CONFLICT, missed_form=form)
     database.commit()
     flash(_("Visit marked as missed."), "info")
     return _back(visit)
@@ -144,6 +201,7 @@ def enter_answers(visit_id: int):  # type: ignore[no-untyped-def]
     if language not in ("ko", "en"):
         language = patient.preferred_language
     form = _entry_form(visit, language)
+    conflict = None
     if request.method == "GET":
         form.language.data = patient.preferred_language
         form.assessment_date.data = clinic_today()
@@ -163,25 +221,32 @@ def enter_answers(visit_id: int):  # type: ignore[no-untyped-def]
             )
         except SessionUnavailable:
             database.rollback()
-            flash(_("The questionnaires for this visit have already been submitted."), "error")
-            return _back(visit), 409
+            add_error(form, _("The questionnaires for this visit have already been submitted."))
+            conflict = CONFLICT
         except operations.AssessmentDateOutOfRange as refused:
             database.rollback()
-            form.assessment_date.errors = [
+            add_error(
+                form,
                 _(
                     "The assessment date must lie between %(earliest)s (60 days before day 0) and %(latest)s (today).",
-                    earliest=refused.earliest.isoformat(),
-                    latest=refused.latest.isoformat(),
-                )
-            ]
+                    earliest=date_text(refused.earliest),
+                    latest=date_text(refused.latest),
+                ),
+                "assessment_date",
+            )
         else:
             database.commit()
             flash(_("Answers saved as entered by staff."), "info")
             return _back(visit)
     item_fields = [form[f"item_{step.item.code}"] for step in steps_for(visit)]
-    return render_template(
-        "staff/enter_answers.html", visit=visit, patient=patient, form=form, item_fields=item_fields
-    ), 400 if form.errors else 200
+    return form_page(
+        "staff/enter_answers.html",
+        status=conflict,
+        visit=visit,
+        patient=patient,
+        form=form,
+        item_fields=item_fields,
+    )
 
 
 @bp.route("/responses/<int:response_id>/correct", methods=["POST"])
@@ -191,11 +256,10 @@ def correct_response(response_id: int):  # type: ignore[no-untyped-def]
     response = database.get(Response, response_id)
     if response is None:
         abort(404)
-    visit, _patient = get_visit(response.visit_id)
+    visit, patient = get_visit(response.visit_id)
     form = CorrectionForm()
-    if not form.validate_on_submit() or not form.reason.data.strip():
-        _form_errors(form)
-        return _back(visit), 400
+    if not form.validate_on_submit():
+        return visit_page(visit, patient, correction_form=form, correction_for=response.id)
     item = next(
         i
         for i in instruments.get(response.instrument_code, response.instrument_version).items
@@ -205,12 +269,14 @@ def correct_response(response_id: int):  # type: ignore[no-untyped-def]
         operations.correct_response(
             database, current_user.actor, response, form.value.data, form.reason.data.strip(), item.values
         )
-    except ValueError:
-        flash(_("That answer is not one of the choices. Nothing was saved."), "error")
-        return _back(visit), 400
+    except operations.NotAChoice:
+        add_error(form, _("That answer is not one of the choices. Nothing was saved."), "value")
+        return visit_page(visit, patient, correction_form=form, correction_for=response.id)
     except operations.NotAllowedNow:
-        flash(_("The corrected value is the same as the current one. Nothing was changed."), "error")
-        return _back(visit), 400
+        add_error(
+            form, _("The corrected value is the same as the current one. Nothing was changed."), "value"
+        )
+        return visit_page(visit, patient, correction_form=form, correction_for=response.id)
     database.commit()
     flash(_("Answer corrected. The original stays in the audit trail."), "info")
     return _back(visit)

@@ -210,7 +210,9 @@ def test_enrol_answer_review_submit_lock_next_patient_and_pdf(
     page.wait_for_url("**/tablet/question/1")
     assert study_id not in page.content()
     page.tap(".kiosk-top a.pause")
-    page.wait_for_url("**/tablet/locked")
+    page.wait_for_url("**/tablet/pause**")
+    page.tap("[data-pause-confirm]")
+    page.wait_for_url("**/tablet/locked**")
     _, next_held = visit_of(study, next_study_id)
     assert next_held["responses"] == {} and next_held["drafts"] == {}
     context.close()

@@ -1,0 +1,69 @@
+"""Everything in one download: every CSV export and every enrolled patient's PDF summary in one ZIP, in
+one language. POST with the CSRF token; each part is recorded in the audit trail like its own download."""
+
+from __future__ import annotations
+
+import tempfile
+import zipfile
+
+from flask import abort, request, send_file
+from flask_login import current_user
+
+from epro import db
+from epro.access import allow
+from epro.audit import record
+from epro.exports.formats import FORMATS
+from epro.exports.routes import READERS, bp
+from epro.exports.writer import csv_chunks, export_rows, filename, options_from_config, record_export
+from epro.models import utcnow
+from epro.reports import enrolled_patient_ids, report_for, write_summaries_zip
+
+SPOOL_BYTES = 8 * 1024 * 1024
+
+
+@bp.route("/everything.zip", methods=["POST"])
+@allow(*READERS)
+def everything():  # type: ignore[no-untyped-def]
+    language = request.form.get("lang", "")
+    if language not in ("ko", "en"):
+        abort(400)
+    options = options_from_config(language, study_days=False)
+    database = db.session()
+    now = utcnow()
+    reports = [report_for(database, pid, current_user.username) for pid in enrolled_patient_ids(database)]
+    archive = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 (send_file closes it)
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
+        for export in FORMATS.values():
+            text = "".join(csv_chunks(export, export_rows(export, database, options)))
+            bundle.writestr(filename(export, options, now), text.encode("utf-8"))
+    database.commit()
+    with zipfile.ZipFile(archive, "a", compression=zipfile.ZIP_DEFLATED) as bundle:
+        pdfs = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115
+        with pdfs:
+            write_summaries_zip(pdfs, reports, language)
+            pdfs.seek(0)
+            with zipfile.ZipFile(pdfs) as inner:
+                for name in inner.namelist():
+                    bundle.writestr(f"summaries/{name}", inner.read(name))
+    for export in FORMATS.values():
+        record_export(database, current_user.actor, export, options)
+    for report in reports:
+        record(
+            database,
+            current_user.actor,
+            "export.summaries",
+            "patient",
+            report.patient_id,
+            field="edition",
+            new=language,
+        )
+    database.commit()
+    archive.seek(0)
+    response = send_file(
+        archive,
+        mimetype="application/zip",
+        as_attachment=True,
+        download_name=f"epro-everything-{language}-{now.strftime('%Y%m%dT%H%MZ')}.zip",
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
