@@ -25,7 +25,7 @@ def _safe_next(target: str | None) -> str:
     """Only a local path: never an open redirect to another site."""
     if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
         return target
-    return url_for("staff.home")
+    return url_for("index")  # each role's own home page (investigators: the study overview)
 
 
 @bp.route("/login", methods=["GET", "POST"])

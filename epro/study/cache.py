@@ -1,0 +1,49 @@
+"""The overview of the current data, computed once per change of data rather than once per request.
+
+Every change to the study's data is recorded in the audit trail in the same transaction, so the newest
+audit event that is not a sign-in or an export names the data's version; with the clinic's date (statuses
+move with the calendar) it keys the cached overview. A page view costs one indexed look-up while nothing
+changed, and the full computation (a few grouped queries) after any change. Each process keeps its own.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import date
+
+from sqlalchemy import not_, or_
+from sqlmodel import Session, col, select
+
+from epro.models import AuditEvent
+from epro.study.overview import StudyOverview
+
+#: Audit actions that read data without changing it.
+READ_ONLY_ACTIONS = ("auth.%", "export.%")
+
+_lock = threading.Lock()
+_cached: tuple[tuple[object, ...], StudyOverview] | None = None
+
+
+def data_version(db: Session) -> int:
+    query = (
+        select(AuditEvent.id)
+        .where(not_(or_(*(col(AuditEvent.action).like(pattern) for pattern in READ_ONLY_ACTIONS))))
+        .order_by(col(AuditEvent.id).desc())
+        .limit(1)
+    )
+    return db.exec(query).first() or 0
+
+
+def cached(key: tuple[object, ...]) -> StudyOverview | None:
+    with _lock:
+        return _cached[1] if _cached is not None and _cached[0] == key else None
+
+
+def remember(key: tuple[object, ...], overview: StudyOverview) -> None:
+    global _cached
+    with _lock:
+        _cached = (key, overview)
+
+
+def cache_key(db: Session, today: date, *context: object) -> tuple[object, ...]:
+    return (data_version(db), today, *context)
