@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
 
 from epro import db
 from epro.access import allow
 from epro.clock import clinic_today
 from epro.reports.view import ReportView
+from epro.schedule import load_protocol
 from epro.study import READERS, overview_for
 from epro.study.compute import matrix_rows
+from epro.study.review import AlreadyAcknowledged, NothingToReview, ReviewForm, acknowledge
 from epro.study.view import HELPERS
 
 bp = Blueprint("study", __name__, url_prefix="/study")
@@ -38,3 +42,34 @@ def overview():  # type: ignore[no-untyped-def]
         pages=pages,
         **HELPERS,
     )
+
+
+@bp.route("/reviews/<int:visit_id>", methods=["POST"])
+@allow("nurse")
+def acknowledge_review(visit_id: int):  # type: ignore[no-untyped-def]
+    """A nurse acknowledges a clinically meaningful change with a note; back to the clinic list."""
+    form = ReviewForm()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for error in errors:
+                flash(str(error), "error")
+        return redirect(url_for("staff.home") + "#review")
+    database = db.session()
+    try:
+        acknowledge(
+            database,
+            current_user.actor,
+            load_protocol(current_app.config["PROTOCOL"]),
+            visit_id,
+            (form.note.data or "").strip(),
+        )
+    except AlreadyAcknowledged:
+        database.rollback()
+        flash(_("This change has already been acknowledged."), "error")
+    except NothingToReview:
+        database.rollback()
+        abort(404)
+    else:
+        database.commit()
+        flash(_("Review note saved."), "info")
+    return redirect(url_for("staff.home") + "#review")

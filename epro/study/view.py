@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from markupsafe import Markup
 
-from epro.reports.view import ReportView
+from epro.reports.view import N_, ReportView
 from epro.study import charts
 from epro.study.overview import Change, MeasureStats, StudyOverview, Summary
 
@@ -41,7 +41,7 @@ def chart(view: ReportView, overview: StudyOverview, stats: MeasureStats) -> Mar
     from epro.reports.charts import data_uri
 
     label = view.plain(
-        "%(measure)s: every patient's values by study day, with the mean at each visit",
+        N_("%(measure)s: every patient's values by study day, with the mean at each visit"),
         measure=stats.measure.name(view.html_lang),
     )
     svg = charts.study_chart(stats, overview.visits, label)
