@@ -62,3 +62,22 @@ def test_study_report_pdf_has_per_visit_n_and_mean_sd(app, world, tmp_path) -> N
     ).stdout
     assert "56.7 ± 15.3" in text and "60.0 (50.0–65.0)" in text
     assert "EPR-202" in text
+
+
+def test_stats_export_matches_the_page(app, world, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import csv
+
+    _study(app, world)
+    target = tmp_path / "stats.csv"
+    result = app.test_cli_runner().invoke(
+        args=["export", "--format", "stats", "--lang", "en", "-o", str(target)]
+    )
+    assert result.exit_code == 0, result.output
+    with target.open(encoding="utf-8-sig", newline="") as handle:
+        rows = {(r["measure_code"], r["visit_code"]): r for r in csv.DictReader(handle)}
+    w1 = rows[("PS", "W1")]
+    assert w1["n"] == "3" and float(w1["mean"]) == round(170 / 3, 6) and w1["median"] == "60.0"
+    assert (w1["q1"], w1["q3"], w1["change_n"], w1["change_mean"]) == ("50.0", "65.0", "2", "-5.0")
+    assert rows[("PS", "BL")]["change_n"] == "" and rows[("PS", "M1")]["sd"] == ""
+    assert rows[("QOL", "M2")]["n"] == "0" and rows[("QOL", "M2")]["mean"] == ""
+    assert w1["visit_label"] == "Week 1"

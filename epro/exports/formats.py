@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from epro.exports import audit_trail, dictionary, long, sdtm
 from epro.exports.columns import Column, ExportOptions
+from epro.study import stats_export
 
 RowSource = Callable[[Session, ExportOptions], Iterator[list[object]]]
 
@@ -52,6 +53,18 @@ FORMATS: dict[str, ExportFormat] = {
             sdtm.rows,
             translated=True,
             study_days=True,
+        ),
+        ExportFormat(
+            "stats",
+            _l("Statistics per visit"),
+            _l(
+                "One row per measure and visit: n, mean, SD, median, quartiles, range, and change from "
+                "baseline (n paired, mean, SD), as on the study overview."
+            ),
+            stats_export.COLUMNS,
+            stats_export.rows,
+            translated=True,
+            study_days=False,
         ),
         ExportFormat(
             "audit",
