@@ -229,7 +229,6 @@ class _Generator:
             "instruments": " ".join(planned.instruments),
             "scheduled_date": None,
             "actual_date": None,
-            "weight_kg": None,
             "missed_reason": None,
             "missed_at": None,
             "reschedule_reason": None,

@@ -56,7 +56,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     login_manager.session_protection = "strong"
     staff_guard.init_app(app)
 
-    from epro import exports, reports, study
+    from epro import clinical, exports, reports, study
     from epro.audit import views as audit_views
     from epro.kiosk import bp as kiosk_bp
     from epro.staff import bp as staff_bp
@@ -64,6 +64,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(kiosk_bp)
     app.register_blueprint(staff_bp)
     reports.init_app(app)
+    clinical.init_app(app)
     exports.init_app(app)
     study.init_app(app)
     audit_views.init_app(app)

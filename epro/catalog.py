@@ -1,4 +1,4 @@
-"""Mirror the instrument and protocol files into the database, so answers and visits can reference them.
+"""Mirror the instrument, measure set and protocol files into the database, so data can reference them.
 
 Idempotent: run by init-db. A changed file under an existing version is refused: publish a new version.
 """
@@ -8,12 +8,14 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from epro import instruments
-from epro.models import Instrument, ItemOption, ProtocolVisit
+from epro.clinical.measures import all_measure_sets
+from epro.models import Instrument, ItemOption, MeasureSetFile, ProtocolVisit
 from epro.schedule import Protocol
 
 
 def sync_instruments(db: Session) -> int:
-    added = 0
+    """Instruments and clinical measure sets; returns how many files were new."""
+    added = sync_measure_sets(db)
     for (code, version), definition in instruments.all_instruments().items():
         row = db.get(Instrument, (code, version))
         if row is not None:
@@ -32,6 +34,20 @@ def sync_instruments(db: Session) -> int:
                         value=option.value,
                     )
                 )
+        added += 1
+    db.flush()
+    return added
+
+
+def sync_measure_sets(db: Session) -> int:
+    added = 0
+    for key, measure_set in all_measure_sets().items():
+        row = db.get(MeasureSetFile, key)
+        if row is not None:
+            if row.checksum != measure_set.checksum:
+                raise ValueError(f"measure set {key} changed after use: give it a new version")
+            continue
+        db.add(MeasureSetFile(key=key, checksum=measure_set.checksum))
         added += 1
     db.flush()
     return added

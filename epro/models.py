@@ -143,9 +143,6 @@ class Visit(SQLModel, table=True):
         CheckConstraint("window_start <= target_date AND target_date <= window_end", name="ck_visit_window"),
         CheckConstraint("(missed_reason IS NULL) = (missed_at IS NULL)", name="ck_visit_missed_has_reason"),
         CheckConstraint(
-            "weight_kg IS NULL OR (weight_kg >= 20 AND weight_kg <= 300)", name="ck_visit_weight"
-        ),
-        CheckConstraint(
             "scheduled_date IS NULL OR (scheduled_date >= window_start AND scheduled_date <= window_end)"
             " OR reschedule_reason IS NOT NULL",
             name="ck_visit_reschedule_outside_window_has_reason",
@@ -168,7 +165,6 @@ class Visit(SQLModel, table=True):
     #: The appointment date when a nurse rescheduled the visit (the protocol's target date stays as it was).
     scheduled_date: date | None = None
     actual_date: date | None = None
-    weight_kg: Decimal | None = Field(default=None, sa_column=Column(Numeric(5, 1)))
     missed_reason: str | None = Field(default=None, sa_column=Column(String(500)))
     missed_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     reschedule_reason: str | None = Field(default=None, sa_column=Column(String(500)))
@@ -183,6 +179,73 @@ class Visit(SQLModel, table=True):
         return self.scheduled_date is not None and not (
             self.window_start <= self.scheduled_date <= self.window_end
         )
+
+
+class MeasureSetFile(SQLModel, table=True):
+    """A mirror of one versioned clinical measure set file (its checksum), like the instruments."""
+
+    __tablename__ = "measure_set"
+    #: "code-version", as clinical values name it: "liver-1.0".
+    key: str = Field(sa_column=Column(String(16), primary_key=True))
+    checksum: str = Field(sa_column=Column(String(64), nullable=False))
+
+
+class ClinicalValue(SQLModel, table=True):
+    """One clinical measurement at a visit (a laboratory value, weight, a dose or a grade), typed by a nurse.
+
+    The measure's definition (unit, ranges, options) lives in the measure set file named by measure_set.
+    """
+
+    __tablename__ = "clinical_value"
+    __table_args__ = (
+        UniqueConstraint("visit_id", "measure_code", name="uq_clinical_value_visit_measure"),
+        CheckConstraint("(value_number IS NULL) != (value_code IS NULL)", name="ck_clinical_value_one_value"),
+        CheckConstraint(
+            "(corrected_at IS NULL) = (correction_reason IS NULL)", name="ck_clinical_value_correction_reason"
+        ),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    visit_id: int = Field(foreign_key="visit.id", index=True)
+    measure_code: str = Field(sa_column=Column(String(16), nullable=False))
+    measure_set: str = Field(sa_column=Column(String(16), nullable=False))
+    value_number: Decimal | None = Field(default=None, sa_column=Column(Numeric(12, 4)))
+    value_code: str | None = Field(default=None, sa_column=Column(String(16)))
+    #: The unit shown to the nurse when the value was entered.
+    unit: str = Field(sa_column=Column(String(16), nullable=False))
+    sample_date: date
+    #: Outside the plausible range, saved only after the nurse confirmed it.
+    out_of_range: bool = False
+    #: None only for values no staff member typed here (weights moved by migration 0004 without a record of who).
+    entered_by_id: int | None = Field(default=None, foreign_key="staff_user.id")
+    entered_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+    #: Set when staff corrected the value; the original is kept in the audit trail.
+    corrected_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    correction_reason: str | None = Field(default=None, sa_column=Column(String(500)))
+
+    @property
+    def value(self) -> Decimal | str | None:
+        return self.value_number if self.value_code is None else self.value_code
+
+
+class PatientCharacteristic(SQLModel, table=True):
+    """One baseline characteristic entered once at enrolment (aetiology, Child-Pugh inputs ...)."""
+
+    __tablename__ = "patient_characteristic"
+    __table_args__ = (
+        UniqueConstraint("patient_id", "code", name="uq_patient_characteristic_code"),
+        CheckConstraint(
+            "(changed_at IS NULL) = (change_reason IS NULL)", name="ck_patient_characteristic_change_reason"
+        ),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    patient_id: int = Field(foreign_key="patient.id", index=True)
+    code: str = Field(sa_column=Column(String(16), nullable=False))
+    #: A category code, or a number written with the measure's decimals.
+    value: str = Field(sa_column=Column(String(32), nullable=False))
+    entered_by_id: int = Field(foreign_key="staff_user.id")
+    entered_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
+    changed_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    change_reason: str | None = Field(default=None, sa_column=Column(String(500)))
 
 
 SESSION_STATES = ("in_progress", "submitted", "cancelled")

@@ -45,7 +45,6 @@ EXPECTED: dict[str, set[str]] = {
     "staff.start_tablet": NURSE,
     "staff.reschedule": NURSE,
     "staff.mark_missed": NURSE,
-    "staff.record_weight": NURSE,
     "staff.enter_answers": NURSE,
     "staff.correct_response": NURSE,
     "staff.users": ADMIN,
@@ -53,6 +52,10 @@ EXPECTED: dict[str, set[str]] = {
     "staff.user_role": ADMIN,
     "staff.user_active": ADMIN,
     "staff.user_password": ADMIN,
+    # Clinical values and baseline characteristics: investigators read them on the visit and patient pages.
+    "clinical.enter_values": NURSE,
+    "clinical.correct_value": NURSE,
+    "clinical.baseline": NURSE,
     "reports.summary": {"nurse", "investigator", "admin"},
     "reports.summaries": {"investigator", "admin"},
     "exports.index": {"investigator", "admin"},
@@ -126,6 +129,7 @@ def matrix_app(app: Flask, world):  # type: ignore[no-untyped-def]
             "user_id": s.exec(select(StaffUser).where(StaffUser.username == "victim")).one().id,
             "number": 1,
             "name": "long",
+            "code": "WEIGHT",
         }
         app.config["_matrix"] = {"ids": ids, "kiosk": {"sid": questionnaire.id, "token": questionnaire.token}}
     assert SYSTEM

@@ -8,13 +8,14 @@ shown escaped. Nothing ever answers 5xx.
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import func, select
 
-from epro.models import AuditEvent, DraftAnswer, Patient, Visit
+from epro.models import AuditEvent, ClinicalValue, DraftAnswer, Patient, Visit
 from tests.conftest import csrf_of, sign_in
 from tests.kiosk_helpers import Tablet
 
@@ -139,14 +140,30 @@ def test_patient_registration_refuses_malformed_fields(
     assert "<script>alert(1)</script>" not in response.text
 
 
+def _saveable_weight(text: str) -> bool:
+    """A weight the clinical form saves without a confirmation: plain digits, one decimal place at most,
+    inside the plausible 30-150 kg."""
+    stripped = text.strip(" \t\n\r\x0b\x0c")
+    if not re.fullmatch(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)", stripped, re.ASCII):
+        return False
+    value = Decimal(stripped)
+    return 30 <= value <= 150 and value == value.quantize(Decimal("0.1"))
+
+
 @FUZZ
 @given(weight=values, new_date=values)
 def test_visit_forms_refuse_malformed_numbers_and_dates(world, client, nurse, weight, new_date):
     visit_id = nurse["visit"].id
     with world.session() as s:
         before = s.get(Visit, visit_id)
+        weights_before = s.exec(select(func.count()).select_from(ClinicalValue)).one()
     weighed = client.post(
-        f"/staff/visits/{visit_id}/weight", data={"csrf_token": nurse["csrf"], "weight_kg": weight}
+        f"/staff/visits/{visit_id}/clinical",
+        data={
+            "csrf_token": nurse["csrf"],
+            "sample_date": before.target_date.isoformat(),
+            "value_WEIGHT": weight,
+        },
     )
     moved = client.post(
         f"/staff/visits/{visit_id}/reschedule", data={"csrf_token": nurse["csrf"], "new_date": new_date}
@@ -157,12 +174,10 @@ def test_visit_forms_refuse_malformed_numbers_and_dates(world, client, nurse, we
         assert response.status_code < 500
     with world.session() as s:
         after = s.get(Visit, visit_id)
-    try:
-        number = float(weight)
-    except ValueError:
-        number = None
-    if number is None or not 20 <= number <= 300:
-        assert weighed.status_code == 400 and after.weight_kg == before.weight_kg
+        weights_after = s.exec(select(func.count()).select_from(ClinicalValue)).one()
+    if not _saveable_weight(weight):
+        assert 400 <= weighed.status_code < 500 and TRANSLATED_ERROR.search(weighed.text)
+        assert weights_after == weights_before
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", new_date):
         assert moved.status_code == 400 and after.scheduled_date == before.scheduled_date
 

@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from epro import instruments
 from epro.audit import Actor, record
-from epro.models import Patient, QuestionnaireSession, Response, Visit
+from epro.models import ClinicalValue, Patient, QuestionnaireSession, Response, Visit
 from tests.conftest import World
 
 SEOUL = ZoneInfo("Asia/Seoul")
@@ -34,7 +34,6 @@ def answer(
     with world.session() as s:
         visit = s.exec(select(Visit).where(Visit.patient_id == patient.id, Visit.code == code)).one()
         visit.actual_date = visit.target_date + timedelta(days=shift_days)
-        visit.weight_kg = None if weight is None else Decimal(weight)
         moment = datetime.combine(visit.actual_date, time(10, 0), SEOUL).astimezone(UTC)
         entered_by = "patient" if staff_reason is None else "staff"
         sitting = QuestionnaireSession(
@@ -51,6 +50,18 @@ def answer(
         )
         s.add_all([visit, sitting])
         s.flush()
+        if weight is not None:
+            s.add(
+                ClinicalValue(
+                    visit_id=visit.id,  # type: ignore[arg-type]
+                    measure_code="WEIGHT",
+                    measure_set="liver-1.0",
+                    value_number=Decimal(weight),
+                    unit="kg",
+                    sample_date=visit.actual_date,
+                    entered_by_id=nurse_id,
+                )
+            )
         for measure, value in values.items():
             s.add(
                 Response(

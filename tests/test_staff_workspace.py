@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from decimal import Decimal
 
 from icalendar import Calendar
 from sqlmodel import select
@@ -103,31 +102,6 @@ def test_nurse_journey_register_enrol_reschedule_miss_weigh_and_start_tablet(wor
     assert _visits(world, patient.id)["W2"].missed_reason == "Hospitalised"
     assert "방문 누락" in client.get(f"/staff/visits/{visits['W2'].id}").text
 
-    # Weight: validated range, then saved.
-    assert _post(client, f"/staff/visits/{visits['M1'].id}/weight", csrf, weight_kg="450").status_code == 400
-    assert _post(client, f"/staff/visits/{visits['M1'].id}/weight", csrf, weight_kg="abc").status_code == 400
-    assert _visits(world, patient.id)["M1"].weight_kg is None
-    assert _post(client, f"/staff/visits/{visits['M1'].id}/weight", csrf, weight_kg="62.4").status_code == 302
-    assert _visits(world, patient.id)["M1"].weight_kg == Decimal("62.4")
-    # Changing it needs a reason.
-    assert _post(client, f"/staff/visits/{visits['M1'].id}/weight", csrf, weight_kg="63.0").status_code == 400
-    assert (
-        _post(
-            client,
-            f"/staff/visits/{visits['M1'].id}/weight",
-            csrf,
-            weight_kg="63.0",
-            reason="Scale recalibrated",
-        ).status_code
-        == 302
-    )
-    weights = _audit(world, "visit.weight")
-    assert [(w.old_value, w.new_value, w.reason) for w in weights][-1] == (
-        "62.4",
-        "63.0",
-        "Scale recalibrated",
-    )
-
     # The clinic list shows M1 (due, window open) and offers the tablet.
     home = client.get("/staff/")
     assert "EPR-201" in home.text and "태블릿 설문 시작" in home.text
@@ -156,7 +130,11 @@ def test_investigator_sees_everything_and_changes_nothing(world, client):
     assert "EPR-101" in client.get("/staff/patients").text
     for path, data in (
         (f"/staff/visits/{visit.id}/missed", {"reason": "x"}),
-        (f"/staff/visits/{visit.id}/weight", {"weight_kg": "60"}),
+        (
+            f"/staff/visits/{visit.id}/clinical",
+            {"sample_date": visit.target_date.isoformat(), "value_WEIGHT": "60"},
+        ),
+        (f"/staff/patients/{patient.id}/baseline", {"value_AETIOL": "HBV"}),
         (f"/staff/visits/{visit.id}/reschedule", {"new_date": visit.target_date.isoformat()}),
         (f"/staff/visits/{visit.id}/tablet", {}),
         (

@@ -12,7 +12,16 @@ from flask_babel import gettext as _
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from epro.models import AuditEvent, Patient, QuestionnaireSession, Response, StaffUser, Visit
+from epro.models import (
+    AuditEvent,
+    ClinicalValue,
+    Patient,
+    PatientCharacteristic,
+    QuestionnaireSession,
+    Response,
+    StaffUser,
+    Visit,
+)
 
 PER_PAGE = 50
 MAX_PAGE = 100_000
@@ -148,6 +157,11 @@ def action_label(action: str) -> str:
         "visit.missed": _("Visit marked as missed"),
         "visit.unmissed": _("Missed mark withdrawn"),
         "visit.weight": _("Body weight recorded"),
+        "clinical.enter": _("Clinical value entered"),
+        "clinical.correct": _("Clinical value corrected"),
+        "clinical.migrate": _("Clinical value moved by a database upgrade"),
+        "characteristic.enter": _("Baseline characteristic entered"),
+        "characteristic.change": _("Baseline characteristic changed"),
         "session.start": _("Tablet session started"),
         "session.resume": _("Tablet session resumed"),
         "session.idle_lock": _("Tablet locked after inactivity"),
@@ -172,6 +186,8 @@ def entity_label(entity: str) -> str:
         "visit": _("Visit"),
         "questionnaire_session": _("Questionnaire session"),
         "response": _("Answer"),
+        "clinical_value": _("Clinical value"),
+        "patient_characteristic": _("Baseline characteristic"),
         "staff_user": _("Staff account"),
         "database": _("Database"),
         "export": _("Export"),
@@ -197,7 +213,11 @@ def _ids(events: list[AuditEvent], entity: str) -> set[int]:
 def describe_records(db: Session, events: list[AuditEvent], visit_label) -> dict[tuple[str, str], str]:  # type: ignore[no-untyped-def]
     """(entity, id) -> what a monitor recognises: a study ID and visit rather than a row number."""
     visit_of: dict[tuple[str, int], int] = {}
-    for entity, model in (("questionnaire_session", QuestionnaireSession), ("response", Response)):
+    for entity, model in (
+        ("questionnaire_session", QuestionnaireSession),
+        ("response", Response),
+        ("clinical_value", ClinicalValue),
+    ):
         ids = _ids(events, entity)
         if ids:
             for row_id, visit_id in db.exec(
@@ -222,6 +242,14 @@ def describe_records(db: Session, events: list[AuditEvent], visit_label) -> dict
         if ids:
             for row_id, name in db.exec(select(model.id, column).where(col(model.id).in_(ids))).all():  # type: ignore[attr-defined]
                 names[(entity, row_id)] = name
+    characteristic_ids = _ids(events, "patient_characteristic")
+    if characteristic_ids:
+        for row_id, study_id in db.exec(
+            select(PatientCharacteristic.id, Patient.study_id)
+            .join(Patient, col(Patient.id) == PatientCharacteristic.patient_id)
+            .where(col(PatientCharacteristic.id).in_(characteristic_ids))
+        ).all():
+            names[("patient_characteristic", row_id)] = study_id  # type: ignore[index]
     described: dict[tuple[str, str], str] = {}
     for event in events:
         if not (event.entity_id and event.entity_id.isdigit()):

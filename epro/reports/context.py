@@ -16,7 +16,9 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from epro import instruments
-from epro.models import AuditEvent, Patient, Response
+from epro.clinical.measures import load_measure_set
+from epro.clinical.queries import values_by_visit
+from epro.models import AuditEvent, ClinicalValue, Patient, Response
 from epro.schedule import Protocol, VisitStatus, days_outside_window, load_protocol, study_day
 from epro.text import Text
 from epro.visits import visit_rows
@@ -177,6 +179,7 @@ def build_report(
     for response in responses:
         by_visit.setdefault(response.visit_id, {})[_measure_code(response, measures)] = response
     originals = _original_values(db, [r.id for r in responses if r.corrected_at is not None])
+    clinical = values_by_visit(db, patient_id)
 
     baseline_code = protocol.visits[0].code
     baseline_values: dict[str, int | None] = {m.code: None for m in measures}
@@ -249,7 +252,7 @@ def build_report(
                 status=row.status,
                 missed_reason=visit.missed_reason,
                 scores=tuple(scores),
-                weight_kg=visit.weight_kg,
+                weight_kg=_weight(clinical.get(visit.id or 0, {})),
                 days_outside_window=None
                 if visit.actual_date is None
                 else days_outside_window(visit.actual_date, visit.window_start, visit.window_end),
@@ -307,6 +310,15 @@ def _measure_code(response: Response, measures: tuple[Measure, ...]) -> str:
         if (measure.instrument_code, measure.item_code) == (response.instrument_code, response.item_code):
             return measure.code
     return f"{response.instrument_code}.{response.item_code}"
+
+
+def _weight(values: dict[str, ClinicalValue]) -> Decimal | None:
+    """The visit's body weight with the measure's decimals (stored with four)."""
+    weight = values.get("WEIGHT")
+    if weight is None or weight.value_number is None:
+        return None
+    decimals = load_measure_set(weight.measure_set).get("WEIGHT").decimals
+    return Decimal(weight.value_number).quantize(Decimal(1).scaleb(-decimals))
 
 
 def _value(response: Response | None) -> int | None:

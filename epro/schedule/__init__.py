@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from epro.text import Text
 
@@ -33,6 +34,12 @@ class Protocol:
     visits: tuple[ProtocolVisit, ...]
     #: Change from baseline that counts as meaningful, per measure (a convention, not a clinical judgement).
     thresholds: dict[str, int]
+    #: The clinical measure set ("code-version", e.g. "liver-1.0") collected at the visits, if any.
+    measure_set: str | None = None
+    #: Child-Pugh coagulation criteria in order of preference (measure codes: INR, else PT activity).
+    child_pugh_coagulation: tuple[str, ...] = ("INR", "PT")
+    #: What is entered once at enrolment, as written in the file (typed by epro.clinical.characteristics).
+    baseline_characteristics: tuple[dict[str, Any], ...] = field(default=(), hash=False, compare=False)
 
     def visit(self, code: str) -> ProtocolVisit:
         return next(v for v in self.visits if v.code == code)
@@ -67,6 +74,9 @@ def load_protocol(code: str, version: str | None = None, directory: Path = PROTO
         name=Text.parse(raw["name"], code),
         visits=visits,
         thresholds={k: int(v) for k, v in raw["thresholds"].items()},
+        measure_set=raw.get("measure_set"),
+        child_pugh_coagulation=tuple(raw.get("child_pugh", {}).get("coagulation", ("INR", "PT"))),
+        baseline_characteristics=tuple(raw.get("baseline_characteristics", ())),
     )
 
 

@@ -10,7 +10,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
-    DecimalField,
     IntegerField,
     PasswordField,
     RadioField,
@@ -20,7 +19,7 @@ from wtforms import (
     ValidationError,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import InputRequired, Length, Optional
 
 REASON_MAX = 500
 
@@ -102,18 +101,6 @@ class RescheduleForm(FlaskForm):
 
 class MissedForm(FlaskForm):
     reason = _reason()
-
-
-class WeightForm(FlaskForm):
-    weight_kg = DecimalField(
-        _l("Body weight (kg)"),
-        places=1,
-        validators=[
-            InputRequired(_l("Enter the body weight in kg.")),
-            NumberRange(min=20, max=300, message=_l("Enter a weight between 20 and 300 kg.")),
-        ],
-    )
-    reason = _reason(required=False)
 
 
 class CorrectionForm(FlaskForm):

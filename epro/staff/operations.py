@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import secrets
 from datetime import date
-from decimal import Decimal
 
 from sqlmodel import Session
 
@@ -88,26 +87,6 @@ def undo_missed(db: Session, actor: Actor, visit: Visit, reason: str) -> None:
         db, actor, "visit.unmissed", "visit", visit.id, field="status", old="missed", new=None, reason=reason
     )
     visit.missed_at, visit.missed_reason = None, None
-    db.add(visit)
-    db.flush()
-
-
-def record_weight(db: Session, actor: Actor, visit: Visit, weight_kg: Decimal, reason: str | None) -> None:
-    """A first weight needs no reason; changing a recorded weight does."""
-    if visit.weight_kg is not None and visit.weight_kg != weight_kg and not reason:
-        raise ValueError("reason required to change a recorded weight")
-    record(
-        db,
-        actor,
-        "visit.weight",
-        "visit",
-        visit.id,
-        field="weight_kg",
-        old=visit.weight_kg,
-        new=weight_kg,
-        reason=reason,
-    )
-    visit.weight_kg = weight_kg
     db.add(visit)
     db.flush()
 

@@ -1,4 +1,4 @@
-"""One visit: reschedule, mark missed, record weight, enter answers on the patient's behalf, correct."""
+"""One visit: reschedule, mark missed, enter answers on the patient's behalf, correct."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from epro.kiosk.steps import steps_for
 from epro.models import Patient, Response, Visit
 from epro.schedule import days_outside_window
 from epro.staff import bp, operations
-from epro.staff.forms import CorrectionForm, EmptyForm, MissedForm, RescheduleForm, StaffEntryForm, WeightForm
+from epro.staff.forms import CorrectionForm, EmptyForm, MissedForm, RescheduleForm, StaffEntryForm
 from epro.visits import status_of
 
 
@@ -61,7 +61,6 @@ def visit(visit_id: int):  # type: ignore[no-untyped-def]
         days_outside=outside,
         reschedule_form=RescheduleForm(new_date=visit.appointment_date),
         missed_form=MissedForm(),
-        weight_form=WeightForm(weight_kg=visit.weight_kg),
         correction_form=CorrectionForm(),
         form=EmptyForm(),
     )
@@ -115,27 +114,6 @@ def mark_missed(visit_id: int):  # type: ignore[no-untyped-def]
         return _back(visit), 409
     database.commit()
     flash(_("Visit marked as missed."), "info")
-    return _back(visit)
-
-
-@bp.route("/visits/<int:visit_id>/weight", methods=["POST"])
-@allow("nurse")
-def record_weight(visit_id: int):  # type: ignore[no-untyped-def]
-    visit, _patient = get_visit(visit_id)
-    form = WeightForm()
-    if not form.validate_on_submit():
-        _form_errors(form)
-        return _back(visit), 400
-    database = db.session()
-    try:
-        operations.record_weight(
-            database, current_user.actor, visit, form.weight_kg.data, (form.reason.data or "").strip() or None
-        )
-    except ValueError:
-        flash(_("Changing a recorded weight needs a reason."), "error")
-        return _back(visit), 400
-    database.commit()
-    flash(_("Body weight saved."), "info")
     return _back(visit)
 
 
