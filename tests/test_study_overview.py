@@ -90,3 +90,30 @@ def test_chart_lines_one_per_patient_with_values(overview) -> None:  # type: ign
     lines = {line.study_id: line.points for line in overview.measure("PS").lines}
     assert lines["EPR-203"] == (("W1", 40.0), ("W2", 50.0))
     assert lines["EPR-202"] == (("BL", 80.0), ("W1", 60.0), ("M1", 90.0))
+
+
+def test_clinical_index_statistics(overview) -> None:  # type: ignore[no-untyped-def]
+    albumin = overview.measure("ALB")
+    assert albumin.measure.source == "clinical" and albumin.measure.unit == "g/dL"
+    bl, w1 = albumin.at("BL"), albumin.at("W1")
+    assert bl.summary.n == 2 and close(bl.summary.mean, 3.4)
+    assert w1.summary.n == 3 and close(w1.summary.mean, (3.6 + 2.9 + 3.2) / 3)
+    # Changes -0.2 (EPR-201) and -0.1 (EPR-202); EPR-203 has no baseline albumin.
+    assert w1.change.n == 2 and close(w1.change.mean, -0.15) and close(w1.change.sd, math.sqrt(0.005))
+    assert overview.measure("PT").at("BL").summary.n == 1
+    assert "ASCITES" not in {m.measure.code for m in overview.measures}  # categories are not averaged
+
+
+def test_table1_aetiology_and_child_pugh(overview) -> None:  # type: ignore[no-untyped-def]
+    ((name, aetiology),) = overview.table1.characteristics
+    assert name.en == "Aetiology of cirrhosis"
+    counts = {c.code: (c.n, round(c.percent, 1)) for c in aetiology}
+    assert counts == {
+        "HBV": (1, 33.3),
+        "HCV": (0, 0.0),
+        "ALCOHOL": (1, 33.3),
+        "OTHER": (0, 0.0),
+        "": (1, 33.3),
+    }
+    grades = {c.code: c.n for c in overview.table1.child_pugh}
+    assert grades == {"A": 1, "B": 1, "C": 0, "": 1}

@@ -63,7 +63,7 @@ def build_overview(
         visits=visits,
         completion=completion(db, visits, today),
         measures=tuple(measures),
-        table1=table1(db),
+        table1=table1(db, protocol, baseline),
         patients=len(patients),
         lines_drawn=len(sample),
         baseline_visit=baseline,
@@ -265,19 +265,81 @@ def matrix_rows(
     ]
 
 
-def table1(db: Session) -> Table1:
-    """n, age at enrolment (the year of day 0 minus the birth year) and sex, counted in SQL."""
+def table1(db: Session, protocol: Protocol, baseline: str) -> Table1:
+    """n, age at enrolment (the year of day 0 minus the birth year) and sex, counted in SQL; the protocol's
+    categorical baseline characteristics and the Child-Pugh class at baseline."""
     age = (extract("year", Patient.procedure_date) - Patient.birth_year).label("age")
     ages = db.exec(select(age, func.count()).where(analysed_patients()).group_by(age)).all()
     sexes = dict(
         db.exec(select(Patient.sex, func.count()).where(analysed_patients()).group_by(Patient.sex)).all()
     )
     n = sum(sexes.values())
+    groups, child_pugh = _baseline_characteristics(db, protocol, baseline, n)
     return Table1(
         n=n,
         age=summarise((int(a), c) for a, c in ages),
-        sex=tuple(
-            Count(code, label, sexes.get(code, 0), 100 * sexes.get(code, 0) / n if n else 0.0)
-            for code, label in SEX_LABELS.items()
-        ),
+        sex=tuple(_count(code, label, sexes.get(code, 0), n) for code, label in SEX_LABELS.items()),
+        characteristics=groups,
+        child_pugh=child_pugh,
     )
+
+
+def _count(code: str, label: Text, count: int, n: int) -> Count:
+    return Count(code, label, count, 100 * count / n if n else 0.0)
+
+
+NOT_RECORDED = Text(ko="기록 없음", en="Not recorded")
+NOT_ASSESSED = Text(ko="평가 불가 (입력값 부족)", en="Not assessed (an input is missing)")
+
+
+def _baseline_characteristics(
+    db: Session, protocol: Protocol, baseline: str, n: int
+) -> tuple[tuple[tuple[Text, tuple[Count, ...]], ...], tuple[Count, ...]]:
+    """Counts of each categorical characteristic, and of the Child-Pugh class at baseline: from the
+    characteristics entered at enrolment, and where one of its inputs is missing there, from the value
+    measured at the baseline visit."""
+    if not protocol.baseline_characteristics or protocol.measure_set is None:
+        return (), ()
+    from epro.clinical.characteristics import baseline_child_pugh, characteristics_for
+    from epro.clinical.child_pugh import INPUTS
+    from epro.models import ClinicalValue, PatientCharacteristic
+
+    values: dict[int, dict[str, str]] = defaultdict(dict)
+    measured = (
+        select(
+            Visit.patient_id, ClinicalValue.measure_code, ClinicalValue.value_number, ClinicalValue.value_code
+        )
+        .join(Visit, col(Visit.id) == ClinicalValue.visit_id)
+        .join(Patient, col(Patient.id) == Visit.patient_id)
+        .where(analysed_patients(), Visit.code == baseline, col(ClinicalValue.measure_code).in_(INPUTS))
+    )
+    for patient_id, code, number, category in db.exec(measured).all():
+        values[patient_id][code] = category if category is not None else str(number)
+    entered = (
+        select(PatientCharacteristic.patient_id, PatientCharacteristic.code, PatientCharacteristic.value)
+        .join(Patient, col(Patient.id) == PatientCharacteristic.patient_id)
+        .where(analysed_patients())
+    )
+    for patient_id, code, value in db.exec(entered).all():
+        values[patient_id][code] = value
+
+    groups = []
+    for characteristic in characteristics_for(protocol):
+        if characteristic.measure is not None or characteristic.kind != "category":
+            continue
+        tally: dict[str, int] = defaultdict(int)
+        for found in values.values():
+            if characteristic.code in found:
+                tally[found[characteristic.code]] += 1
+        counts = [_count(o.code, o.label, tally.get(o.code, 0), n) for o in characteristic.options]
+        counts.append(_count("", NOT_RECORDED, n - sum(c.n for c in counts), n))
+        groups.append((characteristic.name, tuple(counts)))
+
+    grades: dict[str, int] = defaultdict(int)
+    for found in values.values():
+        derived = baseline_child_pugh(found, protocol)
+        if derived is not None:
+            grades[derived.grade] += 1
+    child_pugh = [_count(g, Text(ko=f"{g}등급", en=f"Class {g}"), grades.get(g, 0), n) for g in "ABC"]
+    child_pugh.append(_count("", NOT_ASSESSED, n - sum(c.n for c in child_pugh), n))
+    return tuple(groups), tuple(child_pugh)

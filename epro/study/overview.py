@@ -151,7 +151,8 @@ class Table1:
     #: Age at enrolment in years (the year of day 0 minus the birth year).
     age: Summary
     sex: tuple[Count, ...]
-    aetiology: tuple[Count, ...] = ()
+    #: Each categorical baseline characteristic of the protocol (aetiology) with its counts, "not recorded" last.
+    characteristics: tuple[tuple[Text, tuple[Count, ...]], ...] = ()
     #: Child-Pugh class at baseline (A/B/C, and "not assessed").
     child_pugh: tuple[Count, ...] = ()
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from epro import instruments
-from epro.models import Response
+from epro.models import ClinicalValue, Response
 from epro.schedule import Protocol
 from epro.study.overview import MeasureInfo
 
@@ -76,6 +76,38 @@ def pro_source(protocol: Protocol) -> tuple[Source, list[MeasureInfo]]:
     return source, [info for info, _key in measures]
 
 
+def clinical_source(protocol: Protocol) -> tuple[Source, list[MeasureInfo]] | None:
+    """The numeric clinical indices of the protocol's measure set (categories such as ascites are counted
+    in Child-Pugh, not averaged)."""
+    if protocol.measure_set is None:
+        return None
+    from epro.clinical.measures import measure_set_for
+
+    infos = [
+        MeasureInfo(
+            code=measure.code,
+            name=measure.name,
+            unit=measure.unit,
+            decimals=measure.decimals,
+            source="clinical",
+            threshold=None,
+        )
+        for measure in measure_set_for(protocol).measures
+        if measure.is_number
+    ]
+    source = Source(
+        entity=ClinicalValue,
+        visit_id=lambda v: v.visit_id,
+        key=lambda v: v.measure_code,
+        value=lambda v: v.value_number,
+        where=lambda v: col(v.value_number).is_not(None),
+        measure_of={info.code: info.code for info in infos},
+    )
+    return source, infos
+
+
 def sources(protocol: Protocol) -> list[tuple[Source, list[MeasureInfo]]]:
-    """Every table of values the overview reads, in the order its measures are shown."""
-    return [pro_source(protocol)]
+    """Every table of values the overview reads, in the order its measures are shown: the questionnaires,
+    then the clinical indices."""
+    clinical = clinical_source(protocol)
+    return [pro_source(protocol)] + ([clinical] if clinical else [])
