@@ -47,3 +47,10 @@ def remember(key: tuple[object, ...], overview: StudyOverview) -> None:
 
 def cache_key(db: Session, today: date, *context: object) -> tuple[object, ...]:
     return (data_version(db), today, *context)
+
+
+def forget() -> None:
+    """Drop the cached overview (benchmarks measure the computation this way; a data change does the same)."""
+    global _cached
+    with _lock:
+        _cached = None

@@ -229,31 +229,36 @@ def matrix_rows(
     if not patients:
         return []
     rows = db.exec(
-        select(Visit, QuestionnaireSession)
+        select(
+            Visit.patient_id,
+            Visit.code,
+            Visit.window_start,
+            Visit.window_end,
+            Visit.actual_date,
+            Visit.missed_reason,
+            QuestionnaireSession.state,
+            QuestionnaireSession.entered_by,
+        )
         .join(QuestionnaireSession, LIVE_SESSION, isouter=True)
         .where(col(Visit.patient_id).in_([pid for pid, _sid in patients]), expected_visits())
     ).all()
     cells: dict[int, dict[str, Cell]] = defaultdict(dict)
-    for visit, session in rows:
-        completed = session is not None and session.state == "submitted"
+    for patient_id, code, window_start, window_end, actual_date, missed_reason, state, entered_by in rows:
+        completed = state == "submitted"
         status = visit_status(
             today=today,
-            window_start=visit.window_start,
-            window_end=visit.window_end,
+            window_start=window_start,
+            window_end=window_end,
             completed=completed,
-            missed=visit.missed_at is not None,
+            missed=missed_reason is not None,
         )
-        late = (
-            completed
-            and visit.actual_date is not None
-            and not (visit.window_start <= visit.actual_date <= visit.window_end)
-        )
-        cells[visit.patient_id][visit.code] = Cell(
-            visit.code,
+        late = completed and actual_date is not None and not (window_start <= actual_date <= window_end)
+        cells[patient_id][code] = Cell(
+            code,
             status,
-            staff_entered=completed and session.entered_by == "staff",  # type: ignore[union-attr]
+            staff_entered=completed and entered_by == "staff",
             late=late,
-            missed_reason=visit.missed_reason if status is VisitStatus.MISSED else None,
+            missed_reason=missed_reason if status is VisitStatus.MISSED else None,
         )
     return [
         MatrixRow(

@@ -11,11 +11,12 @@ from epro import db
 from epro.access import allow
 from epro.clock import clinic_today
 from epro.reports.view import ReportView
-from epro.schedule import load_protocol
+from epro.schedule import VisitStatus, load_protocol
 from epro.study import READERS, overview_for
 from epro.study.compute import matrix_rows
 from epro.study.review import AlreadyAcknowledged, NothingToReview, ReviewForm, acknowledge
 from epro.study.view import HELPERS
+from epro.templating import status_badge
 
 bp = Blueprint("study", __name__, url_prefix="/study")
 
@@ -38,6 +39,7 @@ def overview():  # type: ignore[no-untyped-def]
         overview=data,
         view=ReportView.for_edition(str(get_locale())),
         matrix=rows,
+        badges={status: status_badge(status) for status in VisitStatus},
         page=page,
         pages=pages,
         **HELPERS,

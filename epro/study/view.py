@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from markupsafe import Markup
 
 from epro.reports.view import N_, ReportView
@@ -36,8 +38,31 @@ def places(stats: MeasureStats) -> int:
     return stats.measure.decimals + 1
 
 
+_page_charts: dict[tuple[int, str, str], Markup] = {}
+_page_charts_of: list[StudyOverview] = []
+_lock = threading.Lock()
+
+
 def chart(view: ReportView, overview: StudyOverview, stats: MeasureStats) -> Markup:
-    """Inline SVG on the page; an SVG image in print (WeasyPrint draws it with its own parser)."""
+    """Inline SVG on the page (kept while the overview stays cached); an SVG image in print (WeasyPrint
+    draws it with its own parser)."""
+    if view.printed:
+        return _chart(view, overview, stats)
+    key = (id(overview), stats.measure.code, view.html_lang)
+    with _lock:
+        if not _page_charts_of or _page_charts_of[0] is not overview:
+            _page_charts.clear()
+            _page_charts_of[:] = [overview]
+        found = _page_charts.get(key)
+    if found is None:
+        found = _chart(view, overview, stats)
+        with _lock:
+            if _page_charts_of and _page_charts_of[0] is overview:
+                _page_charts[key] = found
+    return found
+
+
+def _chart(view: ReportView, overview: StudyOverview, stats: MeasureStats) -> Markup:
     from epro.reports.charts import data_uri
 
     label = view.plain(
