@@ -149,6 +149,8 @@ class Visit(SQLModel, table=True):
         ),
         Index("ix_visit_window_start", "window_start"),
         Index("ix_visit_window_end", "window_end"),
+        # The clinic list's "needs review" walks visits by the date they were done, newest first.
+        Index("ix_visit_actual_date", "actual_date"),
     )
     id: int | None = Field(default=None, primary_key=True)
     patient_id: int = Field(foreign_key="patient.id", index=True)

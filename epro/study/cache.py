@@ -8,8 +8,11 @@ changed, and the full computation (a few grouped queries) after any change. Each
 
 from __future__ import annotations
 
+import secrets
 import threading
+from collections.abc import Callable
 from datetime import date
+from typing import TypeVar
 
 from sqlalchemy import not_, or_
 from sqlmodel import Session, col, select
@@ -17,21 +20,35 @@ from sqlmodel import Session, col, select
 from epro.models import AuditEvent
 from epro.study.overview import StudyOverview
 
+T = TypeVar("T")
+
 #: Audit actions that read data without changing it.
 READ_ONLY_ACTIONS = ("auth.%", "export.%")
 
 _lock = threading.Lock()
 _cached: tuple[tuple[object, ...], StudyOverview] | None = None
+#: Other results kept per data version, by name (the clinic list's "needs review").
+_slots: dict[str, tuple[tuple[object, ...], object]] = {}
 
 
-def data_version(db: Session) -> int:
+def _database(db: Session) -> str:
+    """A token of the engine this session reads (one per engine object, so two databases never share)."""
+    engine = db.get_bind()
+    token = getattr(engine, "_epro_study_cache_token", None)
+    if token is None:
+        token = secrets.token_hex(8)
+        engine._epro_study_cache_token = token  # type: ignore[union-attr]
+    return token
+
+
+def data_version(db: Session) -> tuple[str, int]:
     query = (
         select(AuditEvent.id)
         .where(not_(or_(*(col(AuditEvent.action).like(pattern) for pattern in READ_ONLY_ACTIONS))))
         .order_by(col(AuditEvent.id).desc())
         .limit(1)
     )
-    return db.exec(query).first() or 0
+    return _database(db), db.exec(query).first() or 0
 
 
 def cached(key: tuple[object, ...]) -> StudyOverview | None:
@@ -45,6 +62,18 @@ def remember(key: tuple[object, ...], overview: StudyOverview) -> None:
         _cached = (key, overview)
 
 
+def kept(name: str, key: tuple[object, ...], compute: Callable[[], T]) -> T:
+    """compute() once per key (data version and context) in this process."""
+    with _lock:
+        found = _slots.get(name)
+    if found is not None and found[0] == key:
+        return found[1]  # type: ignore[return-value]
+    value = compute()
+    with _lock:
+        _slots[name] = (key, value)
+    return value
+
+
 def cache_key(db: Session, today: date, *context: object) -> tuple[object, ...]:
     return (data_version(db), today, *context)
 
@@ -54,3 +83,4 @@ def forget() -> None:
     global _cached
     with _lock:
         _cached = None
+        _slots.clear()

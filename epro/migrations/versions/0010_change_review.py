@@ -1,4 +1,6 @@
-"""Change review: a nurse's acknowledgement (with a note) of a clinically meaningful change from baseline.
+"""Change review: a nurse's acknowledgement (with a note) of a clinically meaningful change from baseline;
+an index on visit.actual_date for the clinic list's "needs review" (newest first). Creating an index does not
+rebuild the table on SQLite, so the audit triggers are untouched.
 
 Revision ID: 0010
 Revises: 0004
@@ -28,7 +30,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("visit_id", name="uq_change_review_visit"),
     )
+    op.create_index("ix_visit_actual_date", "visit", ["actual_date"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index("ix_visit_actual_date", table_name="visit")
     op.drop_table("change_review")
