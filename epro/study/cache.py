@@ -21,12 +21,14 @@ from epro.models import AuditEvent
 from epro.study.overview import StudyOverview
 
 T = TypeVar("T")
+MAX_DATABASES = 8
 
 #: Audit actions that read data without changing it.
 READ_ONLY_ACTIONS = ("auth.%", "export.%")
 
 _lock = threading.Lock()
-_cached: tuple[tuple[object, ...], StudyOverview] | None = None
+#: The latest overview per database (one in production; a benchmark or a test run may hold several).
+_cached: dict[str, tuple[tuple[object, ...], StudyOverview]] = {}
 #: Other results kept per data version, by name (the clinic list's "needs review").
 _slots: dict[str, tuple[tuple[object, ...], object]] = {}
 
@@ -52,25 +54,31 @@ def data_version(db: Session) -> tuple[str, int]:
 
 
 def cached(key: tuple[object, ...]) -> StudyOverview | None:
+    """key starts with data_version()'s (database, version)."""
     with _lock:
-        return _cached[1] if _cached is not None and _cached[0] == key else None
+        found = _cached.get(str(key[0][0])) if key and isinstance(key[0], tuple) else None
+    return found[1] if found is not None and found[0] == key else None
 
 
 def remember(key: tuple[object, ...], overview: StudyOverview) -> None:
-    global _cached
     with _lock:
-        _cached = (key, overview)
+        if len(_cached) >= MAX_DATABASES:
+            _cached.clear()
+        _cached[str(key[0][0])] = (key, overview)
 
 
 def kept(name: str, key: tuple[object, ...], compute: Callable[[], T]) -> T:
-    """compute() once per key (data version and context) in this process."""
+    """compute() once per key (data version, which names the database, and context) in this process."""
+    slot = f"{name} {key[0][0]}"
     with _lock:
-        found = _slots.get(name)
+        found = _slots.get(slot)
     if found is not None and found[0] == key:
         return found[1]  # type: ignore[return-value]
     value = compute()
     with _lock:
-        _slots[name] = (key, value)
+        if len(_slots) >= MAX_DATABASES:
+            _slots.clear()
+        _slots[slot] = (key, value)
     return value
 
 
@@ -80,7 +88,6 @@ def cache_key(db: Session, today: date, *context: object) -> tuple[object, ...]:
 
 def forget() -> None:
     """Drop the cached overview (benchmarks measure the computation this way; a data change does the same)."""
-    global _cached
     with _lock:
-        _cached = None
+        _cached.clear()
         _slots.clear()

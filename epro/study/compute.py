@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, datetime
 
-from sqlalchemy import and_, case, extract, func, or_
+from sqlalchemy import Float, and_, case, extract, func, or_, type_coerce
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -70,6 +70,11 @@ def build_overview(
     )
 
 
+def _rows(db: Session, query) -> list:  # type: ignore[no-untyped-def,type-arg]
+    """Plain rows through the session's Core connection: no ORM result processing for large groupings."""
+    return list(db.connection().execute(query))
+
+
 def _even_sample(patients: list[tuple[int, str]], most: int) -> list[tuple[int, str]]:
     if len(patients) <= most:
         return patients
@@ -89,7 +94,7 @@ def _measure_stats(
     changes: dict[tuple[str, str], list[tuple[object, int]]] = defaultdict(list)
 
     row = source.alias()
-    key, value = source.key(row), source.value(row)
+    key, value = source.key(row), type_coerce(source.value(row), Float)
     frequency = (
         select(Visit.code, key, value, func.count())
         .select_from(row)
@@ -98,11 +103,11 @@ def _measure_stats(
         .where(analysed_patients(), source.where(row))
         .group_by(Visit.code, key, value)
     )
-    for visit_code, measure_key, number, count in db.exec(frequency).all():
+    for visit_code, measure_key, number, count in _rows(db, frequency):
         values[(visit_code, measure_key)].append((number, count))
 
     base_visit, base_row = aliased(Visit), source.alias()
-    difference = (value - source.value(base_row)).label("difference")
+    difference = type_coerce(source.value(row) - source.value(base_row), Float).label("difference")
     paired = (
         select(Visit.code, key, difference, func.count())
         .select_from(row)
@@ -113,7 +118,7 @@ def _measure_stats(
         .where(analysed_patients(), source.where(row), source.where(base_row), Visit.code != baseline)
         .group_by(Visit.code, key, difference)
     )
-    for visit_code, measure_key, number, count in db.exec(paired).all():
+    for visit_code, measure_key, number, count in _rows(db, paired):
         changes[(visit_code, measure_key)].append((number, count))
 
     lines: dict[tuple[str, str], list[tuple[str, float]]] = defaultdict(list)
@@ -126,7 +131,7 @@ def _measure_stats(
             .where(col(Visit.patient_id).in_(list(study_ids)), source.where(row))
             .order_by(Visit.patient_id, Visit.number)
         )
-        for patient_id, visit_code, measure_key, number in db.exec(drawn).all():
+        for patient_id, visit_code, measure_key, number in _rows(db, drawn):
             lines[(study_ids[patient_id], measure_key)].append((visit_code, float(number)))
 
     keys = {code: key for key, code in source.measure_of.items()}
@@ -187,7 +192,7 @@ def completion(db: Session, visits: tuple[VisitInfo, ...], today: date) -> Compl
     )
     counts: dict[str, dict[str, int]] = {v.code: defaultdict(int) for v in visits}
     closed_total = completed_in_window = 0
-    for code, state, entered_by, is_late, is_closed, count in db.exec(query).all():
+    for code, state, entered_by, is_late, is_closed, count in _rows(db, query):
         if code not in counts:
             continue
         tally = counts[code]
@@ -318,14 +323,14 @@ def _baseline_characteristics(
         .join(Patient, col(Patient.id) == Visit.patient_id)
         .where(analysed_patients(), Visit.code == baseline, col(ClinicalValue.measure_code).in_(INPUTS))
     )
-    for patient_id, code, number, category in db.exec(measured).all():
+    for patient_id, code, number, category in _rows(db, measured):
         values[patient_id][code] = category if category is not None else str(number)
     entered = (
         select(PatientCharacteristic.patient_id, PatientCharacteristic.code, PatientCharacteristic.value)
         .join(Patient, col(Patient.id) == PatientCharacteristic.patient_id)
         .where(analysed_patients())
     )
-    for patient_id, code, value in db.exec(entered).all():
+    for patient_id, code, value in _rows(db, entered):
         values[patient_id][code] = value
 
     groups = []
