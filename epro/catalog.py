@@ -14,8 +14,9 @@ from epro.schedule import Protocol
 
 
 def sync_instruments(db: Session) -> int:
-    """Instruments and clinical measure sets; returns how many files were new."""
-    added = sync_measure_sets(db)
+    """Instruments (and the clinical measure sets with them); returns how many instrument versions were new."""
+    sync_measure_sets(db)
+    added = 0
     for (code, version), definition in instruments.all_instruments().items():
         row = db.get(Instrument, (code, version))
         if row is not None:

@@ -29,7 +29,7 @@ def init_db_command() -> None:
     with db.unit_of_work() as session:
         added = sync_instruments(session)
     click.echo(
-        f"Database at revision {migrate.current_revision(db.engine())}; {added} instrument or measure set version(s) added."
+        f"Database at revision {migrate.current_revision(db.engine())}; {added} instrument version(s) added."
     )
 
 

@@ -153,6 +153,10 @@ def test_a_correction_needs_a_reason_and_keeps_the_original_in_the_audit_trail(w
     no_reason = client.post(path, data={"csrf_token": ward["csrf"], "value": "3.4", "sample_date": sample})
     assert no_reason.status_code == 422 and "사유" in text_of(no_reason.text)
     assert 'value="3.4"' in no_reason.text
+    blank_reason = client.post(
+        path, data={"csrf_token": ward["csrf"], "value": "3.4", "sample_date": sample, "reason": "   "}
+    )
+    assert blank_reason.status_code == 422 and "사유를 입력해 주십시오" in text_of(blank_reason.text)
     same = client.post(
         path, data={"csrf_token": ward["csrf"], "value": "3.2", "sample_date": sample, "reason": "typo"}
     )
@@ -268,5 +272,7 @@ def test_investigators_read_clinical_values_but_never_write(world, client, ward)
         assert response.status_code == 403, path
     values = _values(world, visit_id)
     assert set(values) == {"ALB"} and values["ALB"].value_number == Decimal("3.2")
+    trail = text_of(client.get("/staff/audit/?action=clinical.enter").text)
+    assert "임상 지표 입력" in trail and "EPR-101 · 2주차" in trail and "ALB" in trail
     with world.session() as s:
         assert s.exec(select(PatientCharacteristic)).all() == []

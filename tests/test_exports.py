@@ -39,6 +39,11 @@ LONG_HEADER = [
     "entered_by",
     "submitted_at_utc",
     "corrected",
+    "record_type",
+    "unit",
+    "sample_date",
+    "sample_study_day",
+    "out_of_range",
 ]
 SDTM_HEADER = [
     "STUDYID",

@@ -21,7 +21,7 @@ from sqlmodel import Session, func, select
 
 from epro import create_app, db, demo, migrate
 from epro.clock import clinic_today, clinic_zone
-from epro.models import AuditEvent, Response, StaffUser
+from epro.models import AuditEvent, ClinicalValue, Response, StaffUser
 from epro.schedule import load_protocol
 from tests.databases import postgres
 from tests.pg_server import find_bindir
@@ -87,8 +87,12 @@ def test_pg_dump_and_pg_restore_carry_the_study_and_its_append_only_audit_trail(
     assert export.exit_code == 0, export.output
     seeded = counts(app)  # (answers, audit events): the export is audited too
     assert seeded[0] > 0, "the demo study has answers"
+    with Session(app.extensions["epro_engine"]) as s:
+        clinical_values = s.exec(select(func.count()).select_from(ClinicalValue)).one()
+    assert clinical_values > 0, "the demo study has clinical values"
     with (tmp_path / "long.csv").open(encoding="utf-8-sig") as handle:
-        assert len(list(csv.reader(handle))) == 1 + seeded[0], "a header and one row per answer"
+        rows = len(list(csv.reader(handle)))
+    assert rows == 1 + seeded[0] + clinical_values, "a header and one row per answer and per clinical value"
 
     # The commands of docs/deploy.md: a custom-format dump, restored into a new, empty database.
     dump = tmp_path / "epro.dump"

@@ -25,30 +25,28 @@ from epro.numbers import InvalidNumber, parse_decimal
 REASON_MAX = 500
 
 
-def _number(value: Decimal, measure: Measure) -> str:
-    return f"{value:.{measure.decimals}f}" if measure.decimals else f"{value:f}".split(".")[0]
+def _range(measure: Measure, bounds: tuple[Decimal, Decimal]) -> str:
+    """ "0.5–7.0 g/dL": the bounds with the measure's decimals, and its unit when it has one."""
+    shown = f"{measure.format(bounds[0])}–{measure.format(bounds[1])}"
+    return f"{shown} {measure.unit}" if measure.unit else shown
 
 
 def hard_range_message(measure: Measure) -> str:
     assert measure.hard is not None
     return _(
-        "%(measure)s must be between %(low)s and %(high)s %(unit)s. Nothing was saved.",
+        "%(measure)s must be between %(range)s. Nothing was saved.",
         measure=measure.label(_language()),
-        low=_number(measure.hard[0], measure),
-        high=_number(measure.hard[1], measure),
-        unit=measure.unit,
-    ).replace("  ", " ")
+        range=_range(measure, measure.hard),
+    )
 
 
 def plausible_message(measure: Measure) -> str:
     assert measure.plausible is not None
     return _(
-        "This value is outside the usual range (%(low)s–%(high)s %(unit)s). Check it; to save it, tick the "
-        "confirmation. It will be flagged.",
-        low=_number(measure.plausible[0], measure),
-        high=_number(measure.plausible[1], measure),
-        unit=measure.unit,
-    ).replace(" )", ")")
+        "This value is outside the usual range (%(range)s). Check it; to save it, tick the confirmation. It "
+        "will be flagged.",
+        range=_range(measure, measure.plausible),
+    )
 
 
 def number_message(error: InvalidNumber, measure: Measure) -> str:
@@ -61,8 +59,7 @@ def number_message(error: InvalidNumber, measure: Measure) -> str:
 
 def _example(measure: Measure) -> str:
     assert measure.plausible is not None
-    middle = (measure.plausible[0] + measure.plausible[1]) / 2
-    return _number(middle.quantize(Decimal(1).scaleb(-measure.decimals)), measure)
+    return measure.format((measure.plausible[0] + measure.plausible[1]) / 2)
 
 
 def _language() -> str:

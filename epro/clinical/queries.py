@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import NamedTuple
 
+from sqlalchemy import Boolean, type_coerce
 from sqlmodel import Session, col, select
 
 from epro.models import ClinicalValue, Patient, PatientCharacteristic, Visit
@@ -58,6 +59,7 @@ class StudyValue(NamedTuple):
     sample_date: date
     out_of_range: bool
     corrected: bool
+    entered_at: datetime
 
     @property
     def value(self) -> Decimal | str | None:
@@ -88,7 +90,8 @@ def study_values(db: Session) -> Iterator[StudyValue]:
             ClinicalValue.unit,
             ClinicalValue.sample_date,
             ClinicalValue.out_of_range,
-            col(ClinicalValue.corrected_at).is_not(None),
+            type_coerce(col(ClinicalValue.corrected_at).is_not(None), Boolean),
+            ClinicalValue.entered_at,
         )
         .join(Visit, col(Visit.id) == ClinicalValue.visit_id)
         .join(Patient, col(Patient.id) == Visit.patient_id)

@@ -45,7 +45,7 @@ def _visit(visit_id: int) -> tuple[Visit, Patient]:
 
 
 def _back(visit: Visit):  # type: ignore[no-untyped-def]
-    return redirect(url_for("staff.visit", visit_id=visit.id) + "#clinical-heading")
+    return redirect(url_for("staff.visit", visit_id=visit.id))
 
 
 @bp.route("/visits/<int:visit_id>/clinical", methods=["GET", "POST"])
@@ -150,6 +150,9 @@ def correct_value(visit_id: int, code: str):  # type: ignore[no-untyped-def]
             confirmed=bool(form.confirm.data),
             today=today,
         )
+    except operations.ReasonRequired:  # only spaces typed
+        form.reason.errors = [*form.reason.errors, _("Please give a reason.")]
+        return render_form("clinical/correct.html", **context)
     except operations.NothingChanged:
         form.form_errors.append(
             _("The corrected value and date are the same as the recorded ones. Nothing was changed.")
@@ -216,4 +219,4 @@ def baseline(patient_id: int):  # type: ignore[no-untyped-def]
         )
     database.commit()
     flash(_("Baseline characteristics saved."), "info")
-    return redirect(url_for("staff.patient", patient_id=patient.id) + "#baseline-heading")
+    return redirect(url_for("staff.patient", patient_id=patient.id))

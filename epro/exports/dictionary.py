@@ -11,8 +11,12 @@ from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, select
 
 from epro import instruments
+from epro.clinical.characteristics import characteristics_for
+from epro.clinical.measures import Measure, all_measure_sets
+from epro.exports.baseline import CHILD_PUGH
 from epro.exports.columns import Column, ExportOptions
 from epro.exports.definitions import category, evaluation_interval, qs_test_code, qs_test_name
+from epro.exports.long import ANSWER, CLINICAL
 from epro.exports.sdtm import NOT_DONE
 from epro.models import ProtocolVisit
 from epro.schedule import Protocol, load_protocol
@@ -22,7 +26,7 @@ if TYPE_CHECKING:
     from epro.exports.formats import ExportFormat
 
 COLUMNS = (
-    Column("export", _l("Export the row describes: long, sdtm-qs, audit or dictionary.")),
+    Column("export", _l("Export the row describes: long, sdtm-qs, baseline, audit or dictionary.")),
     Column("column", _l("Column name in that export.")),
     Column(
         "scope",
@@ -140,5 +144,66 @@ def rows(db: Session, options: ExportOptions, formats: Iterable[ExportFormat]) -
                 yield _code("long", "value", item_scope, option.value, option.label)
                 yield _code("sdtm-qs", "QSSTRESN", item_scope, option.value, option.label)
 
+    yield from _clinical_codes()
+    for protocol in _protocols(db):
+        yield from _baseline_codes(protocol)
+
     for actor_type, meaning in ACTOR_TYPES.items():
         yield _code("audit", "actor_type", "", actor_type, meaning)
+
+
+def _terminology(measure: Measure) -> tuple[str, str]:
+    """Where a measure code comes from: CDISC controlled terminology, or the sponsor (this project)."""
+    texts = []
+    for language in ("ko", "en"):
+        with force_locale(language):
+            if measure.cdisc:
+                source = gettext(
+                    "CDISC controlled terminology: %(domain)sTESTCD %(code)s (SDTM %(domain)s, test name %(test)s)",
+                    domain=measure.domain,
+                    code=measure.code,
+                    test=measure.test,
+                )
+            else:
+                source = gettext(
+                    "Sponsor-defined code: no CDISC controlled terminology exists (test name %(test)s)",
+                    test=measure.test,
+                )
+            unit = f" ({measure.unit})" if measure.unit else ""
+            texts.append(f"{measure.label(language)}{unit}. {source}.")
+    return texts[0], texts[1]
+
+
+def _clinical_codes() -> Iterator[list[object]]:
+    yield _code("long", "record_type", "", ANSWER, _l("A questionnaire answer."))
+    yield _code("long", "record_type", "", CLINICAL, _l("A clinical value entered by a nurse at the visit."))
+    yield _code("long", "out_of_range", "", "Y", _l("Outside the usual range; confirmed by the nurse."))
+    for _key, measure_set in sorted(all_measure_sets().items()):
+        scope = f"{measure_set.code} {measure_set.version}"
+        yield _code("long", "instrument_code", scope, measure_set.code, measure_set.name)
+        for measure in measure_set.measures:
+            ko, en = _terminology(measure)
+            yield ["long", "item_code", scope, measure.code, ko, en, ""]
+            if measure.unit:
+                yield _code("long", "unit", f"{scope} {measure.code}", measure.unit, measure.name)
+            for option in measure.options:
+                yield _code("long", "value", f"{scope} {measure.code}", option.code, option.label)
+
+
+def _baseline_codes(protocol: Protocol) -> Iterator[list[object]]:
+    scope = f"{protocol.code} {protocol.version}"
+    characteristics = characteristics_for(protocol) if protocol.baseline_characteristics else ()
+    for characteristic in characteristics:
+        yield _code("baseline", "characteristic", scope, characteristic.code, characteristic.name)
+        for option in characteristic.options:
+            yield _code("baseline", "value", f"{scope} {characteristic.code}", option.code, option.label)
+    if characteristics:
+        yield _code(
+            "baseline",
+            "characteristic",
+            scope,
+            CHILD_PUGH,
+            _l(
+                "Child-Pugh score at baseline (5-15), derived from the characteristics above; class A 5-6, B 7-9, C 10-15."
+            ),
+        )

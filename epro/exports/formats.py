@@ -9,7 +9,7 @@ from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Session
 
-from epro.exports import audit_trail, dictionary, long, sdtm
+from epro.exports import audit_trail, baseline, dictionary, long, sdtm
 from epro.exports.columns import Column, ExportOptions
 from epro.study import stats_export
 
@@ -39,7 +39,10 @@ FORMATS: dict[str, ExportFormat] = {
         ExportFormat(
             "long",
             _l("Long format"),
-            _l("One row per answer, with visit, dates, study day, instrument, item, value and its wording."),
+            _l(
+                "One row per answer and per clinical value (laboratory values, weight, doses, grades), with visit, "
+                "dates, study day, code, value, unit and sample date."
+            ),
             long.COLUMNS,
             long.rows,
             translated=True,
@@ -65,6 +68,17 @@ FORMATS: dict[str, ExportFormat] = {
             stats_export.rows,
             translated=True,
             study_days=False,
+        ),
+        ExportFormat(
+            "baseline",
+            _l("Baseline characteristics"),
+            _l(
+                "One row per patient and baseline characteristic (aetiology, Child-Pugh inputs), with the Child-Pugh score."
+            ),
+            baseline.COLUMNS,
+            baseline.rows,
+            translated=True,
+            study_days=True,
         ),
         ExportFormat(
             "audit",

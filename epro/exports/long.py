@@ -1,16 +1,22 @@
-"""The long format: one row per submitted answer."""
+"""The long format: one row per submitted answer and one per clinical value (laboratory value, weight, dose,
+grade), merged in study ID and visit order (answers first within a visit)."""
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterator
 
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, col, select
 
+from epro.clinical.measures import load_measure_set
+from epro.clinical.queries import StudyValue, study_values
 from epro.exports.columns import Column, ExportOptions, iso_date, stream, utc_iso
 from epro.exports.definitions import option_label, visit_label
 from epro.models import Patient, Response, Visit
 from epro.schedule import study_day
+
+ANSWER, CLINICAL = "answer", "clinical"
 
 COLUMNS = (
     Column("study_id", _l("Pseudonymous study ID of the patient.")),
@@ -26,39 +32,82 @@ COLUMNS = (
             "Study day of the actual date: days from the procedure date, which is day 0 (the day before is -1)."
         ),
     ),
-    Column("instrument_code", _l("Instrument (questionnaire) code (see the codes below).")),
-    Column("instrument_version", _l("Version of the instrument the answer was given on.")),
-    Column("item_code", _l("Item (question) code within the instrument.")),
+    Column(
+        "instrument_code",
+        _l(
+            "Instrument (questionnaire) code; on clinical rows, the clinical measure set code (see the codes below)."
+        ),
+    ),
+    Column(
+        "instrument_version", _l("Version of the instrument (or of the measure set) the value belongs to.")
+    ),
+    Column(
+        "item_code",
+        _l(
+            "Item (question) code within the instrument; on clinical rows, the measure code: CDISC LBTESTCD or VSTESTCD where one exists, a sponsor code otherwise (see the codes below)."
+        ),
+    ),
     Column(
         "value",
         _l(
-            "Numeric code of the answer (see the option codes below). Never 0 for a missing answer: missing answers have no row."
+            "Numeric code of the answer (see the option codes below); on clinical rows, the value in the unit of the unit column, or a grade's code. Never 0 for a missing value: missing values have no row."
         ),
     ),
     Column(
         "value_label",
-        _l("Wording of the chosen answer in the export language, from the instrument definition."),
+        _l(
+            "Wording of the chosen answer (or of a clinical grade) in the export language, from the definition; empty for clinical numbers."
+        ),
     ),
-    Column("language_shown", _l("Language the item was shown in: ko = Korean, en = English.")),
+    Column(
+        "language_shown",
+        _l("Language the item was shown in: ko = Korean, en = English. Empty on clinical rows."),
+    ),
     Column(
         "entered_by",
-        _l("Who entered the answer: patient (on the tablet) or staff (on the patient's behalf)."),
+        _l(
+            "Who entered the value: patient (on the tablet) or staff (on the patient's behalf, and every clinical value)."
+        ),
     ),
     Column(
         "submitted_at_utc",
-        _l("When the answers were submitted, in UTC (ISO 8601, ending in Z)."),
+        _l(
+            "When the answers were submitted, or the clinical value first entered, in UTC (ISO 8601, ending in Z)."
+        ),
         calendar=True,
     ),
     Column(
         "corrected",
         _l(
-            "Y when staff corrected the answer afterwards (the original is in the audit trail); otherwise empty."
+            "Y when staff corrected the value afterwards (the original is in the audit trail); otherwise empty."
+        ),
+    ),
+    Column(
+        "record_type",
+        _l("What the row holds: answer (a questionnaire answer) or clinical (a clinical value)."),
+    ),
+    Column(
+        "unit", _l("Unit of a clinical value, as shown to the nurse when it was entered; empty otherwise.")
+    ),
+    Column(
+        "sample_date",
+        _l("Date the sample was taken or the clinical measurement made (YYYY-MM-DD); empty on answers."),
+        calendar=True,
+    ),
+    Column(
+        "sample_study_day",
+        _l("Study day of the sample date (day 0 = procedure date, the day before is -1); empty on answers."),
+    ),
+    Column(
+        "out_of_range",
+        _l(
+            "Y when a clinical value lies outside the measure's usual (plausible) range and the nurse confirmed it; otherwise empty."
         ),
     ),
 )
 
 
-def rows(db: Session, options: ExportOptions) -> Iterator[list[object]]:
+def _answers(db: Session, options: ExportOptions) -> Iterator[tuple[tuple[str, int, int, int], list[object]]]:
     query = (
         select(
             Patient.study_id,
@@ -70,6 +119,7 @@ def rows(db: Session, options: ExportOptions) -> Iterator[list[object]]:
             Visit.study_day,
             Visit.target_date,
             Visit.actual_date,
+            Response.id,
             Response.instrument_code,
             Response.instrument_version,
             Response.item_code,
@@ -94,6 +144,7 @@ def rows(db: Session, options: ExportOptions) -> Iterator[list[object]]:
         planned_day,
         target_date,
         actual_date,
+        response_id,
         instrument_code,
         instrument_version,
         item_code,
@@ -103,22 +154,74 @@ def rows(db: Session, options: ExportOptions) -> Iterator[list[object]]:
         submitted_at,
         corrected,
     ) in stream(db, query):
-        yield [
-            study_id,
-            visit_code,
-            visit_number,
-            visit_label(protocol_code, protocol_version, visit_code, language),
-            iso_date(target_date),
-            iso_date(actual_date),
-            planned_day,
-            "" if actual_date is None else study_day(day0, actual_date),
-            instrument_code,
-            instrument_version,
-            item_code,
-            value,
-            option_label(instrument_code, instrument_version, item_code, value, language),
-            shown_in,
-            entered_by,
-            utc_iso(submitted_at),
-            "Y" if corrected else "",
-        ]
+        yield (
+            (study_id, visit_number, 0, response_id),
+            [
+                study_id,
+                visit_code,
+                visit_number,
+                visit_label(protocol_code, protocol_version, visit_code, language),
+                iso_date(target_date),
+                iso_date(actual_date),
+                planned_day,
+                "" if actual_date is None else study_day(day0, actual_date),
+                instrument_code,
+                instrument_version,
+                item_code,
+                value,
+                option_label(instrument_code, instrument_version, item_code, value, language),
+                shown_in,
+                entered_by,
+                utc_iso(submitted_at),
+                "Y" if corrected else "",
+                ANSWER,
+                "",
+                "",
+                "",
+                "",
+            ],
+        )
+
+
+def _clinical_row(value: StudyValue, language: str) -> list[object]:
+    measure_set = load_measure_set(value.measure_set)
+    measure = measure_set.get(value.measure_code)
+    number = value.value_number is not None
+    day0 = value.procedure_date
+    return [
+        value.study_id,
+        value.visit_code,
+        value.visit_number,
+        visit_label(value.protocol_code, value.protocol_version, value.visit_code, language),
+        iso_date(value.target_date),
+        iso_date(value.actual_date),
+        value.planned_study_day,
+        "" if value.actual_date is None or day0 is None else study_day(day0, value.actual_date),
+        measure_set.code,
+        measure_set.version,
+        value.measure_code,
+        measure.format(value.value_number) if number else value.value_code,
+        "" if number else measure.format(value.value_code, language),
+        "",
+        "staff",
+        utc_iso(value.entered_at),
+        "Y" if value.corrected else "",
+        CLINICAL,
+        value.unit,
+        iso_date(value.sample_date),
+        "" if day0 is None else study_day(day0, value.sample_date),
+        "Y" if value.out_of_range else "",
+    ]
+
+
+def _clinical(
+    db: Session, options: ExportOptions
+) -> Iterator[tuple[tuple[str, int, int, int], list[object]]]:
+    for value in study_values(db):
+        yield (value.study_id, value.visit_number, 1, value.value_id), _clinical_row(value, options.language)
+
+
+def rows(db: Session, options: ExportOptions) -> Iterator[list[object]]:
+    """Both streams are read in the same order and merged, so memory stays at one batch of each."""
+    for _key, row in heapq.merge(_answers(db, options), _clinical(db, options), key=lambda pair: pair[0]):
+        yield row
