@@ -23,17 +23,28 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
+from decimal import Decimal
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Date, DateTime, Engine, Table, func, insert
+from sqlalchemy import Connection, Date, DateTime, Engine, Numeric, Table, func, insert
 from sqlmodel import Session, select
 
 from epro import instruments, migrate
 from epro.audit import GENESIS, row_hash
-from epro.catalog import sync_instruments, sync_protocol
+from epro.catalog import sync_instruments, sync_measure_sets, sync_protocol
+from epro.clinical.measures import MeasureSet, measure_set_for
 from epro.db import make_engine
-from epro.models import AuditEvent, Patient, QuestionnaireSession, Response, StaffUser, UTCDateTime, Visit
+from epro.models import (
+    AuditEvent,
+    ClinicalValue,
+    Patient,
+    QuestionnaireSession,
+    Response,
+    StaffUser,
+    UTCDateTime,
+    Visit,
+)
 from epro.schedule import PlannedVisit, Protocol, load_protocol, plan_visits
 
 CLINIC_ZONE = ZoneInfo("Asia/Seoul")
@@ -53,6 +64,7 @@ class GeneratedStudy:
     patients: int = 0
     visits: int = 0
     responses: int = 0
+    clinical_values: int = 0
     audit_events: int = 0
     seconds: float = 0.0
     by_status: dict[str, int] = field(default_factory=dict)
@@ -68,6 +80,7 @@ class _Ids:
     response: int
     audit: int
     last_hash: str
+    clinical: int = 1
 
     @classmethod
     def after_existing(cls, connection: Connection) -> _Ids:
@@ -84,6 +97,7 @@ class _Ids:
             response=next_id(Response.__table__),  # type: ignore[attr-defined]
             audit=next_id(AuditEvent.__table__),  # type: ignore[attr-defined]
             last_hash=last or GENESIS,
+            clinical=next_id(ClinicalValue.__table__),  # type: ignore[attr-defined]
         )
 
 
@@ -104,6 +118,8 @@ def _native(value: object, sqlite: bool) -> object:
         return naive.strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else naive
     if isinstance(value, date) and sqlite:
         return value.isoformat()
+    if isinstance(value, Decimal) and sqlite:
+        return float(value)  # as SQLAlchemy binds Numeric on SQLite
     return value
 
 
@@ -115,7 +131,9 @@ def _bulk_insert(connection: Connection, table: Table, rows: list[dict[str, obje
         return
     sqlite = connection.dialect.name == "sqlite"
     columns = list(rows[0])
-    temporal = [name for name in columns if isinstance(table.c[name].type, Date | DateTime | UTCDateTime)]
+    temporal = [
+        name for name in columns if isinstance(table.c[name].type, Date | DateTime | UTCDateTime | Numeric)
+    ]
     for row in rows:
         for name in temporal:
             row[name] = _native(row[name], sqlite)
@@ -140,6 +158,7 @@ _TABLES = {
     "questionnaire_session": QuestionnaireSession.__table__,  # type: ignore[attr-defined]
     "response": Response.__table__,  # type: ignore[attr-defined]
     "audit_event": AuditEvent.__table__,  # type: ignore[attr-defined]
+    "clinical_value": ClinicalValue.__table__,  # type: ignore[attr-defined]
 }
 
 
@@ -154,6 +173,8 @@ class _Generator:
     items: Items
     nurse_id: int
     today: date
+    #: With a measure set: every completed visit also gets a plausible value of each measure it collects.
+    clinical: MeasureSet | None = None
     result: GeneratedStudy = field(default_factory=GeneratedStudy)
     rows: dict[str, list[dict[str, object]]] = field(default_factory=lambda: {t: [] for t in _TABLES})
 
@@ -298,6 +319,43 @@ class _Generator:
                 ids.response += 1
                 self.result.responses += 1
         self.audit(submitted, "session.submit", "questionnaire_session", session_id, new="submitted")
+        if self.clinical is not None:
+            self.clinical_values(visit, planned, actual, submitted)
+
+    def clinical_values(
+        self, visit: dict[str, object], planned: PlannedVisit, actual: date, entered: datetime
+    ) -> None:
+        """A value of every measure collected at the visit, inside its plausible range (not audited: the
+        generated trail holds enrolments, submissions and missed marks only)."""
+        assert self.clinical is not None
+        for measure in self.clinical.for_visit(planned.code):
+            number, code = None, None
+            if measure.is_number and measure.plausible is not None:
+                low, high = (float(bound) for bound in measure.plausible)
+                middle, spread = (low + high) / 2, (high - low) / 6
+                drawn = min(high, max(low, self.rng.gauss(middle, spread)))
+                number = Decimal(f"{drawn:.{measure.decimals}f}")
+            else:
+                code = self.rng.choice(measure.options).code
+            self.rows["clinical_value"].append(
+                {
+                    "id": self.ids.clinical,
+                    "visit_id": visit["id"],
+                    "measure_code": measure.code,
+                    "measure_set": self.clinical.key,
+                    "value_number": number,
+                    "value_code": code,
+                    "unit": measure.unit,
+                    "sample_date": actual,
+                    "out_of_range": False,
+                    "entered_by_id": self.nurse_id,
+                    "entered_at": entered,
+                    "corrected_at": None,
+                    "correction_reason": None,
+                }
+            )
+            self.ids.clinical += 1
+            self.result.clinical_values += 1
 
 
 def generate(
@@ -307,6 +365,7 @@ def generate(
     seed: int = 20240601,
     today: date | None = None,
     protocol_code: str = "default",
+    clinical: bool = False,
 ) -> GeneratedStudy:
     """Add `patients` enrolled patients with their visits, answers and audit events to the database."""
     started = time.perf_counter()
@@ -314,6 +373,7 @@ def generate(
     migrate.upgrade(engine)
     with Session(engine, expire_on_commit=False) as db:
         sync_instruments(db)
+        sync_measure_sets(db)
         protocol_visits = {code: row.id for code, row in sync_protocol(db, protocol).items()}
         nurse = db.exec(select(StaffUser).where(StaffUser.username == BENCH_NURSE)).first()
         if nurse is None:
@@ -338,6 +398,7 @@ def generate(
             items,
             nurse.id,  # type: ignore[arg-type]
             today or datetime.now(CLINIC_ZONE).date(),
+            clinical=measure_set_for(protocol) if clinical and protocol.measure_set else None,
         )
         first_index = ids.patient - 1
         for index in range(first_index, first_index + patients):
@@ -355,6 +416,7 @@ def _rows_per_table(result: GeneratedStudy) -> Iterator[str]:
     yield f"patients {result.patients:,}"
     yield f"visits {result.visits:,} ({', '.join(f'{k} {v:,}' for k, v in sorted(result.by_status.items()))})"
     yield f"answers {result.responses:,}"
+    yield f"clinical values {result.clinical_values:,}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -362,10 +424,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--patients", type=int, default=10_000)
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--seed", type=int, default=20240601)
+    parser.add_argument("--clinical", action="store_true", help="also clinical values at completed visits")
     args = parser.parse_args(argv)
     engine = make_engine(args.database_url)
     try:
-        result = generate(engine, args.patients, seed=args.seed)
+        result = generate(engine, args.patients, seed=args.seed, clinical=args.clinical)
     finally:
         engine.dispose()
     print(f"Generated in {result.seconds:.1f} s: " + "; ".join(_rows_per_table(result)))

@@ -57,7 +57,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     login_manager.session_protection = None
     staff_guard.init_app(app)
 
-    from epro import certified, clinical, exports, followup, reports, signatures
+    from epro import certified, clinical, exports, followup, reports, signatures, study
     from epro.audit import views as audit_views
     from epro.kiosk import bp as kiosk_bp
     from epro.staff import bp as staff_bp
@@ -70,6 +70,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     exports.init_app(app)
     signatures.init_app(app)
     certified.init_app(app)
+    study.init_app(app)
     audit_views.init_app(app)
     access.init_app(app)
 
@@ -81,6 +82,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             return redirect(url_for("kiosk.resume"))
         if principal == "anonymous":
             return redirect(url_for("staff.login"))
+        if principal == "investigator":
+            return redirect(url_for("study.overview"))
         return redirect(url_for("staff.home"))
 
     from epro import cli

@@ -178,6 +178,8 @@ class Visit(SQLModel, table=True):
         ),
         Index("ix_visit_window_start", "window_start"),
         Index("ix_visit_window_end", "window_end"),
+        # The clinic list's "needs review" walks visits by the date they were done, newest first.
+        Index("ix_visit_actual_date", "actual_date"),
     )
     id: int | None = Field(default=None, primary_key=True)
     patient_id: int = Field(foreign_key="patient.id", index=True)
@@ -379,6 +381,19 @@ class Response(SQLModel, table=True):
     #: Set when staff corrected the value; the original is kept in the audit trail.
     corrected_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     correction_reason: str | None = Field(default=None, sa_column=Column(String(500)))
+
+
+class ChangeReview(SQLModel, table=True):
+    """A nurse's acknowledgement, with a note, of a submitted visit whose change from baseline reached the
+    protocol's threshold downward. Until it exists, the visit shows in the clinic list as needing review."""
+
+    __tablename__ = "change_review"
+    __table_args__ = (UniqueConstraint("visit_id", name="uq_change_review_visit"),)
+    id: int | None = Field(default=None, primary_key=True)
+    visit_id: int = Field(foreign_key="visit.id")
+    note: str = Field(sa_column=Column(String(500), nullable=False))
+    acknowledged_by_id: int = Field(foreign_key="staff_user.id")
+    acknowledged_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
 
 
 class AuditEvent(SQLModel, table=True):

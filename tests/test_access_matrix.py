@@ -69,6 +69,8 @@ EXPECTED: dict[str, set[str]] = {
     "exports.everything": {"investigator", "admin"},
     "audit.trail_list": {"investigator", "admin"},
     "audit.verify": {"investigator", "admin"},
+    "study.overview": STAFF,
+    "study.acknowledge_review": NURSE,
 }
 
 

@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from epro.exports import audit_trail, baseline, dictionary, long, sdtm
 from epro.exports.columns import Column, ExportOptions
+from epro.study import stats_export
 
 RowSource = Callable[[Session, ExportOptions], Iterator[list[object]]]
 
@@ -58,6 +59,18 @@ FORMATS: dict[str, ExportFormat] = {
             translated=True,
             study_days=True,
             default_language="en",
+        ),
+        ExportFormat(
+            "stats",
+            _l("Statistics per visit"),
+            _l(
+                "One row per measure and visit: n, mean, SD, median, quartiles, range, and change from "
+                "baseline (n paired, mean, SD), as on the study overview."
+            ),
+            stats_export.COLUMNS,
+            stats_export.rows,
+            translated=True,
+            study_days=False,
         ),
         ExportFormat(
             "baseline",

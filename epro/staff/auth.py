@@ -40,7 +40,7 @@ def _safe_next(target: str | None) -> str:
         and not urlsplit(target).netloc
     ):
         return target
-    return url_for("staff.home")
+    return url_for("index")  # each role's own home page (investigators: the study overview)
 
 
 @bp.route("/login", methods=["GET", "POST"])

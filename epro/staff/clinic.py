@@ -13,6 +13,8 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from epro.models import ProtocolVisit
+from epro.schedule import Protocol
+from epro.study.review import ReviewList, needs_review
 from epro.visits import VisitFilter, VisitRow, count_visits, visit_rows
 
 LOOKAHEAD_DAYS = 14
@@ -36,6 +38,9 @@ class ClinicList:
     due: Section
     overdue: Section
     upcoming: Section
+    #: Submitted visits whose change from baseline reached the protocol's threshold downward, not yet
+    #: acknowledged by a nurse (epro.study.review).
+    needs_review: ReviewList | None = None
 
 
 def _section(db: Session, today: date, which: VisitFilter, newest_window_first: bool = False) -> Section:
@@ -50,7 +55,8 @@ def widest_window_days(db: Session) -> int:
     return int(widest or 0)
 
 
-def clinic_list(db: Session, today: date) -> ClinicList:
+def clinic_list(db: Session, today: date, protocol: Protocol | None = None) -> ClinicList:
+    """The day's sections; with the site's protocol, also the visits that need review."""
     horizon = today + timedelta(days=LOOKAHEAD_DAYS)
     opened_since = today - timedelta(days=widest_window_days(db))
     due = VisitFilter(
@@ -76,4 +82,5 @@ def clinic_list(db: Session, today: date) -> ClinicList:
         due=_section(db, today, due),
         overdue=_section(db, today, overdue, newest_window_first=True),
         upcoming=_section(db, today, upcoming),
+        needs_review=None if protocol is None else needs_review(db, protocol),
     )

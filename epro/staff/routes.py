@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, session, url_for
+from flask import abort, current_app, flash, redirect, render_template, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 
@@ -12,16 +12,22 @@ from epro.clock import clinic_today
 from epro.kiosk.operations import SessionUnavailable, open_tablet_session
 from epro.kiosk.state import enter_patient_mode
 from epro.models import Patient, Visit
+from epro.schedule import load_protocol
 from epro.staff import bp
 from epro.staff.clinic import clinic_list
 from epro.staff.forms import EmptyForm
+from epro.study.review import ReviewForm
 
 
 @bp.route("/")
 @allow(*STAFF)
 def home():  # type: ignore[no-untyped-def]
+    protocol = load_protocol(current_app.config["PROTOCOL"])
     return render_template(
-        "staff/home.html", clinic=clinic_list(db.session(), clinic_today()), form=EmptyForm()
+        "staff/home.html",
+        clinic=clinic_list(db.session(), clinic_today(), protocol),
+        form=EmptyForm(),
+        review_form=ReviewForm(),
     )
 
 

@@ -33,6 +33,7 @@ FINAL_ANSWERS = {"PS1": 70, "WB1": 3, "QOL1": 6}
 CLINIC_TIMEZONE = "Asia/Seoul"
 SCORES_IN_A_ROW = re.compile(r"(?<![\d.])70%?\s+3\s+6(?![\d.])")
 PATIENT_PAGE = re.compile(r".*/staff/patients/\d+$")
+HOME_PAGE = re.compile(r".*/(staff|study)/$")
 
 
 def url_of(server: GunicornServer, path: str) -> str:
@@ -46,7 +47,7 @@ def sign_in(page: Page, server: GunicornServer, username: str, password: str, se
     page.fill("#username", username)
     page.fill("#password", password)
     page.tap("form:has(#username) button.primary")
-    page.wait_for_url("**/staff/")
+    page.wait_for_url(HOME_PAGE)  # nurses land on the clinic list, investigators on the study overview
 
 
 def start_tablet(page: Page, study_id: str) -> None:

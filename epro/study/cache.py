@@ -1,0 +1,93 @@
+"""The overview of the current data, computed once per change of data rather than once per request.
+
+Every change to the study's data is recorded in the audit trail in the same transaction, so the newest
+audit event that is not a sign-in or an export names the data's version; with the clinic's date (statuses
+move with the calendar) it keys the cached overview. A page view costs one indexed look-up while nothing
+changed, and the full computation (a few grouped queries) after any change. Each process keeps its own.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections.abc import Callable
+from datetime import date
+from typing import TypeVar
+
+from sqlalchemy import not_, or_
+from sqlmodel import Session, col, select
+
+from epro.models import AuditEvent
+from epro.study.overview import StudyOverview
+
+T = TypeVar("T")
+MAX_DATABASES = 8
+
+#: Audit actions that read data without changing it.
+READ_ONLY_ACTIONS = ("auth.%", "export.%")
+
+_lock = threading.Lock()
+#: The latest overview per database (one in production; a benchmark or a test run may hold several).
+_cached: dict[str, tuple[tuple[object, ...], StudyOverview]] = {}
+#: Other results kept per data version, by name (the clinic list's "needs review").
+_slots: dict[str, tuple[tuple[object, ...], object]] = {}
+
+
+def _database(db: Session) -> str:
+    """A token of the engine this session reads (one per engine object, so two databases never share)."""
+    engine = db.get_bind()
+    token = getattr(engine, "_epro_study_cache_token", None)
+    if token is None:
+        token = secrets.token_hex(8)
+        engine._epro_study_cache_token = token  # type: ignore[union-attr]
+    return token
+
+
+def data_version(db: Session) -> tuple[str, int]:
+    query = (
+        select(AuditEvent.id)
+        .where(not_(or_(*(col(AuditEvent.action).like(pattern) for pattern in READ_ONLY_ACTIONS))))
+        .order_by(col(AuditEvent.id).desc())
+        .limit(1)
+    )
+    return _database(db), db.exec(query).first() or 0
+
+
+def cached(key: tuple[object, ...]) -> StudyOverview | None:
+    """key starts with data_version()'s (database, version)."""
+    with _lock:
+        found = _cached.get(str(key[0][0])) if key and isinstance(key[0], tuple) else None
+    return found[1] if found is not None and found[0] == key else None
+
+
+def remember(key: tuple[object, ...], overview: StudyOverview) -> None:
+    with _lock:
+        if len(_cached) >= MAX_DATABASES:
+            _cached.clear()
+        _cached[str(key[0][0])] = (key, overview)
+
+
+def kept(name: str, key: tuple[object, ...], compute: Callable[[], T]) -> T:
+    """compute() once per key (data version, which names the database, and context) in this process."""
+    slot = f"{name} {key[0][0]}"
+    with _lock:
+        found = _slots.get(slot)
+    if found is not None and found[0] == key:
+        return found[1]  # type: ignore[return-value]
+    value = compute()
+    with _lock:
+        if len(_slots) >= MAX_DATABASES:
+            _slots.clear()
+        _slots[slot] = (key, value)
+    return value
+
+
+def cache_key(db: Session, today: date, *context: object) -> tuple[object, ...]:
+    return (data_version(db), today, *context)
+
+
+def forget() -> None:
+    """Drop the cached overview (benchmarks measure the computation this way; a data change does the same)."""
+    with _lock:
+        _cached.clear()
+        _slots.clear()
