@@ -602,3 +602,40 @@ def test_an_event_written_without_the_app_after_keyed_ones_is_named(app, world):
     finally:
         engine.dispose()
     _failed(_verify(app), f"BROKEN at audit event id {stray_id}", "unkeyed hash after keyed rows")
+
+
+def test_signatures_and_clinical_values_replay_and_a_moved_signature_is_named(app, world, client):
+    """The replay reads the signature and clinical_value tables as the features write them: an intact trail
+    with a signature and a laboratory value verifies; a signature moved to other data does not."""
+    from decimal import Decimal
+
+    from epro.audit import Actor
+    from epro.clinical import operations as clinical_ops
+    from epro.clinical.measures import load_measure_set
+    from tests.signing_helpers import answered_patient, sign, signed_in_investigator
+
+    patient = answered_patient(world)
+    other = answered_patient(world, "EPR-102", (50, 3, 3))
+    nurse = Actor("staff", world.staff("nurse-lab", "nurse"), "nurse-lab")
+    visit_id = world.visit(patient, "BL").id
+    with app.app_context(), db.unit_of_work() as s:
+        visit = s.get(Visit, visit_id)
+        liver = load_measure_set("liver-1.0")
+        clinical_ops.enter_value(
+            s,
+            nurse,
+            visit,
+            liver,
+            liver.get("ALB"),
+            Decimal("3.1"),
+            world.today(),
+            confirmed=False,
+            today=world.today(),
+        )
+    signed_in_investigator(world, client)
+    assert sign(client, patient.id).status_code == 302
+    assert _verify(app).exit_code == 0, _verify(app).output
+    with world.session() as s:
+        signature_id = s.exec(sa.text("SELECT id FROM signature")).one()[0]
+    _sql(app, "UPDATE signature SET patient_id = :other WHERE id = :id", other=other.id, id=signature_id)
+    _failed(_verify(app), f"signature id {signature_id}")

@@ -179,6 +179,10 @@ def action_label(action: str) -> str:
         "database.backup": _("Database backup taken"),
         "database.restore": _("Database restored from a backup"),
         "audit.redact": _("Audit entry redacted"),
+        "signature.sign": _("Signed by the investigator"),
+        "signature.failed": _("Signing failed (wrong password)"),
+        "signature.locked": _("Signing locked after failed attempts"),
+        "review.acknowledge": _("Change from baseline acknowledged"),
     }
     if action in labels:
         return labels[action]
@@ -199,6 +203,8 @@ def entity_label(entity: str) -> str:
         "database": _("Database"),
         "export": _("Export"),
         "audit_event": _("Audit trail entry"),
+        "signature": _("Signature"),
+        "change_review": _("Change review"),
     }.get(entity, entity)
 
 
