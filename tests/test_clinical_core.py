@@ -4,12 +4,13 @@ migration 0004 moving each body weight into a WEIGHT value with its history."""
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, select
 
 from epro import demo, migrate
@@ -30,7 +31,6 @@ from epro.clock import clinic_today, clinic_zone
 from epro.db import make_engine
 from epro.enrolment import enrol
 from epro.models import AuditEvent, ClinicalValue, MeasureSetFile, Patient, Visit
-from epro.registry import register_patient
 from epro.schedule import load_protocol
 
 PROTOCOL = load_protocol("default")
@@ -260,9 +260,25 @@ def test_migration_moves_each_weight_with_its_history(engine_before_clinical: sa
             ),
             {"at": datetime(2026, 1, 1)},
         ).scalar_one()
-        patient = register_patient(
-            s, Actor("system"), study_id="EPR-301", birth_year=1960, sex="M", preferred_language="ko"
+        # The patient row too (later migrations add columns to it); enrol then works on it as usual.
+        created = datetime(2026, 1, 1, tzinfo=UTC)
+        patient_id = s.execute(
+            sa.text(
+                "INSERT INTO patient (study_id, birth_year, sex, preferred_language, created_at)"
+                " VALUES ('EPR-301', 1960, 'M', 'ko', :at) RETURNING id"
+            ),
+            {"at": created.replace(tzinfo=None)},
+        ).scalar_one()
+        patient = Patient(
+            id=patient_id,
+            study_id="EPR-301",
+            birth_year=1960,
+            sex="M",
+            preferred_language="ko",
+            created_at=created,
         )
+        make_transient_to_detached(patient)
+        s.add(patient)
         visits = {v.code: v for v in enrol(s, patient, PROTOCOL, date(2026, 1, 5), Actor("system"))}
         s.commit()
         bl, w1, w2 = visits["BL"], visits["W1"], visits["W2"]

@@ -16,7 +16,7 @@ from epro.exports.formats import FORMATS
 from epro.exports.routes import READERS, bp
 from epro.exports.writer import csv_chunks, export_rows, filename, options_from_config, record_export
 from epro.models import utcnow
-from epro.reports import enrolled_patient_ids, report_for, write_summaries_zip
+from epro.reports import certified_report, enrolled_patient_ids, write_summaries_zip
 
 SPOOL_BYTES = 8 * 1024 * 1024
 
@@ -30,7 +30,10 @@ def everything():  # type: ignore[no-untyped-def]
     options = options_from_config(language, study_days=False)
     database = db.session()
     now = utcnow()
-    reports = [report_for(database, pid, current_user.username) for pid in enrolled_patient_ids(database)]
+    reports = [
+        certified_report(database, pid, current_user.username, language)
+        for pid in enrolled_patient_ids(database)
+    ]
     archive = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 (send_file closes it)
     with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
         for export in FORMATS.values():
@@ -47,7 +50,7 @@ def everything():  # type: ignore[no-untyped-def]
                     bundle.writestr(f"summaries/{name}", inner.read(name))
     for export in FORMATS.values():
         record_export(database, current_user.actor, export, options)
-    for report in reports:
+    for report, _certification in reports:
         record(
             database,
             current_user.actor,

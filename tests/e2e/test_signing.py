@@ -47,7 +47,7 @@ WORDS = {
 def _prepare(study: Study, language: str) -> tuple[str, int]:
     """An investigator with a printed name, and a patient whose baseline a nurse entered."""
     app = study.app()
-    study_id = f"ES-{'401' if language == 'ko' else '402'}"
+    study_id = f"SG-{'401' if language == 'ko' else '402'}"
     with app.app_context(), db.unit_of_work() as s:
         create_staff_user(
             s,
