@@ -35,32 +35,36 @@ def everything():  # type: ignore[no-untyped-def]
         for pid in enrolled_patient_ids(database)
     ]
     archive = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 (send_file closes it)
-    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
+    try:
+        with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
+            for export in FORMATS.values():
+                text = "".join(csv_chunks(export, export_rows(export, database, options)))
+                bundle.writestr(filename(export, options, now), text.encode("utf-8"))
+        database.commit()
+        with zipfile.ZipFile(archive, "a", compression=zipfile.ZIP_DEFLATED) as bundle:
+            pdfs = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115
+            with pdfs:
+                write_summaries_zip(pdfs, reports, language)
+                pdfs.seek(0)
+                with zipfile.ZipFile(pdfs) as inner:
+                    for name in inner.namelist():
+                        bundle.writestr(f"summaries/{name}", inner.read(name))
         for export in FORMATS.values():
-            text = "".join(csv_chunks(export, export_rows(export, database, options)))
-            bundle.writestr(filename(export, options, now), text.encode("utf-8"))
-    database.commit()
-    with zipfile.ZipFile(archive, "a", compression=zipfile.ZIP_DEFLATED) as bundle:
-        pdfs = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115
-        with pdfs:
-            write_summaries_zip(pdfs, reports, language)
-            pdfs.seek(0)
-            with zipfile.ZipFile(pdfs) as inner:
-                for name in inner.namelist():
-                    bundle.writestr(f"summaries/{name}", inner.read(name))
-    for export in FORMATS.values():
-        record_export(database, current_user.actor, export, options)
-    for report, _certification in reports:
-        record(
-            database,
-            current_user.actor,
-            "export.summaries",
-            "patient",
-            report.patient_id,
-            field="edition",
-            new=language,
-        )
-    database.commit()
+            record_export(database, current_user.actor, export, options)
+        for report, _certification in reports:
+            record(
+                database,
+                current_user.actor,
+                "export.summaries",
+                "patient",
+                report.patient_id,
+                field="edition",
+                new=language,
+            )
+        database.commit()
+    except BaseException:
+        archive.close()  # send_file closes it on success; on a failure nobody else would
+        raise
     archive.seek(0)
     response = send_file(
         archive,
