@@ -246,7 +246,7 @@ class ClinicalValue(SQLModel, table=True):
     sample_date: date
     #: Outside the plausible range, saved only after the nurse confirmed it.
     out_of_range: bool = False
-    #: None only for values no staff member typed here (weights moved by migration 0004 without a record of who).
+    #: None only for values no staff member typed here (weights moved by migration 0005 without a record of who).
     entered_by_id: int | None = Field(default=None, foreign_key="staff_user.id")
     entered_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
     #: Set when staff corrected the value; the original is kept in the audit trail.

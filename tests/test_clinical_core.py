@@ -1,5 +1,5 @@
 """The clinical core: the measure set as data, Child-Pugh against the standard table, the query helpers, and
-migration 0004 moving each body weight into a WEIGHT value with its history."""
+migration 0005 moving each body weight into a WEIGHT value with its history."""
 
 from __future__ import annotations
 
@@ -233,7 +233,7 @@ def test_the_demo_study_has_every_measure_at_completed_visits_and_baseline_chara
         assert grades == ["A", "B", "B", "B", "C"]
 
 
-# --- migration 0004 ---------------------------------------------------------------------------------------
+# --- migration 0005 ---------------------------------------------------------------------------------------
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -244,7 +244,7 @@ def engine_before_clinical(request, tmp_path: Path):  # type: ignore[no-untyped-
         else request.getfixturevalue("empty_postgres_url")
     )
     engine = make_engine(url)
-    migrate.upgrade(engine, "0008")
+    migrate.upgrade(engine, "0004")
     yield engine
     engine.dispose()
 

@@ -318,7 +318,7 @@ def _clinical_rows(db: Session) -> Iterable[Row]:
 
 def _clinical_says(event: AuditEvent) -> dict[str, object]:
     """clinical.enter / clinical.correct name the measure in `field` (a sample date as "CODE.sample_date",
-    not replayed: its default is the visit's date); clinical.migrate moved a weight (migration 0004)."""
+    not replayed: its default is the visit's date); clinical.migrate moved a weight (migration 0005)."""
     field_name = event.field or ""
     value = said(event, "new_value")
     value = value if value is UNKNOWN else number_text(value)

@@ -3,7 +3,7 @@ an index on visit.actual_date for the clinic list's "needs review" (newest first
 rebuild the table on SQLite, so the audit triggers are untouched.
 
 Revision ID: 0010
-Revises: 0006
+Revises: 0009
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0010"
-down_revision: str | None = "0006"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

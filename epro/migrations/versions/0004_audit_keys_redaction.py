@@ -6,7 +6,7 @@ On SQLite the guard is the old UPDATE trigger with a WHEN clause; on PostgreSQL 
 becomes a row trigger (same name, so `ALTER TABLE ... DISABLE TRIGGER audit_event_append_only` still
 switches the guard off for the owner) plus a separate statement trigger that refuses TRUNCATE.
 
-Revision ID: 0008
+Revision ID: 0004
 Revises: 0003
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 
 import epro.models
 
-revision: str = "0008"
+revision: str = "0004"
 down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

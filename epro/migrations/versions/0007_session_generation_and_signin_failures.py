@@ -1,8 +1,8 @@
 """Security hardening: a session generation per staff account (ending every session of an account is one
 update), and failed sign-ins counted in the database so every worker and server sees the same counts.
 
-Revision ID: 0005
-Revises: 0007
+Revision ID: 0007
+Revises: 0006
 """
 
 from collections.abc import Sequence
@@ -12,8 +12,8 @@ from alembic import op
 
 from epro.models import UTCDateTime
 
-revision: str = "0005"
-down_revision: str | None = "0007"
+revision: str = "0007"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -8,8 +8,8 @@ reason, and one "clinical.migrate" event per moved value records the move in the
 On SQLite dropping the column rebuilds the visit table (batch mode); epro/migrations/env.py runs migrations
 with foreign keys off so rows pointing to visits do not stop the rebuild, and checks them before commit.
 
-Revision ID: 0004
-Revises: 0008
+Revision ID: 0005
+Revises: 0004
 """
 
 from collections.abc import Sequence
@@ -23,15 +23,15 @@ from alembic import op
 import epro.models
 from epro.audit import GENESIS, row_hash
 
-revision: str = "0004"
-down_revision: str | None = "0008"
+revision: str = "0005"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 MEASURE_SET = "liver-1.0"
 #: WEIGHT's plausible range in liver-1.0 (a value outside it is flagged, as a nurse's confirmation would).
 PLAUSIBLE = (Decimal("30"), Decimal("150"))
-REASON = "migration 0004: body weight moved from visit.weight_kg to clinical_value"
+REASON = "migration 0005: body weight moved from visit.weight_kg to clinical_value"
 
 audit = sa.table(
     "audit_event",
@@ -143,7 +143,7 @@ class _Chain:
 
     def append(self, **fields: object) -> None:
         event = SimpleNamespace(
-            at=datetime.now(UTC), actor_type="system", actor_id=None, actor_name="migration 0004", **fields
+            at=datetime.now(UTC), actor_type="system", actor_id=None, actor_name="migration 0005", **fields
         )
         event.prev_hash = self.prev
         event.hash = row_hash(event)  # type: ignore[arg-type]

@@ -4,8 +4,8 @@ Existing answers get their visit's actual date (set when the answers were submit
 the submission. On SQLite the NOT NULL is added by rebuilding the table (batch mode); response has no
 triggers, so nothing else needs recreating.
 
-Revision ID: 0007
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 """
 
 from collections.abc import Sequence
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0007"
-down_revision: str | None = "0004"
+revision: str = "0006"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
