@@ -48,6 +48,18 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """With pytest-xdist (`make test` runs `-n 2 --dist loadgroup`): each test module stays on one worker,
+    in order, with its module fixtures built once; the browser journeys all go to one worker, so one
+    Chromium and one pair of servers serve them."""
+    if not config.pluginmanager.hasplugin("xdist"):
+        return
+    for item in items:
+        module = Path(item.path).relative_to(Path(__file__).parent)
+        group = "e2e" if module.parts[0] == "e2e" else str(module)
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
 @pytest.fixture(autouse=True)
 def _password_hashing(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     """Autouse, so it runs before the `app` fixture reads the setting."""
