@@ -63,16 +63,21 @@ lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# The whole suite twice: on SQLite, then on a throwaway PostgreSQL server the tests start themselves.
+# The suite twice: every test on SQLite, then on a throwaway PostgreSQL server (started by the tests of
+# that pass only) every test whose database is the run's (tests/database_plugin.py; EPRO_TEST_PG_ALL=1:
+# all of them). Two pytest workers (pytest-xdist), each test module on one; TEST_WORKERS=0: one process.
+TEST_WORKERS ?= 2
+PYTEST := $(BIN)/pytest $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadgroup)
+
 test: system-packages install-test lint
 	$(MAKE) --no-print-directory test-sqlite
 	$(MAKE) --no-print-directory test-postgres
 
 test-sqlite:
-	EPRO_TEST_DB=sqlite $(BIN)/pytest
+	EPRO_TEST_DB=sqlite $(PYTEST)
 
 test-postgres:
-	EPRO_TEST_DB=postgresql $(BIN)/pytest
+	EPRO_TEST_DB=postgresql $(PYTEST)
 
 # Benchmarks (bench/README.md): each prints its ratios beside their targets and merges them into
 # bench/results.json. BENCH_BULK_PATIENTS: how many summaries the PDF pool renders (1,000 takes long here).

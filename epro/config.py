@@ -58,6 +58,9 @@ DEFAULTS: dict[str, Any] = {
     "DB_POOL_OVERFLOW": 4,
     "DB_POOL_TIMEOUT": 5,
     "WTF_CSRF_TIME_LIMIT": None,
+    # Argon2id parameters of new password hashes (epro.passwords): "production"; the test suite alone sets
+    # "test-only-cheap".
+    "PASSWORD_HASHING": "production",
     "DEBUG": False,
 }
 

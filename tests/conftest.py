@@ -1,4 +1,4 @@
-"""Fixtures: a real app on a real SQLite file (migrated by Alembic), and story-like helpers."""
+"""Fixtures: a real app on a real database (a copy of one migrated by Alembic), and story-like helpers."""
 
 from __future__ import annotations
 
@@ -15,9 +15,8 @@ from flask.testing import FlaskClient
 from hypothesis import settings
 from sqlmodel import Session
 
-from epro import create_app, db, migrate
+from epro import create_app, db
 from epro.audit import SYSTEM
-from epro.catalog import sync_instruments
 from epro.clock import clinic_today
 from epro.enrolment import enrol
 from epro.models import Patient, Visit
@@ -30,6 +29,12 @@ pytest_plugins = ["tests.database_plugin"]
 
 PASSWORD = "correct horse battery"
 
+# The cheapest Argon2 parameters for every app of the run, in this process and in the servers and commands
+# it starts (tests/gunicorn_harness.py passes it on): the suite makes thousands of accounts and sign-ins.
+# tests/test_passwords.py asserts the production parameters; @pytest.mark.production_passwords gives one
+# test the production parameters back.
+os.environ.setdefault("EPRO_PASSWORD_HASHING", "test-only-cheap")
+
 # Hypothesis: derandomised by default, so `make test` on a clean clone tries the same examples every run;
 # a failure prints its example and a @reproduce_failure blob. HYPOTHESIS_PROFILE=explore searches afresh.
 settings.register_profile("ci", derandomize=True, print_blob=True, deadline=None, database=None)
@@ -37,8 +42,34 @@ settings.register_profile("explore", print_blob=True, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "production_passwords: this test's apps hash new passwords with the production Argon2 cost"
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """With pytest-xdist (`make test` runs `-n 2 --dist loadgroup`): each test module stays on one worker,
+    in order, with its module fixtures built once; the browser journeys all go to one worker, so one
+    Chromium and one pair of servers serve them."""
+    if not config.pluginmanager.hasplugin("xdist"):
+        return
+    for item in items:
+        module = Path(item.path).relative_to(Path(__file__).parent)
+        group = "e2e" if module.parts[0] == "e2e" else str(module)
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
+@pytest.fixture(autouse=True)
+def _password_hashing(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Autouse, so it runs before the `app` fixture reads the setting."""
+    if request.node.get_closest_marker("production_passwords") is not None:
+        monkeypatch.setenv("EPRO_PASSWORD_HASHING", "production")
+
+
 @pytest.fixture
 def app(tmp_path: Path) -> Iterator[Flask]:
+    """The app on the test's own database, already migrated (tests/databases.py copies a template)."""
     app = create_app(
         {
             "TESTING": True,
@@ -48,10 +79,6 @@ def app(tmp_path: Path) -> Iterator[Flask]:
             "AUDIT_ANCHOR_FILE": str(tmp_path / "audit-anchors"),
         }
     )
-    with app.app_context():
-        migrate.upgrade(db.engine())
-        with db.unit_of_work() as session:
-            sync_instruments(session)
     yield app
     app.extensions["epro_engine"].dispose()
 

@@ -1,9 +1,10 @@
 """Which database the suite runs on: a fresh SQLite file per test (default), or, with
 EPRO_TEST_DB=postgresql, a fresh database per test on a throwaway PostgreSQL server.
 
-The server starts on first use, once per session; each test's database is a copy (CREATE DATABASE ...
-TEMPLATE) of one migrated by Alembic at that first use, which is faster than migrating per test. The pytest
-side (markers, fixtures, dropping and stopping) is tests/database_plugin.py.
+Either way each test's database is a copy of a template migrated by Alembic (and holding the instrument
+catalogue) once per test process: a file copy on SQLite, CREATE DATABASE ... TEMPLATE on PostgreSQL, whose
+server starts on first use. Copying is far faster than migrating per test. The pytest side (markers,
+fixtures, which tests the PostgreSQL pass runs, dropping and stopping) is tests/database_plugin.py.
 """
 
 from __future__ import annotations
@@ -11,6 +12,10 @@ from __future__ import annotations
 import atexit
 import itertools
 import os
+import shutil
+import sqlite3
+import tempfile
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -34,6 +39,57 @@ def on_postgres() -> bool:
     return backend() == "postgresql"
 
 
+def _migrate_to_head(url: str, folder: Path) -> None:
+    """Alembic to head, then the instrument catalogue, as the `app` fixture used to do per test."""
+    from epro import create_app, db, migrate
+    from epro.catalog import sync_instruments
+
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "template",
+            "DATABASE_URL": url,
+            "AUDIT_KEY_FILE": str(folder / "audit_key"),
+            "AUDIT_ANCHOR_FILE": str(folder / "audit-anchors"),
+        }
+    )
+    try:
+        with app.app_context():
+            migrate.upgrade(db.engine())
+            with db.unit_of_work() as session:
+                sync_instruments(session)
+    finally:
+        app.extensions["epro_engine"].dispose()
+
+
+class SqliteTemplate:
+    """One migrated SQLite file per test process; each test gets a byte copy of it."""
+
+    def __init__(self) -> None:
+        self.path: Path | None = None
+
+    def _built(self) -> Path:
+        if self.path is None:
+            folder = Path(tempfile.mkdtemp(prefix="epro-template-"))
+            atexit.register(shutil.rmtree, folder, ignore_errors=True)
+            path = folder / "template.sqlite3"
+            _migrate_to_head(f"sqlite:///{path}", folder)
+            # Fold the write-ahead log into the file, so the file alone is the whole database.
+            with closing(sqlite3.connect(path)) as connection:
+                connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            for leftover in (Path(f"{path}-wal"), Path(f"{path}-shm")):
+                leftover.unlink(missing_ok=True)
+            self.path = path
+        return self.path
+
+    def copy_to(self, target: Path) -> str:
+        shutil.copyfile(self._built(), target)
+        return f"sqlite:///{target}"
+
+
+sqlite_template = SqliteTemplate()
+
+
 class PostgresDatabases:
     """The session's PostgreSQL server, its migrated template, and the databases handed out to tests."""
 
@@ -51,14 +107,11 @@ class PostgresDatabases:
 
     def _template(self) -> str:
         if not self._templated:
-            from epro import migrate
-            from epro.db import make_engine
-
-            engine = make_engine(self.started().create_database(TEMPLATE))
+            folder = Path(tempfile.mkdtemp(prefix="epro-template-"))
             try:
-                migrate.upgrade(engine)
+                _migrate_to_head(self.started().create_database(TEMPLATE), folder)
             finally:
-                engine.dispose()
+                shutil.rmtree(folder, ignore_errors=True)
             self._templated = True
         return TEMPLATE
 
@@ -86,10 +139,11 @@ postgres = PostgresDatabases()
 
 
 def database_url(tmp_path: Path) -> str:
-    """The test's database: empty SQLite file in tmp_path, or a migrated PostgreSQL database."""
+    """The test's database, migrated to head with the instrument catalogue: a SQLite file in tmp_path, or a
+    PostgreSQL database (dropped after the test)."""
     if on_postgres():
         return postgres.new()
-    return f"sqlite:///{tmp_path / 'epro.sqlite3'}"
+    return sqlite_template.copy_to(tmp_path / "epro.sqlite3")
 
 
 def tamper_with_audit_trail(url: str, statement: str, **params: object) -> None:

@@ -52,6 +52,8 @@ def free_port() -> int:
 def app_env(database_url: str, **settings: str) -> dict[str, str]:
     """The environment of an epro process: this one's, plus the database and EPRO_* settings."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("EPRO_")}
+    if "EPRO_PASSWORD_HASHING" in os.environ:  # the suite's cheap Argon2 (tests/conftest.py)
+        env["EPRO_PASSWORD_HASHING"] = os.environ["EPRO_PASSWORD_HASHING"]
     env.update({"EPRO_DATABASE_URL": database_url, "EPRO_SECRET_KEY": SECRET_KEY})
     env.update({f"EPRO_{key}": value for key, value in settings.items()})
     return env

@@ -164,6 +164,7 @@ def test_workers_killed_mid_request_leave_no_half_saved_visit(tmp_path: Path) ->
     assert audit_chain(url).intact
 
 
+@pytest.mark.production_passwords  # the check must cost what it costs in a clinic
 def test_a_sign_in_does_not_hold_the_write_lock_while_it_checks_the_password(app, world, client):
     """Tablets must keep saving while nurses sign in: the slow password check runs outside the lock.
 
