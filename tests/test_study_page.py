@@ -23,7 +23,8 @@ def test_investigator_lands_on_the_study_page_and_sees_the_hand_computed_figures
     assert "Study overview" in text
     # PS at week 1: n 3, 56.7 ± 15.3, median 60.0 (50.0–65.0); change n 2, -5.0 ± 21.2
     assert "56.7 ± 15.3" in text and "60.0 (50.0–65.0)" in text and "-5.0 ± 21.2" in text
-    assert "Completion in window: 7 of 12 visits whose window has closed (58.3 %)." in text
+    assert "Completion in window: 7 of 12 expected visits whose window has closed (58.3 %)" in text
+    assert "the last value assessed on or before day 0 (the procedure date)" in text
     assert "Admitted elsewhere" in text  # the missed visit's reason in the matrix
     assert "60.0 ± 10.0 (50–70)" in text  # Table 1 age
 

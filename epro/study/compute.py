@@ -6,7 +6,6 @@ from collections import defaultdict
 from datetime import date, datetime
 
 from sqlalchemy import Float, and_, case, extract, func, or_, type_coerce
-from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from epro.models import Patient, QuestionnaireSession, Visit
@@ -25,7 +24,13 @@ from epro.study.overview import (
     VisitInfo,
     VisitStats,
 )
-from epro.study.population import analysed_patients, baseline_visit_code, expected_visits
+from epro.study.population import (
+    analysed_patients,
+    baseline_rank,
+    baseline_values,
+    before_exposure,
+    expected_visits,
+)
 from epro.study.sources import Source, sources
 from epro.study.statistics import summarise, summarise_change
 from epro.text import Text
@@ -46,15 +51,15 @@ def build_overview(
     study_name: str,
     max_lines: int = MAX_LINES,
 ) -> StudyOverview:
-    baseline = baseline_visit_code(protocol)
-    visits = tuple(VisitInfo(v.code, v.number, v.label, v.day, v.code == baseline) for v in protocol.visits)
+    # Visits planned on or before day 0 are where baselines come from: no change from baseline shown there.
+    visits = tuple(VisitInfo(v.code, v.number, v.label, v.day, v.day <= 0) for v in protocol.visits)
     patients = db.exec(
         select(Patient.id, Patient.study_id).where(analysed_patients()).order_by(col(Patient.study_id))
     ).all()
     sample = _even_sample([(pid, sid) for pid, sid in patients], max_lines)
     measures: list[MeasureStats] = []
     for source, infos in sources(protocol):
-        measures.extend(_measure_stats(db, source, infos, visits, baseline, sample))
+        measures.extend(_measure_stats(db, source, infos, visits, sample))
     return StudyOverview(
         study_name=study_name,
         protocol_name=protocol.name,
@@ -63,10 +68,9 @@ def build_overview(
         visits=visits,
         completion=completion(db, visits, today),
         measures=tuple(measures),
-        table1=table1(db, protocol, baseline),
+        table1=table1(db, protocol),
         patients=len(patients),
         lines_drawn=len(sample),
-        baseline_visit=baseline,
     )
 
 
@@ -87,7 +91,6 @@ def _measure_stats(
     source: Source,
     infos: list[MeasureInfo],
     visits: tuple[VisitInfo, ...],
-    baseline: str,
     sample: list[tuple[int, str]],
 ) -> list[MeasureStats]:
     values: dict[tuple[str, str], list[tuple[object, int]]] = defaultdict(list)
@@ -106,16 +109,14 @@ def _measure_stats(
     for visit_code, measure_key, number, count in _rows(db, frequency):
         values[(visit_code, measure_key)].append((number, count))
 
-    base_visit, base_row = aliased(Visit), source.alias()
-    difference = type_coerce(source.value(row) - source.value(base_row), Float).label("difference")
+    baseline = baseline_values(source)
+    difference = type_coerce(source.value(row) - baseline.c.value, Float).label("difference")
     paired = (
         select(Visit.code, key, difference, func.count())
         .select_from(row)
         .join(Visit, col(Visit.id) == source.visit_id(row))
-        .join(Patient, col(Patient.id) == Visit.patient_id)
-        .join(base_visit, and_(base_visit.patient_id == Visit.patient_id, base_visit.code == baseline))
-        .join(base_row, and_(source.visit_id(base_row) == base_visit.id, source.key(base_row) == key))
-        .where(analysed_patients(), source.where(row), source.where(base_row), Visit.code != baseline)
+        .join(baseline, and_(baseline.c.patient_id == Visit.patient_id, baseline.c.key == key))
+        .where(source.where(row), source.visit_id(row) != baseline.c.visit_id)
         .group_by(Visit.code, key, difference)
     )
     for visit_code, measure_key, number, count in _rows(db, paired):
@@ -160,10 +161,12 @@ def _measure_stats(
 
 
 def _status_expression(today: date):  # type: ignore[no-untyped-def]
-    """The visit status of epro.schedule.visit_status, as SQL (data wins over a missed mark, then dates)."""
+    """The visit status of epro.schedule.visit_status, as SQL (data wins over a missed mark, which wins
+    over a withdrawal, then dates). The query joins Patient and the live session (outer)."""
     return case(
         (QuestionnaireSession.state == "submitted", VisitStatus.COMPLETED.value),
         (col(Visit.missed_at).is_not(None), VisitStatus.MISSED.value),
+        (~expected_visits(), VisitStatus.CANCELLED.value),
         (Visit.window_start > today, VisitStatus.UPCOMING.value),
         (Visit.window_end >= today, VisitStatus.DUE.value),
         else_=VisitStatus.OVERDUE.value,
@@ -179,7 +182,8 @@ def _late_expression():  # type: ignore[no-untyped-def]
 
 
 def completion(db: Session, visits: tuple[VisitInfo, ...], today: date) -> Completion:
-    """Counts per visit and status, and completion in window over the visits whose window has closed."""
+    """Counts per visit and status, and completion in window over the expected visits whose window has
+    closed (visits cancelled by a withdrawal are counted apart, never as overdue or in the rate)."""
     status = _status_expression(today).label("status")
     late = case((_late_expression(), 1), else_=0).label("late")
     closed = case((Visit.window_end < today, 1), else_=0).label("closed")
@@ -187,7 +191,7 @@ def completion(db: Session, visits: tuple[VisitInfo, ...], today: date) -> Compl
         select(Visit.code, status, QuestionnaireSession.entered_by, late, closed, func.count())
         .join(Patient, col(Patient.id) == Visit.patient_id)
         .join(QuestionnaireSession, LIVE_SESSION, isouter=True)
-        .where(analysed_patients(), expected_visits())
+        .where(analysed_patients())
         .group_by(Visit.code, status, QuestionnaireSession.entered_by, late, closed)
     )
     counts: dict[str, dict[str, int]] = {v.code: defaultdict(int) for v in visits}
@@ -200,7 +204,7 @@ def completion(db: Session, visits: tuple[VisitInfo, ...], today: date) -> Compl
         if state == VisitStatus.COMPLETED.value:
             tally["staff_entered"] += count if entered_by == "staff" else 0
             tally["late"] += count if is_late else 0
-        if is_closed:
+        if is_closed and state != VisitStatus.CANCELLED.value:
             closed_total += count
             if state == VisitStatus.COMPLETED.value and not is_late:
                 completed_in_window += count
@@ -214,6 +218,7 @@ def completion(db: Session, visits: tuple[VisitInfo, ...], today: date) -> Compl
             overdue=counts[v.code][VisitStatus.OVERDUE.value],
             due=counts[v.code][VisitStatus.DUE.value],
             upcoming=counts[v.code][VisitStatus.UPCOMING.value],
+            cancelled=counts[v.code][VisitStatus.CANCELLED.value],
         )
         for v in visits
     )
@@ -223,9 +228,10 @@ def completion(db: Session, visits: tuple[VisitInfo, ...], today: date) -> Compl
 def matrix_rows(
     db: Session, visits: tuple[VisitInfo, ...], today: date, *, offset: int = 0, limit: int = 50
 ) -> list[MatrixRow]:
-    """One page of the completion matrix: patients by study ID, a cell per protocol visit."""
+    """One page of the completion matrix: patients by study ID, a cell per protocol visit; a withdrawn
+    patient's row says so, and the visits cancelled by the withdrawal show as cancelled."""
     patients = db.exec(
-        select(Patient.id, Patient.study_id)
+        select(Patient.id, Patient.study_id, Patient.withdrawn_on, Patient.withdrawal_reason)
         .where(analysed_patients())
         .order_by(col(Patient.study_id))
         .offset(offset)
@@ -245,8 +251,9 @@ def matrix_rows(
             QuestionnaireSession.entered_by,
         )
         .join(QuestionnaireSession, LIVE_SESSION, isouter=True)
-        .where(col(Visit.patient_id).in_([pid for pid, _sid in patients]), expected_visits())
+        .where(col(Visit.patient_id).in_([p.id for p in patients]))
     ).all()
+    withdrawn = {p.id: p.withdrawn_on for p in patients}
     cells: dict[int, dict[str, Cell]] = defaultdict(dict)
     for patient_id, code, window_start, window_end, actual_date, missed_reason, state, entered_by in rows:
         completed = state == "submitted"
@@ -256,6 +263,7 @@ def matrix_rows(
             window_end=window_end,
             completed=completed,
             missed=missed_reason is not None,
+            withdrawn_on=withdrawn[patient_id],
         )
         late = completed and actual_date is not None and not (window_start <= actual_date <= window_end)
         cells[patient_id][code] = Cell(
@@ -267,15 +275,17 @@ def matrix_rows(
         )
     return [
         MatrixRow(
-            pid,
-            sid,
-            tuple(cells[pid].get(v.code, Cell(v.code, VisitStatus.UPCOMING)) for v in visits),
+            p.id,
+            p.study_id,
+            tuple(cells[p.id].get(v.code, Cell(v.code, VisitStatus.UPCOMING)) for v in visits),
+            withdrawn_on=p.withdrawn_on,
+            withdrawal_reason=p.withdrawal_reason,
         )
-        for pid, sid in patients
+        for p in patients
     ]
 
 
-def table1(db: Session, protocol: Protocol, baseline: str) -> Table1:
+def table1(db: Session, protocol: Protocol) -> Table1:
     """n, age at enrolment (the year of day 0 minus the birth year) and sex, counted in SQL; the protocol's
     categorical baseline characteristics and the Child-Pugh class at baseline."""
     age = (extract("year", Patient.procedure_date) - Patient.birth_year).label("age")
@@ -284,7 +294,7 @@ def table1(db: Session, protocol: Protocol, baseline: str) -> Table1:
         db.exec(select(Patient.sex, func.count()).where(analysed_patients()).group_by(Patient.sex)).all()
     )
     n = sum(sexes.values())
-    groups, child_pugh = _baseline_characteristics(db, protocol, baseline, n)
+    groups, child_pugh = _baseline_characteristics(db, protocol, n)
     return Table1(
         n=n,
         age=summarise((int(a), c) for a, c in ages),
@@ -303,11 +313,11 @@ NOT_ASSESSED = Text(ko="평가 불가 (입력값 부족)", en="Not assessed (an 
 
 
 def _baseline_characteristics(
-    db: Session, protocol: Protocol, baseline: str, n: int
+    db: Session, protocol: Protocol, n: int
 ) -> tuple[tuple[tuple[Text, tuple[Count, ...]], ...], tuple[Count, ...]]:
     """Counts of each categorical characteristic, and of the Child-Pugh class at baseline: from the
     characteristics entered at enrolment, and where one of its inputs is missing there, from the value
-    measured at the baseline visit."""
+    measured at baseline (epro.baseline: the last value sampled on or before day 0)."""
     if not protocol.baseline_characteristics or protocol.measure_set is None:
         return (), ()
     from epro.clinical.characteristics import baseline_child_pugh, characteristics_for
@@ -315,14 +325,27 @@ def _baseline_characteristics(
     from epro.models import ClinicalValue, PatientCharacteristic
 
     values: dict[int, dict[str, str]] = defaultdict(dict)
-    measured = (
+    rank = baseline_rank(ClinicalValue.measure_code, ClinicalValue.sample_date).label("rank")
+    ranked = (
         select(
-            Visit.patient_id, ClinicalValue.measure_code, ClinicalValue.value_number, ClinicalValue.value_code
+            Visit.patient_id,
+            ClinicalValue.measure_code,
+            ClinicalValue.value_number,
+            ClinicalValue.value_code,
+            rank,
         )
         .join(Visit, col(Visit.id) == ClinicalValue.visit_id)
         .join(Patient, col(Patient.id) == Visit.patient_id)
-        .where(analysed_patients(), Visit.code == baseline, col(ClinicalValue.measure_code).in_(INPUTS))
+        .where(
+            analysed_patients(),
+            before_exposure(ClinicalValue.sample_date),
+            col(ClinicalValue.measure_code).in_(INPUTS),
+        )
+        .subquery()
     )
+    measured = select(
+        ranked.c.patient_id, ranked.c.measure_code, ranked.c.value_number, ranked.c.value_code
+    ).where(ranked.c.rank == 1)
     for patient_id, code, number, category in _rows(db, measured):
         values[patient_id][code] = category if category is not None else str(number)
     entered = (
