@@ -12,6 +12,7 @@ from epro.models import Patient, QuestionnaireSession, Visit
 from epro.schedule import Protocol, VisitStatus, visit_status
 from epro.study.overview import (
     Cell,
+    Change,
     Completion,
     Count,
     MatrixRow,
@@ -32,7 +33,7 @@ from epro.study.population import (
     expected_visits,
 )
 from epro.study.sources import Source, sources
-from epro.study.statistics import summarise, summarise_change
+from epro.study.statistics import change_from_moments, summarise
 from epro.text import Text
 
 #: The all-patients charts draw at most this many patients' lines (an even sample by study ID beyond it).
@@ -76,7 +77,7 @@ def build_overview(
 
 def _rows(db: Session, query) -> list:  # type: ignore[no-untyped-def,type-arg]
     """Plain rows through the session's Core connection: no ORM result processing for large groupings."""
-    return list(db.connection().execute(query))
+    return db.connection().execute(query).all()
 
 
 def _even_sample(patients: list[tuple[int, str]], most: int) -> list[tuple[int, str]]:
@@ -94,7 +95,7 @@ def _measure_stats(
     sample: list[tuple[int, str]],
 ) -> list[MeasureStats]:
     values: dict[tuple[str, str], list[tuple[object, int]]] = defaultdict(list)
-    changes: dict[tuple[str, str], list[tuple[object, int]]] = defaultdict(list)
+    changes: dict[tuple[str, str], Change] = {}
 
     row = source.alias()
     key, value = source.key(row), type_coerce(source.value(row), Float)
@@ -109,18 +110,19 @@ def _measure_stats(
     for visit_code, measure_key, number, count in _rows(db, frequency):
         values[(visit_code, measure_key)].append((number, count))
 
+    # Each value paired with the same patient's baseline (a different record), summed per visit and measure.
     baseline = baseline_values(source)
-    difference = type_coerce(source.value(row) - baseline.c.value, Float).label("difference")
+    difference = type_coerce(source.value(row) - baseline.c.value, Float)
     paired = (
-        select(Visit.code, key, difference, func.count())
+        select(Visit.code, key, func.count(), func.sum(difference), func.sum(difference * difference))
         .select_from(row)
         .join(Visit, col(Visit.id) == source.visit_id(row))
         .join(baseline, and_(baseline.c.patient_id == Visit.patient_id, baseline.c.key == key))
         .where(source.where(row), source.visit_id(row) != baseline.c.visit_id)
-        .group_by(Visit.code, key, difference)
+        .group_by(Visit.code, key)
     )
-    for visit_code, measure_key, number, count in _rows(db, paired):
-        changes[(visit_code, measure_key)].append((number, count))
+    for visit_code, measure_key, n, total, squares in _rows(db, paired):
+        changes[(visit_code, measure_key)] = change_from_moments(int(n), float(total), float(squares))
 
     lines: dict[tuple[str, str], list[tuple[str, float]]] = defaultdict(list)
     if sample:
@@ -146,7 +148,7 @@ def _measure_stats(
                     VisitStats(
                         visit.code,
                         summarise(values.get((visit.code, measure_key), ())),
-                        summarise_change(changes.get((visit.code, measure_key), ())),
+                        changes.get((visit.code, measure_key), Change(0)),
                     )
                     for visit in visits
                 ),
