@@ -45,17 +45,6 @@ def summarise(frequencies: Frequencies) -> Summary:
     )
 
 
-def summarise_change(frequencies: Frequencies) -> Change:
-    data = _expand(frequencies)
-    if data.size == 0:
-        return Change(0)
-    return Change(
-        n=int(data.size),
-        mean=float(np.mean(data)),
-        sd=float(np.std(data, ddof=1)) if data.size > 1 else None,
-    )
-
-
 def change_from_moments(n: int, total: float, squares: float) -> Change:
     """Mean and SD (n - 1) of the paired changes from the sums the database computed (count, sum, sum of
     squares): the changes never cross into Python, however many there are (a change needs no median).
