@@ -97,32 +97,47 @@ def _measure_stats(
     values: dict[tuple[str, str], list[tuple[object, int]]] = defaultdict(list)
     changes: dict[tuple[str, str], Change] = {}
 
+    # One pass over the values: each distinct value with its count, and beside it the sums of the changes
+    # from the same patient's baseline (a different record, left-joined), added up per visit and measure.
     row = source.alias()
     key, value = source.key(row), type_coerce(source.value(row), Float)
+    baseline = baseline_values(source)
+    difference = type_coerce(source.value(row) - baseline.c.value, Float)
     frequency = (
-        select(Visit.code, key, value, func.count())
+        select(
+            Visit.code,
+            key,
+            value,
+            func.count(),
+            func.count(baseline.c.visit_id),
+            func.sum(difference),
+            func.sum(difference * difference),
+        )
         .select_from(row)
         .join(Visit, col(Visit.id) == source.visit_id(row))
         .join(Patient, col(Patient.id) == Visit.patient_id)
+        .join(
+            baseline,
+            and_(
+                baseline.c.patient_id == Visit.patient_id,
+                baseline.c.key == key,
+                baseline.c.visit_id != source.visit_id(row),
+            ),
+            isouter=True,
+        )
         .where(analysed_patients(), source.where(row))
         .group_by(Visit.code, key, value)
     )
-    for visit_code, measure_key, number, count in _rows(db, frequency):
+    sums: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0, 0.0, 0.0])
+    for visit_code, measure_key, number, count, n, total, squares in _rows(db, frequency):
         values[(visit_code, measure_key)].append((number, count))
-
-    # Each value paired with the same patient's baseline (a different record), summed per visit and measure.
-    baseline = baseline_values(source)
-    difference = type_coerce(source.value(row) - baseline.c.value, Float)
-    paired = (
-        select(Visit.code, key, func.count(), func.sum(difference), func.sum(difference * difference))
-        .select_from(row)
-        .join(Visit, col(Visit.id) == source.visit_id(row))
-        .join(baseline, and_(baseline.c.patient_id == Visit.patient_id, baseline.c.key == key))
-        .where(source.where(row), source.visit_id(row) != baseline.c.visit_id)
-        .group_by(Visit.code, key)
-    )
-    for visit_code, measure_key, n, total, squares in _rows(db, paired):
-        changes[(visit_code, measure_key)] = change_from_moments(int(n), float(total), float(squares))
+        if n:
+            tally = sums[(visit_code, measure_key)]
+            tally[0] += n
+            tally[1] += total
+            tally[2] += squares
+    for group, (n, total, squares) in sums.items():
+        changes[group] = change_from_moments(int(n), float(total), float(squares))
 
     lines: dict[tuple[str, str], list[tuple[str, float]]] = defaultdict(list)
     if sample:
