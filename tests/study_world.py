@@ -74,7 +74,7 @@ def build(app: Flask, nurse_id: int) -> dict[str, int]:
                 elif isinstance(outcome, tuple):
                     on = _done_on(visit, LATE.get((study_id, code)))
                     values = dict(zip(("PS1", "WB1", "QOL1"), outcome, strict=True))
-                    enter_on_behalf(s, nurse, visit, values, "ko", "Could not use the tablet", on)
+                    enter_on_behalf(s, nurse, visit, values, "ko", "Could not use the tablet", today, on)
             _clinical(s, nurse, protocol, patient, study_id, today)
     return ids
 
@@ -114,3 +114,64 @@ def _done_on(visit: Visit, days_late: int | None) -> date:
     if days_late:
         return visit.window_end + timedelta(days=days_late)
     return visit.target_date
+
+
+#: The baseline by date (epro.baseline), hand-computed: a second constructed study, day 0 forty days ago.
+#: EPR-204's baseline visit was assessed on paper 3 days before day 0 and transcribed today: it is the
+#: baseline. EPR-205's "BL" visit was done 2 days after day 0 (late): not a baseline, so EPR-205 has none.
+#: study ID -> (age, sex, {visit code: ((PS, WB, QOL), study day assessed, albumin, PT activity)}).
+DATED: dict[str, tuple[int, str, dict[str, tuple[tuple[int, int, int], int, str, str | None]]]] = {
+    "EPR-204": (40, "M", {"BL": ((50, 5, 5), -3, "3.5", "50"), "W1": ((40, 4, 4), 7, "3.3", None)}),
+    "EPR-205": (60, "F", {"BL": ((70, 6, 6), 2, "3.4", "50"), "W1": ((50, 4, 4), 7, "3.0", None)}),
+}
+#: Entered at enrolment for both; with the PT at baseline: bilirubin 2, albumin 2, PT 2, ascites 2,
+#: encephalopathy 1 = 9 points (B) for EPR-204; EPR-205 has no PT at baseline: not assessed.
+DATED_CHARACTERISTICS = {"AETIOL": "HBV", "BILI": "2.5", "ALB": "3.0", "ASCITES": "SLIGHT", "ENCEPH": "NONE"}
+
+
+def build_dated(app: Flask, nurse_id: int) -> dict[str, int]:
+    """Creates the second study (DATED); returns patient ids by study ID."""
+    from decimal import Decimal
+
+    from epro.clinical.characteristics import characteristics_for
+    from epro.clinical.measures import measure_set_for
+    from epro.clinical.operations import enter_value, set_characteristic
+
+    nurse = Actor("staff", nurse_id, "nurse1")
+    ids = {}
+    with app.app_context(), db.unit_of_work() as s:
+        today = clinic_today()
+        day0 = today + timedelta(days=DAY0_OFFSET)
+        protocol = load_protocol("default")
+        measures = measure_set_for(protocol)
+        by_code = {c.code: c for c in characteristics_for(protocol)}
+        for study_id, (age, sex, visits) in DATED.items():
+            patient = register_patient(
+                s, SYSTEM, study_id=study_id, birth_year=day0.year - age, sex=sex, preferred_language="ko"
+            )
+            enrol(s, patient, protocol, day0, SYSTEM)
+            ids[study_id] = patient.id
+            for code, (scores, day, albumin, pt) in visits.items():
+                visit = s.exec(select(Visit).where(Visit.patient_id == patient.id, Visit.code == code)).one()
+                on = day0 + timedelta(days=day)
+                values = dict(zip(("PS1", "WB1", "QOL1"), scores, strict=True))
+                enter_on_behalf(s, nurse, visit, values, "ko", "Transcribed from paper", today, on)
+                for measure_code, value in (("ALB", albumin), ("PT", pt)):
+                    if value is not None:
+                        measure = measures.get(measure_code)
+                        enter_value(
+                            s,
+                            nurse,
+                            visit,
+                            measures,
+                            measure,
+                            Decimal(value),
+                            on,
+                            confirmed=False,
+                            today=today,
+                        )
+            for code, value in DATED_CHARACTERISTICS.items():
+                characteristic = by_code[code]
+                typed = Decimal(value) if characteristic.kind == "number" else value
+                set_characteristic(s, nurse, patient, characteristic, typed, None, existing=None)
+    return ids

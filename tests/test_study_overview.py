@@ -117,3 +117,99 @@ def test_table1_aetiology_and_child_pugh(overview) -> None:  # type: ignore[no-u
     }
     grades = {c.code: c.n for c in overview.table1.child_pugh}
     assert grades == {"A": 1, "B": 1, "C": 0, "": 1}
+
+
+@pytest.fixture
+def dated(app, world):  # type: ignore[no-untyped-def]
+    ids = study_world.build_dated(app, world.staff("nurse1"))
+    with app.app_context():
+        overview = build_overview(
+            db.session(), load_protocol("default"), today=clinic_today(), now=utcnow(), study_name="T"
+        )
+    return ids, overview
+
+
+def test_baseline_is_the_last_value_on_or_before_day_0_whatever_the_visit(dated) -> None:  # type: ignore[no-untyped-def]
+    _ids, overview = dated
+    ps = overview.measure("PS")
+    # Every value at its visit counts in n and the mean: BL 50 and 70, W1 40 and 50.
+    assert ps.at("BL").summary.n == 2 and close(ps.at("BL").summary.mean, 60)
+    assert ps.at("W1").summary.n == 2 and close(ps.at("W1").summary.mean, 45)
+    # Only EPR-204 has a baseline (its BL, assessed 3 days before day 0, transcribed later): W1 40 - 50.
+    # EPR-205's "BL" was done 2 days after day 0: not a baseline (by visit code it would pair 50 - 70).
+    assert ps.at("W1").change.n == 1 and close(ps.at("W1").change.mean, -10)
+    assert ps.at("BL").change.n == 0
+    assert overview.measure("WB").at("W1").change.n == 1
+    assert close(overview.measure("WB").at("W1").change.mean, -1)
+    albumin = overview.measure("ALB").at("W1")  # by sample date the same way: 3.3 - 3.5
+    assert albumin.change.n == 1 and close(albumin.change.mean, -0.2)
+    grades = {c.code: c.n for c in overview.table1.child_pugh}
+    assert grades == {"A": 0, "B": 1, "C": 0, "": 1}  # EPR-205's PT was measured after day 0
+
+
+def test_the_sql_baseline_is_epro_baseline_definition(app, dated) -> None:  # type: ignore[no-untyped-def]
+    """The grouped statistics' SQL picks the same records as epro.baseline (used by the PDF and SDTM)."""
+    from sqlmodel import col, select
+
+    from epro.baseline import baseline_keys
+    from epro.models import Patient, Response, Visit
+    from epro.study.population import baseline_values
+    from epro.study.sources import pro_source
+
+    with app.app_context():
+        s = db.session()
+        rows = s.exec(
+            select(Patient.study_id, Patient.procedure_date, Response, Visit.id)
+            .join(Visit, col(Visit.patient_id) == Patient.id)
+            .join(Response, col(Response.visit_id) == Visit.id)
+            .order_by(Patient.study_id, Visit.number)
+        ).all()
+        day0 = {sid: d for sid, d, _r, _v in rows}
+        expected = baseline_keys(
+            day0,
+            (
+                (sid, key, (vid, key, r.value), r.assessment_date, True)
+                for sid, _d, r, vid in rows
+                for key in [f"{r.instrument_code}.{r.item_code}"]
+            ),
+        )
+        source, _infos = pro_source(load_protocol("default"))
+        base = baseline_values(source)
+        chosen = s.exec(select(base.c.visit_id, base.c.key, base.c.value)).all()
+        found = {(vid, key, int(value)) for vid, key, value in chosen}
+    assert found == expected and len(found) == 3  # EPR-204's BL: PS, WB and QOL
+
+
+def test_withdrawn_patients_stay_in_but_their_cancelled_visits_are_not_expected(app, world) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from epro.audit import Actor
+    from epro.followup.changes import withdraw
+    from epro.models import Patient
+
+    nurse_id = world.staff("nurse1")
+    ids = study_world.build(app, nurse_id)
+    nurse = Actor("staff", nurse_id, "nurse1")
+    with app.app_context(), db.unit_of_work() as s:
+        today = clinic_today()
+        patient = s.get(Patient, ids["EPR-203"])
+        # Withdrawn 5 days ago: M1 (window closed 3 days ago, no data) and M2-M6 are cancelled; BL (overdue
+        # long before) stays overdue; W1 and W2 keep their data.
+        withdraw(s, nurse, patient, today - timedelta(days=5), "Moved abroad", today, None)
+    with app.app_context():
+        overview = build_overview(
+            db.session(), load_protocol("default"), today=clinic_today(), now=utcnow(), study_name="T"
+        )
+        rows = matrix_rows(db.session(), overview.visits, clinic_today())
+    assert overview.patients == 3 and overview.measure("PS").at("W1").summary.n == 3
+    by_visit = {v.visit_code: v for v in overview.completion.per_visit}
+    assert (by_visit["M1"].overdue, by_visit["M1"].cancelled, by_visit["M1"].total) == (0, 1, 2)
+    assert (by_visit["M2"].upcoming, by_visit["M2"].cancelled) == (2, 1)
+    assert (by_visit["BL"].overdue, by_visit["BL"].cancelled) == (1, 0)
+    # 11 expected visits with closed windows (M1 of EPR-203 is cancelled); 7 completed inside them.
+    assert overview.completion.closed == 11 and overview.completion.completed_in_window == 7
+    row = next(r for r in rows if r.study_id == "EPR-203")
+    assert row.withdrawal_reason == "Moved abroad" and row.withdrawn_on == today - timedelta(days=5)
+    cells = {c.visit_code: c.status for c in row.cells}
+    assert cells["M1"] == "cancelled" and cells["M6"] == "cancelled" and cells["BL"] == "overdue"
+    assert cells["W1"] == "completed"

@@ -81,3 +81,14 @@ def test_investigators_read_the_list_but_cannot_acknowledge(app, world, client) 
     assert refused.status_code == 403
     with world.session() as s:
         assert s.exec(select(ChangeReview)).all() == []
+
+
+def test_the_baseline_is_chosen_by_date_not_by_visit_code(app, world, client) -> None:  # type: ignore[no-untyped-def]
+    study_world.build_dated(app, world.staff("nurse1"))
+    sign_in(client, "nurse1")
+    section = _review_section(client.get("/staff/").text)
+    # EPR-204: baseline transcribed late but assessed 3 days before day 0; W1 falls PS 10, WB 1, QOL 1.
+    assert "EPR-204" in section and "PS: 50 → 40 (-10;" in section and "WB: 5 → 4 (-1;" in section
+    # EPR-205's "BL" was done after day 0: no baseline, so its 20-point fall at W1 is not a change from it.
+    assert "EPR-205" not in section
+    assert section.count('class="review-form"') == 1

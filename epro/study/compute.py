@@ -6,13 +6,13 @@ from collections import defaultdict
 from datetime import date, datetime
 
 from sqlalchemy import Float, and_, case, extract, func, or_, type_coerce
-from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from epro.models import Patient, QuestionnaireSession, Visit
 from epro.schedule import Protocol, VisitStatus, visit_status
 from epro.study.overview import (
     Cell,
+    Change,
     Completion,
     Count,
     MatrixRow,
@@ -25,9 +25,15 @@ from epro.study.overview import (
     VisitInfo,
     VisitStats,
 )
-from epro.study.population import analysed_patients, baseline_visit_code, expected_visits
+from epro.study.population import (
+    analysed_patients,
+    baseline_rank,
+    baseline_values,
+    before_exposure,
+    expected_visits,
+)
 from epro.study.sources import Source, sources
-from epro.study.statistics import summarise, summarise_change
+from epro.study.statistics import change_from_moments, summarise
 from epro.text import Text
 
 #: The all-patients charts draw at most this many patients' lines (an even sample by study ID beyond it).
@@ -46,15 +52,15 @@ def build_overview(
     study_name: str,
     max_lines: int = MAX_LINES,
 ) -> StudyOverview:
-    baseline = baseline_visit_code(protocol)
-    visits = tuple(VisitInfo(v.code, v.number, v.label, v.day, v.code == baseline) for v in protocol.visits)
+    # Visits planned on or before day 0 are where baselines come from: no change from baseline shown there.
+    visits = tuple(VisitInfo(v.code, v.number, v.label, v.day, v.day <= 0) for v in protocol.visits)
     patients = db.exec(
         select(Patient.id, Patient.study_id).where(analysed_patients()).order_by(col(Patient.study_id))
     ).all()
     sample = _even_sample([(pid, sid) for pid, sid in patients], max_lines)
     measures: list[MeasureStats] = []
     for source, infos in sources(protocol):
-        measures.extend(_measure_stats(db, source, infos, visits, baseline, sample))
+        measures.extend(_measure_stats(db, source, infos, visits, sample))
     return StudyOverview(
         study_name=study_name,
         protocol_name=protocol.name,
@@ -63,16 +69,15 @@ def build_overview(
         visits=visits,
         completion=completion(db, visits, today),
         measures=tuple(measures),
-        table1=table1(db, protocol, baseline),
+        table1=table1(db, protocol),
         patients=len(patients),
         lines_drawn=len(sample),
-        baseline_visit=baseline,
     )
 
 
 def _rows(db: Session, query) -> list:  # type: ignore[no-untyped-def,type-arg]
     """Plain rows through the session's Core connection: no ORM result processing for large groupings."""
-    return list(db.connection().execute(query))
+    return db.connection().execute(query).all()
 
 
 def _even_sample(patients: list[tuple[int, str]], most: int) -> list[tuple[int, str]]:
@@ -87,39 +92,52 @@ def _measure_stats(
     source: Source,
     infos: list[MeasureInfo],
     visits: tuple[VisitInfo, ...],
-    baseline: str,
     sample: list[tuple[int, str]],
 ) -> list[MeasureStats]:
     values: dict[tuple[str, str], list[tuple[object, int]]] = defaultdict(list)
-    changes: dict[tuple[str, str], list[tuple[object, int]]] = defaultdict(list)
+    changes: dict[tuple[str, str], Change] = {}
 
+    # One pass over the values: each distinct value with its count, and beside it the sums of the changes
+    # from the same patient's baseline (a different record, left-joined), added up per visit and measure.
     row = source.alias()
     key, value = source.key(row), type_coerce(source.value(row), Float)
+    baseline = baseline_values(source)
+    difference = type_coerce(source.value(row) - baseline.c.value, Float)
     frequency = (
-        select(Visit.code, key, value, func.count())
+        select(
+            Visit.code,
+            key,
+            value,
+            func.count(),
+            func.count(baseline.c.visit_id),
+            func.sum(difference),
+            func.sum(difference * difference),
+        )
         .select_from(row)
         .join(Visit, col(Visit.id) == source.visit_id(row))
         .join(Patient, col(Patient.id) == Visit.patient_id)
+        .join(
+            baseline,
+            and_(
+                baseline.c.patient_id == Visit.patient_id,
+                baseline.c.key == key,
+                baseline.c.visit_id != source.visit_id(row),
+            ),
+            isouter=True,
+        )
         .where(analysed_patients(), source.where(row))
         .group_by(Visit.code, key, value)
     )
-    for visit_code, measure_key, number, count in _rows(db, frequency):
+    sums: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0, 0.0, 0.0])
+    for visit_code, measure_key, number, count, n, total, squares in _rows(db, frequency):
         values[(visit_code, measure_key)].append((number, count))
-
-    base_visit, base_row = aliased(Visit), source.alias()
-    difference = type_coerce(source.value(row) - source.value(base_row), Float).label("difference")
-    paired = (
-        select(Visit.code, key, difference, func.count())
-        .select_from(row)
-        .join(Visit, col(Visit.id) == source.visit_id(row))
-        .join(Patient, col(Patient.id) == Visit.patient_id)
-        .join(base_visit, and_(base_visit.patient_id == Visit.patient_id, base_visit.code == baseline))
-        .join(base_row, and_(source.visit_id(base_row) == base_visit.id, source.key(base_row) == key))
-        .where(analysed_patients(), source.where(row), source.where(base_row), Visit.code != baseline)
-        .group_by(Visit.code, key, difference)
-    )
-    for visit_code, measure_key, number, count in _rows(db, paired):
-        changes[(visit_code, measure_key)].append((number, count))
+        if n:
+            tally = sums[(visit_code, measure_key)]
+            tally[0] += n
+            tally[1] += total
+            tally[2] += squares
+    for group, (n, total, squares) in sums.items():
+        changes[group] = change_from_moments(int(n), float(total), float(squares))
 
     lines: dict[tuple[str, str], list[tuple[str, float]]] = defaultdict(list)
     if sample:
@@ -145,7 +163,7 @@ def _measure_stats(
                     VisitStats(
                         visit.code,
                         summarise(values.get((visit.code, measure_key), ())),
-                        summarise_change(changes.get((visit.code, measure_key), ())),
+                        changes.get((visit.code, measure_key), Change(0)),
                     )
                     for visit in visits
                 ),
@@ -160,10 +178,12 @@ def _measure_stats(
 
 
 def _status_expression(today: date):  # type: ignore[no-untyped-def]
-    """The visit status of epro.schedule.visit_status, as SQL (data wins over a missed mark, then dates)."""
+    """The visit status of epro.schedule.visit_status, as SQL (data wins over a missed mark, which wins
+    over a withdrawal, then dates). The query joins Patient and the live session (outer)."""
     return case(
         (QuestionnaireSession.state == "submitted", VisitStatus.COMPLETED.value),
         (col(Visit.missed_at).is_not(None), VisitStatus.MISSED.value),
+        (~expected_visits(), VisitStatus.CANCELLED.value),
         (Visit.window_start > today, VisitStatus.UPCOMING.value),
         (Visit.window_end >= today, VisitStatus.DUE.value),
         else_=VisitStatus.OVERDUE.value,
@@ -179,7 +199,8 @@ def _late_expression():  # type: ignore[no-untyped-def]
 
 
 def completion(db: Session, visits: tuple[VisitInfo, ...], today: date) -> Completion:
-    """Counts per visit and status, and completion in window over the visits whose window has closed."""
+    """Counts per visit and status, and completion in window over the expected visits whose window has
+    closed (visits cancelled by a withdrawal are counted apart, never as overdue or in the rate)."""
     status = _status_expression(today).label("status")
     late = case((_late_expression(), 1), else_=0).label("late")
     closed = case((Visit.window_end < today, 1), else_=0).label("closed")
@@ -187,7 +208,7 @@ def completion(db: Session, visits: tuple[VisitInfo, ...], today: date) -> Compl
         select(Visit.code, status, QuestionnaireSession.entered_by, late, closed, func.count())
         .join(Patient, col(Patient.id) == Visit.patient_id)
         .join(QuestionnaireSession, LIVE_SESSION, isouter=True)
-        .where(analysed_patients(), expected_visits())
+        .where(analysed_patients())
         .group_by(Visit.code, status, QuestionnaireSession.entered_by, late, closed)
     )
     counts: dict[str, dict[str, int]] = {v.code: defaultdict(int) for v in visits}
@@ -200,7 +221,7 @@ def completion(db: Session, visits: tuple[VisitInfo, ...], today: date) -> Compl
         if state == VisitStatus.COMPLETED.value:
             tally["staff_entered"] += count if entered_by == "staff" else 0
             tally["late"] += count if is_late else 0
-        if is_closed:
+        if is_closed and state != VisitStatus.CANCELLED.value:
             closed_total += count
             if state == VisitStatus.COMPLETED.value and not is_late:
                 completed_in_window += count
@@ -214,6 +235,7 @@ def completion(db: Session, visits: tuple[VisitInfo, ...], today: date) -> Compl
             overdue=counts[v.code][VisitStatus.OVERDUE.value],
             due=counts[v.code][VisitStatus.DUE.value],
             upcoming=counts[v.code][VisitStatus.UPCOMING.value],
+            cancelled=counts[v.code][VisitStatus.CANCELLED.value],
         )
         for v in visits
     )
@@ -223,9 +245,10 @@ def completion(db: Session, visits: tuple[VisitInfo, ...], today: date) -> Compl
 def matrix_rows(
     db: Session, visits: tuple[VisitInfo, ...], today: date, *, offset: int = 0, limit: int = 50
 ) -> list[MatrixRow]:
-    """One page of the completion matrix: patients by study ID, a cell per protocol visit."""
+    """One page of the completion matrix: patients by study ID, a cell per protocol visit; a withdrawn
+    patient's row says so, and the visits cancelled by the withdrawal show as cancelled."""
     patients = db.exec(
-        select(Patient.id, Patient.study_id)
+        select(Patient.id, Patient.study_id, Patient.withdrawn_on, Patient.withdrawal_reason)
         .where(analysed_patients())
         .order_by(col(Patient.study_id))
         .offset(offset)
@@ -245,8 +268,9 @@ def matrix_rows(
             QuestionnaireSession.entered_by,
         )
         .join(QuestionnaireSession, LIVE_SESSION, isouter=True)
-        .where(col(Visit.patient_id).in_([pid for pid, _sid in patients]), expected_visits())
+        .where(col(Visit.patient_id).in_([p.id for p in patients]))
     ).all()
+    withdrawn = {p.id: p.withdrawn_on for p in patients}
     cells: dict[int, dict[str, Cell]] = defaultdict(dict)
     for patient_id, code, window_start, window_end, actual_date, missed_reason, state, entered_by in rows:
         completed = state == "submitted"
@@ -256,6 +280,7 @@ def matrix_rows(
             window_end=window_end,
             completed=completed,
             missed=missed_reason is not None,
+            withdrawn_on=withdrawn[patient_id],
         )
         late = completed and actual_date is not None and not (window_start <= actual_date <= window_end)
         cells[patient_id][code] = Cell(
@@ -267,15 +292,17 @@ def matrix_rows(
         )
     return [
         MatrixRow(
-            pid,
-            sid,
-            tuple(cells[pid].get(v.code, Cell(v.code, VisitStatus.UPCOMING)) for v in visits),
+            p.id,
+            p.study_id,
+            tuple(cells[p.id].get(v.code, Cell(v.code, VisitStatus.UPCOMING)) for v in visits),
+            withdrawn_on=p.withdrawn_on,
+            withdrawal_reason=p.withdrawal_reason,
         )
-        for pid, sid in patients
+        for p in patients
     ]
 
 
-def table1(db: Session, protocol: Protocol, baseline: str) -> Table1:
+def table1(db: Session, protocol: Protocol) -> Table1:
     """n, age at enrolment (the year of day 0 minus the birth year) and sex, counted in SQL; the protocol's
     categorical baseline characteristics and the Child-Pugh class at baseline."""
     age = (extract("year", Patient.procedure_date) - Patient.birth_year).label("age")
@@ -284,7 +311,7 @@ def table1(db: Session, protocol: Protocol, baseline: str) -> Table1:
         db.exec(select(Patient.sex, func.count()).where(analysed_patients()).group_by(Patient.sex)).all()
     )
     n = sum(sexes.values())
-    groups, child_pugh = _baseline_characteristics(db, protocol, baseline, n)
+    groups, child_pugh = _baseline_characteristics(db, protocol, n)
     return Table1(
         n=n,
         age=summarise((int(a), c) for a, c in ages),
@@ -303,11 +330,11 @@ NOT_ASSESSED = Text(ko="평가 불가 (입력값 부족)", en="Not assessed (an 
 
 
 def _baseline_characteristics(
-    db: Session, protocol: Protocol, baseline: str, n: int
+    db: Session, protocol: Protocol, n: int
 ) -> tuple[tuple[tuple[Text, tuple[Count, ...]], ...], tuple[Count, ...]]:
     """Counts of each categorical characteristic, and of the Child-Pugh class at baseline: from the
     characteristics entered at enrolment, and where one of its inputs is missing there, from the value
-    measured at the baseline visit."""
+    measured at baseline (epro.baseline: the last value sampled on or before day 0)."""
     if not protocol.baseline_characteristics or protocol.measure_set is None:
         return (), ()
     from epro.clinical.characteristics import baseline_child_pugh, characteristics_for
@@ -315,14 +342,27 @@ def _baseline_characteristics(
     from epro.models import ClinicalValue, PatientCharacteristic
 
     values: dict[int, dict[str, str]] = defaultdict(dict)
-    measured = (
+    rank = baseline_rank(ClinicalValue.measure_code, ClinicalValue.sample_date).label("rank")
+    ranked = (
         select(
-            Visit.patient_id, ClinicalValue.measure_code, ClinicalValue.value_number, ClinicalValue.value_code
+            Visit.patient_id,
+            ClinicalValue.measure_code,
+            ClinicalValue.value_number,
+            ClinicalValue.value_code,
+            rank,
         )
         .join(Visit, col(Visit.id) == ClinicalValue.visit_id)
         .join(Patient, col(Patient.id) == Visit.patient_id)
-        .where(analysed_patients(), Visit.code == baseline, col(ClinicalValue.measure_code).in_(INPUTS))
+        .where(
+            analysed_patients(),
+            before_exposure(ClinicalValue.sample_date),
+            col(ClinicalValue.measure_code).in_(INPUTS),
+        )
+        .subquery()
     )
+    measured = select(
+        ranked.c.patient_id, ranked.c.measure_code, ranked.c.value_number, ranked.c.value_code
+    ).where(ranked.c.rank == 1)
     for patient_id, code, number, category in _rows(db, measured):
         values[patient_id][code] = category if category is not None else str(number)
     entered = (

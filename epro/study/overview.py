@@ -97,9 +97,12 @@ class VisitCompletion:
     overdue: int = 0
     due: int = 0
     upcoming: int = 0
+    #: Cancelled by the patient's withdrawal: not expected, so not in the total.
+    cancelled: int = 0
 
     @property
     def total(self) -> int:
+        """The expected visits."""
         return self.completed + self.missed + self.overdue + self.due + self.upcoming
 
 
@@ -119,6 +122,9 @@ class MatrixRow:
     patient_id: int
     study_id: str
     cells: tuple[Cell, ...]
+    #: Withdrawn from the study on this date, with the reason (the patient stays in the analysis).
+    withdrawn_on: date | None = None
+    withdrawal_reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,7 +176,6 @@ class StudyOverview:
     #: How many analysed patients there are, and how many the charts draw.
     patients: int
     lines_drawn: int
-    baseline_visit: str = "BL"
     notes: tuple[Text, ...] = field(default=())
 
     def visit(self, code: str) -> VisitInfo:

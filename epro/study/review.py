@@ -1,5 +1,6 @@
-"""Clinically meaningful change: a submitted visit whose value fell from the same patient's baseline by at
-least the protocol's threshold (PS 10, WB 1, QOL 1 in the default protocol) needs a nurse's review. It stays
+"""Clinically meaningful change: a submitted visit whose value fell from the same patient's baseline (the one
+definition of epro.baseline: the last value assessed on or before day 0) by at least the protocol's
+threshold (PS 10, WB 1, QOL 1 in the default protocol) needs a nurse's review. It stays
 in the nurse's clinic list until a nurse acknowledges it with a note (audited); investigators only read."""
 
 from __future__ import annotations
@@ -9,8 +10,7 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from sqlalchemy import and_, case, exists, or_
-from sqlalchemy.orm import aliased
+from sqlalchemy import case, exists, or_
 from sqlmodel import Session, col, select
 from wtforms import TextAreaField
 from wtforms.validators import InputRequired, Length
@@ -18,7 +18,7 @@ from wtforms.validators import InputRequired, Length
 from epro.audit import Actor, record
 from epro.models import ChangeReview, Patient, Visit
 from epro.schedule import Protocol
-from epro.study.population import analysed_patients, baseline_visit_code
+from epro.study.population import analysed_patients, baseline_value_of
 from epro.study.sources import Source, sources
 
 NOTE_MAX = 500
@@ -75,33 +75,31 @@ def _thresholds(source: Source, infos: list) -> dict[str, float]:  # type: ignor
     return {
         key: by_code[code].threshold
         for key, code in source.measure_of.items()
-        if code in by_code and by_code[code].threshold
+        if code in by_code and by_code[code].threshold and by_code[code].threshold > 0
     }
 
 
-def _falls(source: Source, thresholds: dict[str, float], baseline: str, row, base_row, base_visit):  # type: ignore[no-untyped-def]
-    """The measure key, its threshold, the joins to the same patient's baseline value, and the test."""
+def _falls(source: Source, thresholds: dict[str, float], row):  # type: ignore[no-untyped-def]
+    """The measure key, its threshold, the same patient's baseline value, and the test. A visit's own
+    baseline value never falls (its change is 0 and every threshold is positive)."""
     key = source.key(row)
     threshold = case(*((key == k, t) for k, t in thresholds.items()), else_=None)
-    joined = and_(base_visit.patient_id == Visit.patient_id, base_visit.code == baseline)
-    paired = and_(source.visit_id(base_row) == base_visit.id, source.key(base_row) == key)
-    fell = source.value(row) - source.value(base_row) <= -threshold
-    return key, threshold, joined, paired, fell
+    base = baseline_value_of(source, Visit.patient_id, key)
+    fell = source.value(row) - base <= -threshold
+    return key, threshold, base, fell
 
 
 def _flagged(protocol: Protocol):  # type: ignore[no-untyped-def]
     """Per source of values with thresholds: the rows (visit id, patient id, study ID, visit code, measure,
     baseline, value, threshold) of each fall that reaches its threshold, and the same test as an EXISTS
     correlated to the outer query's visit."""
-    baseline = baseline_visit_code(protocol)
     found = []
     for source, infos in sources(protocol):
         thresholds = _thresholds(source, infos)
         if not thresholds:
             continue
-
-        row, base_row, base_visit = source.alias(), source.alias(), aliased(Visit)
-        key, threshold, joined, paired, fell = _falls(source, thresholds, baseline, row, base_row, base_visit)
+        row = source.alias()
+        key, threshold, base, fell = _falls(source, thresholds, row)
         details = (
             select(
                 Visit.id,
@@ -109,34 +107,24 @@ def _flagged(protocol: Protocol):  # type: ignore[no-untyped-def]
                 Patient.study_id,
                 Visit.code,
                 key.label("measure"),
-                source.value(base_row).label("baseline"),
+                base.label("baseline"),
                 source.value(row).label("value"),
                 threshold.label("threshold"),
             )
             .select_from(row)
             .join(Visit, col(Visit.id) == source.visit_id(row))
             .join(Patient, col(Patient.id) == Visit.patient_id)
-            .join(base_visit, joined)
-            .join(base_row, paired)
             .where(fell)
         )
-        row2, base_row2, base_visit2 = source.alias(), source.alias(), aliased(Visit)
-        _key, _threshold, joined2, paired2, fell2 = _falls(
-            source, thresholds, baseline, row2, base_row2, base_visit2
-        )
-        test = exists(
-            select(1)
-            .select_from(row2)
-            .join(base_visit2, joined2)
-            .join(base_row2, paired2)
-            .where(source.visit_id(row2) == Visit.id, fell2)
-        )
+        row2 = source.alias()
+        _key, _threshold, _base, fell2 = _falls(source, thresholds, row2)
+        test = exists(select(1).select_from(row2).where(source.visit_id(row2) == Visit.id, fell2))
         found.append((source, details, test))
-    return baseline, found
+    return found
 
 
-def _open_visits(baseline: str, tests: list, limit: int | None):  # type: ignore[no-untyped-def]
-    """Visits with data, not the baseline, not acknowledged, with a fall reaching a threshold; the most
+def _open_visits(tests: list, limit: int | None):  # type: ignore[no-untyped-def]
+    """Visits with data, not acknowledged, with a fall from baseline reaching a threshold; the most
     recently done first (walked down the actual-date index, stopping after `limit`)."""
     query = (
         select(Visit.id)
@@ -144,7 +132,6 @@ def _open_visits(baseline: str, tests: list, limit: int | None):  # type: ignore
         .where(
             analysed_patients(),
             col(Visit.actual_date).is_not(None),
-            Visit.code != baseline,
             ~exists().where(ChangeReview.visit_id == Visit.id),
             or_(*tests),
         )
@@ -163,10 +150,10 @@ def needs_review(db: Session, protocol: Protocol, *, limit: int = SHOWN) -> Revi
 
 
 def _needs_review(db: Session, protocol: Protocol, *, limit: int) -> ReviewList:
-    baseline, flagged = _flagged(protocol)
+    flagged = _flagged(protocol)
     if not flagged:
         return ReviewList([], 0)
-    ids = list(db.exec(_open_visits(baseline, [test for _s, _d, test in flagged], limit + 1)).all())
+    ids = list(db.exec(_open_visits([test for _s, _d, test in flagged], limit + 1)).all())
     shown = ids[:limit]
     changes: dict[int, list[FlaggedChange]] = defaultdict(list)
     heads: dict[int, tuple[int, str, str]] = {}
@@ -194,9 +181,9 @@ def acknowledge(db: Session, actor: Actor, protocol: Protocol, visit_id: int, no
     """Record a nurse's acknowledgement of the visit's meaningful change, in the caller's transaction."""
     if db.exec(select(ChangeReview.id).where(ChangeReview.visit_id == visit_id)).first() is not None:
         raise AlreadyAcknowledged(visit_id)
-    baseline, flagged = _flagged(protocol)
+    flagged = _flagged(protocol)
     tests = [test for _s, _d, test in flagged]
-    if not tests or db.exec(_open_visits(baseline, tests, 1).where(Visit.id == visit_id)).first() is None:
+    if not tests or db.exec(_open_visits(tests, 1).where(Visit.id == visit_id)).first() is None:
         raise NothingToReview(visit_id)
     review = ChangeReview(visit_id=visit_id, note=note, acknowledged_by_id=actor.id)  # type: ignore[arg-type]
     db.add(review)

@@ -12,7 +12,8 @@ from epro.access import allow
 from epro.clock import clinic_today
 from epro.reports.view import ReportView
 from epro.schedule import VisitStatus, load_protocol
-from epro.study import READERS, overview_for
+from epro.signatures import state_for
+from epro.study import READERS, cache, overview_for
 from epro.study.compute import matrix_rows
 from epro.study.review import AlreadyAcknowledged, NothingToReview, ReviewForm, acknowledge
 from epro.study.view import HELPERS
@@ -36,6 +37,11 @@ def overview():  # type: ignore[no-untyped-def]
     )
     return render_template(
         "study/overview.html",
+        signatures=cache.kept(
+            "study_signatures",
+            (cache.data_version(database), page),
+            lambda: state_for(database, [row.patient_id for row in rows]),
+        ),
         overview=data,
         view=ReportView.for_edition(str(get_locale())),
         matrix=rows,

@@ -31,6 +31,8 @@ class Source:
     value: Callable[[Any], Any]
     #: (alias) -> rows that carry a numeric value.
     where: Callable[[Any], ColumnElement[bool]]
+    #: (alias) -> the date the value was assessed (the baseline is chosen by it: epro.baseline).
+    assessed_on: Callable[[Any], Any]
     #: key (as read back from the database) -> measure code.
     measure_of: dict[str, str]
 
@@ -71,6 +73,7 @@ def pro_source(protocol: Protocol) -> tuple[Source, list[MeasureInfo]]:
         key=lambda r: r.instrument_code + "." + r.item_code,
         value=lambda r: r.value,
         where=lambda r: col(r.id).is_not(None),
+        assessed_on=lambda r: r.assessment_date,
         measure_of={key: info.code for info, key in measures},
     )
     return source, [info for info, _key in measures]
@@ -101,6 +104,7 @@ def clinical_source(protocol: Protocol) -> tuple[Source, list[MeasureInfo]] | No
         key=lambda v: v.measure_code,
         value=lambda v: v.value_number,
         where=lambda v: col(v.value_number).is_not(None),
+        assessed_on=lambda v: v.sample_date,
         measure_of={info.code: info.code for info in infos},
     )
     return source, infos

@@ -26,9 +26,18 @@ COLUMNS = (
     Column("max", _l("Largest value.")),
     Column(
         "change_n",
-        _l("Patients with both a value at the visit and a baseline value (empty at the baseline visit)."),
+        _l(
+            "Patients with both a value at the visit and a baseline value (empty at visits planned on or"
+            " before day 0)."
+        ),
     ),
-    Column("change_mean", _l("Mean change from baseline: the visit's value minus the baseline value.")),
+    Column(
+        "change_mean",
+        _l(
+            "Mean change from baseline: the visit's value minus the baseline value, the patient's last value"
+            " of the measure assessed on or before day 0 (whichever visit it was entered at)."
+        ),
+    ),
     Column("change_sd", _l("Standard deviation of the change from baseline, with n - 1.")),
 )
 

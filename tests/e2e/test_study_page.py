@@ -47,6 +47,10 @@ def test_investigator_lands_on_the_study_overview(
         assert page.locator("svg.study-chart").count() >= 3
         heading = "Study overview" if language == "en" else "연구 현황"
         assert heading in page.inner_text("h1")
+        sign_off = "Investigator sign-off" if language == "en" else "연구자 서명"
+        assert sign_off in page.inner_text("#matrix thead")
+        rows = page.locator("#matrix tbody tr").count()
+        assert rows >= 3 and page.locator("#matrix tbody [data-signature-status]").count() == rows
         seen.axe(page, f"{language}-study-overview")
         seen.shot(page, f"study-overview-{language}-landscape")
         context.close()
