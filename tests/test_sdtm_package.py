@@ -600,6 +600,10 @@ def test_define_xml_describes_every_dataset_variable_and_code_list(out):
     assert lbtestcd["ICGR15"].get(f"{DEF}ExtendedValue") == "Yes"
     assert lbtestcd["ALB"].get(f"{DEF}ExtendedValue") is None
     assert codelists["CL.NCOMPLT"].find(f"{ODM}Alias").get("Name") == "C66727"  # type: ignore[union-attr]
+    for sponsor in ("CL.CMSPID", "CL.FASPID", "CL.FASTRESC", "CL.QSTESTCD"):
+        description = codelists[sponsor].find(f"{ODM}Description/{ODM}TranslatedText")
+        assert description is not None and description.text.startswith("Sponsor-defined"), sponsor  # type: ignore[union-attr]
+        assert codelists[sponsor].find(f"{ODM}Alias") is None, sponsor
 
 
 def test_define_xml_is_valid_against_the_define_2_1_schema(out):
