@@ -111,6 +111,8 @@ def test_long_export_has_a_row_per_clinical_value_with_unit_and_sample_date(app,
     late = by_key[("W1", "WEIGHT")]
     assert (late["value"], late["out_of_range"], late["sample_study_day"]) == ("28.0", "Y", "7")
     assert by_key[("BL", "PS1")]["unit"] == "" and by_key[("BL", "PS1")]["sample_date"] == ""
+    assert (albumin["assessment_date"], albumin["assessment_study_day"]) == ("", ""), "see sample_date"
+    assert by_key[("BL", "PS1")]["assessment_date"] == by_key[("BL", "PS1")]["actual_date"] != ""
 
     english = {(r["visit_code"], r["item_code"]): r for r in export(app, tmp_path, "long", "--lang", "en")}
     assert english[("BL", "ASCITES")]["value_label"] == "Slight"

@@ -46,6 +46,8 @@ LONG_HEADER = [
     "out_of_range",
     "withdrawn_on",
     "withdrawal_study_day",
+    "assessment_date",
+    "assessment_study_day",
 ]
 SDTM_HEADER = [
     "STUDYID",
@@ -222,6 +224,38 @@ def test_long_export_in_english_and_missing_visits_have_no_rows(app, study, tmp_
     assert all(r["value"] != "" for r in rows)
 
 
+def test_long_export_gives_each_answer_its_assessment_date_and_study_day(app, world, study, tmp_path):
+    """Week 1 was typed in by a nurse today from an assessment done on day 7: the row says day 7, not today."""
+    rows = export(app, tmp_path, "long")
+    by_key = {(r["study_id"], r["visit_code"], r["item_code"]): r for r in rows}
+    day0 = study.day0["EPR-101"]
+    for item in ("PS1", "WB1", "QOL1"):
+        week1 = by_key[("EPR-101", "W1", item)]
+        assert week1["assessment_date"] == (day0 + timedelta(days=7)).isoformat()
+        assert week1["assessment_study_day"] == "7"
+        baseline = by_key[("EPR-101", "BL", item)]
+        assert (baseline["assessment_date"], baseline["assessment_study_day"]) == (
+            (day0 - timedelta(days=3)).isoformat(),
+            "-3",
+        )
+    assert by_key[("EPR-102", "BL", "PS1")]["assessment_study_day"] == "0"
+    with world.session() as s:
+        stored = {
+            (sid, code, item): day
+            for sid, code, item, day in s.exec(
+                select(Patient.study_id, Visit.code, Response.item_code, Response.assessment_date)
+                .join(Visit, Visit.id == Response.visit_id)  # type: ignore[arg-type]
+                .join(Patient, Patient.id == Visit.patient_id)  # type: ignore[arg-type]
+            ).all()
+        }
+    assert {k: r["assessment_date"] for k, r in by_key.items()} == {
+        k: day.isoformat() for k, day in stored.items()
+    }
+    shared = export(app, tmp_path, "long", "--study-days")
+    assert {r["assessment_date"] for r in shared} == {""}
+    assert [r["assessment_study_day"] for r in shared] == [r["assessment_study_day"] for r in rows]
+
+
 # --- SDTM QS -----------------------------------------------------------------------------------------------
 
 
@@ -356,6 +390,8 @@ def test_dictionary_describes_every_column_of_every_export_in_korean_and_english
             assert row["description_ko"] != row["description_en"], f"{name}.{column} has no Korean"
     assert described[("long", "target_date")]["calendar_date"] == "Y"
     assert described[("long", "study_day")]["calendar_date"] == ""
+    assert described[("long", "assessment_date")]["calendar_date"] == "Y"
+    assert described[("long", "assessment_study_day")]["calendar_date"] == ""
 
 
 def test_dictionary_lists_every_code_that_appears_in_the_exports(app, study, tmp_path):

@@ -1,5 +1,5 @@
-"""The SDTM package as a data manager loads it: `flask export --format sdtm -o DIR` writes DM, SV, QS, LB, VS,
-SUPPQS and TS as SAS transport and Dataset-JSON plus define.xml; the files agree with the database and with
+"""The SDTM package as a data manager loads it: `flask export --format sdtm -o DIR` writes DM, SV, CM, DS, QS,
+LB, VS, FA, their SUPP-- datasets and TS as SAS transport and Dataset-JSON plus define.xml; the files agree with the database and with
 each other, and pass the checks a validator would make. A baseline transcribed late from paper keeps its true
 date, study day and flag."""
 
@@ -28,6 +28,7 @@ from epro.clinical import operations as clinical_ops
 from epro.clinical.characteristics import characteristics_for
 from epro.clinical.measures import load_measure_set
 from epro.exports.formats import FORMATS
+from epro.followup.changes import withdraw
 from epro.models import AuditEvent, Patient, Response, Visit, utcnow
 from epro.schedule import load_protocol
 from epro.sdtm.spec import DATASETS
@@ -35,7 +36,23 @@ from epro.staff import operations as staff_ops
 from tests.conftest import World, csrf_of, sign_in
 from tests.kiosk_helpers import Tablet
 
-DATASET_NAMES = ("dm", "sv", "qs", "lb", "vs", "suppqs", "ts")
+DATASET_NAMES = (
+    "dm",
+    "sv",
+    "cm",
+    "ds",
+    "qs",
+    "lb",
+    "vs",
+    "fa",
+    "suppqs",
+    "supplb",
+    "suppvs",
+    "suppcm",
+    "suppfa",
+    "ts",
+)
+WITHDRAWAL_REASON = "Withdrew consent"
 ODM = "{http://www.cdisc.org/ns/odm/v1.3}"
 DEF = "{http://www.cdisc.org/ns/def/v2.1}"
 XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
@@ -47,9 +64,11 @@ MISSED_REASON = "Admitted to another hospital"
 @dataclass
 class Study:
     """EPR-201 (procedure 400 days ago): the baseline was done on paper 3 days before the procedure and
-    transcribed by a nurse today; week 1 answered on the tablet today; month 1 marked missed; weight and
-    albumin sampled at baseline. EPR-202 (procedure 10 days ago): baseline answered on the tablet today, after
-    the procedure, so it is no baseline; one answer corrected."""
+    transcribed by a nurse today; week 1 answered on the tablet today; month 1 marked missed; weight, albumin
+    (later corrected), ICG R15, both diuretic doses (furosemide 0: not taken) and both grades sampled at
+    baseline; a week 1 weight out of the usual range, confirmed. EPR-202 (procedure 10 days ago): baseline
+    answered on the tablet today, after the procedure, so it is no baseline; one answer corrected; withdrawn
+    today (consent withdrawn)."""
 
     day0: dict[str, date]
     today: date
@@ -91,10 +110,34 @@ def study(app: Flask, world: World) -> Study:
         s.add(m1)
         bl = s.exec(select(Visit).where(Visit.patient_id == p201.id, Visit.code == "BL")).one()
         liver = load_measure_set("liver-1.0")
-        for code, value in (("WEIGHT", Decimal("61.2")), ("ALB", Decimal("2.6"))):
-            clinical_ops.enter_value(
+        entered = {}
+        for code, value in (
+            ("WEIGHT", Decimal("61.2")),
+            ("ALB", Decimal("2.6")),
+            ("ICGR15", Decimal("12.5")),
+            ("SPIRDOSE", Decimal("100")),
+            ("FURODOSE", Decimal("0")),
+            ("ASCITES", "SLIGHT"),
+            ("ENCEPH", "NONE"),
+        ):
+            entered[code] = clinical_ops.enter_value(
                 s, nurse, bl, liver, liver.get(code), value, bl.actual_date, confirmed=True, today=today
             )
+        clinical_ops.correct_value(
+            s,
+            nurse,
+            entered["ALB"],
+            liver.get("ALB"),
+            Decimal("2.8"),
+            bl.actual_date,
+            "Transcription error",
+            confirmed=True,
+            today=today,
+        )
+        w1 = s.exec(select(Visit).where(Visit.patient_id == p201.id, Visit.code == "W1")).one()
+        clinical_ops.enter_value(
+            s, nurse, w1, liver, liver.get("WEIGHT"), Decimal("28.0"), today, confirmed=True, today=today
+        )
         patient = s.get(Patient, p201.id)
         aetiology = next(c for c in characteristics_for(load_protocol("default")) if c.code == "AETIOL")
         clinical_ops.set_characteristic(s, nurse, patient, aetiology, "HBV", None, existing=None)
@@ -104,6 +147,7 @@ def study(app: Flask, world: World) -> Study:
             .where(Visit.patient_id == p202.id, Response.item_code == "WB1")
         ).one()
         staff_ops.correct_response(s, nurse, wb, 6, "Pressed the wrong answer", frozenset(range(1, 8)))
+        withdraw(s, nurse, s.get(Patient, p202.id), today, WITHDRAWAL_REASON, today, None)
     return Study(day0, today)
 
 
@@ -233,11 +277,136 @@ def test_clinical_values_in_lb_and_vs_with_their_sample_date_and_baseline(out, s
     assert [
         (r["VSTESTCD"], r["VSORRES"], r["VSORRESU"], r["VSSTRESN"], r["VSDTC"], r["VSDY"], r["VSBLFL"])
         for r in vs
-    ] == [("WEIGHT", "61.2", "kg", 61.2, sample, -3, "Y")]
-    lb = xpt(out, "lb")
-    assert [(r["LBTESTCD"], r["LBORRES"], r["LBORRESU"], r["LBDTC"], r["LBLOBXFL"]) for r in lb] == [
-        ("ALB", "2.6", "g/dL", sample, "Y")
+    ] == [
+        ("WEIGHT", "61.2", "kg", 61.2, sample, -3, "Y"),
+        ("WEIGHT", "28.0", "kg", 28.0, study.today.isoformat(), 401, None),
     ]
+    lb = xpt(out, "lb")
+    assert [
+        (r["LBTESTCD"], r["LBTEST"], r["LBORRES"], r["LBORRESU"], r["LBDTC"], r["LBLOBXFL"]) for r in lb
+    ] == [
+        ("ALB", "Albumin", "2.8", "g/dL", sample, "Y"),
+        ("ICGR15", "ICG Retention at 15 Minutes", "12.5", "%", sample, "Y"),
+    ]
+
+
+def test_every_clinical_value_of_the_measure_set_is_in_the_package(out, study, world):
+    """No data lost: each value entered is one record in LB, VS, CM or FA, found by its code."""
+    from epro.models import ClinicalValue
+
+    with world.session() as s:
+        stored = sorted(s.exec(select(ClinicalValue.measure_code)).all())
+    found = [r["LBTESTCD"] for r in xpt(out, "lb")] + [r["VSTESTCD"] for r in xpt(out, "vs")]
+    found += [r["CMSPID"] for r in xpt(out, "cm")] + [r["FASPID"] for r in xpt(out, "fa")]
+    assert sorted(found) == stored  # type: ignore[type-var]
+
+
+def test_diuretic_doses_are_prespecified_concomitant_medications(out, study):
+    sample = (study.day0["EPR-201"] - timedelta(days=3)).isoformat()
+    cm = xpt(out, "cm")
+    assert [
+        (
+            r["CMSEQ"],
+            r["CMSPID"],
+            r["CMTRT"],
+            r["CMCAT"],
+            r["CMPRESP"],
+            r["CMOCCUR"],
+            r["CMDOSTOT"],
+            r["CMDOSU"],
+            r["VISITNUM"],
+            r["CMDTC"],
+            r["CMDY"],
+        )
+        for r in cm
+    ] == [
+        (1, "SPIRDOSE", "SPIRONOLACTONE", "DIURETIC", "Y", "Y", 100.0, "mg", 1, sample, -3),
+        (2, "FURODOSE", "FUROSEMIDE", "DIURETIC", "Y", "N", None, None, 1, sample, -3),
+    ], "a dose of 0 is: not taken (CMOCCUR = N), no dose"
+
+
+def test_ascites_and_encephalopathy_grades_are_findings_about_the_condition(out, study):
+    sample = (study.day0["EPR-201"] - timedelta(days=3)).isoformat()
+    fa = xpt(out, "fa")
+    assert [
+        (r["FASPID"], r["FATESTCD"], r["FATEST"], r["FAOBJ"], r["FAORRES"], r["FASTRESC"], r["FADTC"])
+        for r in fa
+    ] == [
+        ("ASCITES", "SEV", "Severity/Intensity", "ASCITES", "Slight", "SLIGHT", sample),
+        ("ENCEPH", "SEV", "Severity/Intensity", "HEPATIC ENCEPHALOPATHY", "None", "NONE", sample),
+    ]
+    assert {(r["FALOBXFL"], r["FABLFL"]) for r in fa} == {("Y", "Y")}, "one baseline per condition"
+
+
+def test_out_of_range_and_corrected_clinical_values_are_qualified_in_supp(out, study):
+    lb = {int(r["LBSEQ"]): r for r in xpt(out, "lb")}  # type: ignore[call-overload]
+    vs = {int(r["VSSEQ"]): r for r in xpt(out, "vs")}  # type: ignore[call-overload]
+    supplb = xpt(out, "supplb")
+    suppvs = xpt(out, "suppvs")
+    assert [(r["IDVAR"], lb[int(r["IDVARVAL"])]["LBTESTCD"], r["QNAM"], r["QVAL"]) for r in supplb] == [  # type: ignore[call-overload]
+        ("LBSEQ", "ALB", "LBCORR", "Y")
+    ]
+    assert [(r["IDVAR"], vs[int(r["IDVARVAL"])]["VSORRES"], r["QNAM"], r["QVAL"]) for r in suppvs] == [  # type: ignore[call-overload]
+        ("VSSEQ", "28.0", "VSOORCF", "Y")
+    ]
+    assert suppvs[0]["QLABEL"] == "Out-of-Usual-Range Value Confirmed"
+    assert xpt(out, "suppcm") == [] and xpt(out, "suppfa") == []
+
+
+def test_a_withdrawn_subject_has_a_disposition_and_an_end_of_participation(out, study):
+    ds = xpt(out, "ds")
+    assert [
+        (r["USUBJID"], r["DSSEQ"], r["DSTERM"], r["DSDECOD"], r["DSCAT"], r["DSSTDTC"], r["DSSTDY"])
+        for r in ds
+    ] == [
+        (
+            "EPRO-EPR-202",
+            1,
+            WITHDRAWAL_REASON,
+            "WITHDRAWAL BY SUBJECT",
+            "DISPOSITION EVENT",
+            study.today.isoformat(),
+            11,
+        )
+    ], "EPR-201 is still in follow-up: no disposition yet"
+    dm = {r["USUBJID"]: r for r in xpt(out, "dm")}
+    assert dm["EPRO-EPR-202"]["RFPENDTC"] == study.today.isoformat()
+
+
+def test_a_subject_whose_last_visit_took_place_completed_the_study(app, world, study, tmp_path):
+    with world.session() as s:
+        patient = s.exec(select(Patient).where(Patient.study_id == "EPR-201")).one()
+        last = s.exec(
+            select(Visit).where(Visit.patient_id == patient.id).order_by(Visit.number.desc())  # type: ignore[attr-defined]
+        ).first()
+        assert last is not None
+        last.actual_date = study.today
+        s.add(last)
+        s.commit()
+    ds = {r["USUBJID"]: r for r in xpt(package(app, tmp_path), "ds")}
+    assert (ds["EPRO-EPR-201"]["DSTERM"], ds["EPRO-EPR-201"]["DSDECOD"], ds["EPRO-EPR-201"]["DSSTDTC"]) == (
+        "COMPLETED",
+        "COMPLETED",
+        study.today.isoformat(),
+    )
+    assert ds["EPRO-EPR-202"]["DSDECOD"] == "WITHDRAWAL BY SUBJECT"
+
+
+@pytest.mark.parametrize(
+    ("reason", "term"),
+    [
+        ("Patient died of variceal bleeding", "DEATH"),
+        ("시술 후 부작용으로 중단", "ADVERSE EVENT"),
+        ("연락 두절", "LOST TO FOLLOW-UP"),
+        ("환자가 동의 철회", "WITHDRAWAL BY SUBJECT"),
+        ("Investigator decided to stop", "PHYSICIAN DECISION"),
+        ("Moved to Busan", "OTHER"),
+    ],
+)
+def test_a_withdrawal_reason_gets_the_cdisc_term_it_names_or_other(reason, term):
+    from epro.sdtm.subjects import disposition_term
+
+    assert disposition_term(reason) == term
 
 
 # --- conformance: what a validator checks ------------------------------------------------------------------------
@@ -254,14 +423,16 @@ def test_required_and_expected_variables_are_present_and_required_ones_filled(ou
 
 
 def test_test_codes_names_and_sequence_numbers(out):
-    for name in ("qs", "lb", "vs"):
+    for name in ("qs", "lb", "vs", "fa"):
         prefix = name.upper()
         rows = xpt(out, name)
         assert rows, name
         for row in rows:
             assert TESTCD.match(str(row[f"{prefix}TESTCD"])), row
             assert len(str(row[f"{prefix}TEST"])) <= 40, row
-        keys = [(r["USUBJID"], r[f"{prefix}SEQ"]) for r in rows]
+    for name in ("qs", "lb", "vs", "fa", "cm", "ds"):
+        prefix = name.upper()
+        keys = [(r["USUBJID"], r[f"{prefix}SEQ"]) for r in xpt(out, name)]
         assert len(keys) == len(set(keys)), f"{prefix}SEQ unique per subject"
 
 
@@ -271,6 +442,9 @@ def test_dates_are_iso_8601_and_study_days_count_from_rfstdtc_without_day_0(out)
         "qs": [("QSDTC", "QSDY")],
         "lb": [("LBDTC", "LBDY")],
         "vs": [("VSDTC", "VSDY")],
+        "fa": [("FADTC", "FADY")],
+        "cm": [("CMDTC", "CMDY")],
+        "ds": [("DSSTDTC", "DSSTDY")],
         "sv": [("SVSTDTC", "SVSTDY"), ("SVENDTC", "SVENDY")],
     }
     for name in DATASET_NAMES:
@@ -289,13 +463,14 @@ def test_dates_are_iso_8601_and_study_days_count_from_rfstdtc_without_day_0(out)
 
 def test_one_baseline_flag_per_subject_and_test_on_or_before_day_0(out):
     reference = {r["USUBJID"]: str(r["RFSTDTC"]) for r in xpt(out, "dm")}
-    for name in ("qs", "lb", "vs"):
+    for name in ("qs", "lb", "vs", "fa"):
         prefix = name.upper()
         flagged: dict[tuple[object, object], list[dict[str, object]]] = {}
         for row in xpt(out, name):
             assert row[f"{prefix}BLFL"] == row[f"{prefix}LOBXFL"]
             if row[f"{prefix}BLFL"] == "Y":
-                flagged.setdefault((row["USUBJID"], row[f"{prefix}TESTCD"]), []).append(row)
+                key = (row["USUBJID"], row[f"{prefix}TESTCD"], row.get(f"{prefix}OBJ"))
+                flagged.setdefault(key, []).append(row)
         for records in flagged.values():
             assert len(records) == 1
             assert str(records[0][f"{prefix}DTC"]) <= reference[records[0]["USUBJID"]]  # type: ignore[index]
@@ -317,22 +492,28 @@ def test_not_done_records_have_a_reason_and_no_result(out):
 def test_usubjid_consistent_and_every_supp_row_has_a_parent(out):
     subjects = {r["USUBJID"] for r in xpt(out, "dm")}
     assert subjects == {"EPRO-EPR-201", "EPRO-EPR-202"}
-    for name in ("sv", "qs", "lb", "vs", "suppqs"):
-        assert {r["USUBJID"] for r in xpt(out, name)} <= subjects, name
-    parents = {(r["USUBJID"], str(int(r["QSSEQ"]))) for r in xpt(out, "qs")}  # type: ignore[call-overload]
-    supp = xpt(out, "suppqs")
-    assert {(r["RDOMAIN"], r["IDVAR"]) for r in supp} == {("QS", "QSSEQ")}
-    assert all((r["USUBJID"], r["IDVARVAL"]) in parents for r in supp)
-    assert {r["QNAM"] for r in supp} == {"QSENTBY", "QSINSTV", "QSLANG", "QSCORR"}
-    keys = [(r["USUBJID"], r["IDVARVAL"], r["QNAM"]) for r in supp]
-    assert len(keys) == len(set(keys))
+    for name in DATASET_NAMES:
+        if name not in ("dm", "ts"):
+            assert {r["USUBJID"] for r in xpt(out, name)} <= subjects, name
+    supp_rows = 0
+    for parent in ("qs", "lb", "vs", "cm", "fa"):
+        prefix = parent.upper()
+        parents = {(r["USUBJID"], str(int(r[f"{prefix}SEQ"]))) for r in xpt(out, parent)}  # type: ignore[call-overload]
+        supp = xpt(out, f"supp{parent}")
+        supp_rows += len(supp)
+        assert {(r["RDOMAIN"], r["IDVAR"]) for r in supp} <= {(prefix, f"{prefix}SEQ")}, parent
+        assert all((r["USUBJID"], r["IDVARVAL"]) in parents for r in supp), parent
+        keys = [(r["USUBJID"], r["IDVARVAL"], r["QNAM"]) for r in supp]
+        assert len(keys) == len(set(keys)), parent
+    assert supp_rows > len(xpt(out, "suppqs")), "clinical qualifiers too"
+    assert {r["QNAM"] for r in xpt(out, "suppqs")} == {"QSENTBY", "QSINSTV", "QSLANG", "QSCORR"}
 
 
 def test_dm_reference_dates_arm_and_age(out, study):
     dm = {r["USUBJID"]: r for r in xpt(out, "dm")}
     subject = dm["EPRO-EPR-201"]
     assert subject["RFSTDTC"] == subject["RFXSTDTC"] == study.day0["EPR-201"].isoformat()
-    assert subject["RFENDTC"] == study.today.isoformat()
+    assert subject["RFENDTC"] == subject["RFPENDTC"] == study.today.isoformat(), "last contact, not withdrawn"
     assert (subject["ARMCD"], subject["ACTARMCD"], subject["COUNTRY"], subject["SEX"]) == (
         "TRT",
         "TRT",
@@ -398,6 +579,31 @@ def test_define_xml_describes_every_dataset_variable_and_code_list(out):
     assert decodes["EPROPS"] == "Performance status (patient-reported)"
     used = {r["QSTESTCD"] for r in xpt(out, "qs")}
     assert used <= set(decodes)
+    # Every coded value used in the clinical datasets and DS is in its code list; sponsor codes in a CDISC
+    # list are marked as extensions.
+    for name in ("lb", "vs", "cm", "fa", "ds", "supplb", "suppvs"):
+        spec = DATASETS[name.upper()]
+        for variable in spec.variables:
+            if not variable.codelist or variable.codelist in ("COUNTRY",):
+                continue
+            items = {
+                i.get("CodedValue"): i
+                for i in codelists[f"CL.{variable.codelist}"]
+                if i.tag in (f"{ODM}CodeListItem", f"{ODM}EnumeratedItem")
+            }
+            for row in xpt(out, name):
+                value = row[variable.name]
+                if value is not None:
+                    coded = str(int(value)) if isinstance(value, float) else str(value)
+                    assert coded in items, (name, variable.name, value)
+    lbtestcd = {i.get("CodedValue"): i for i in codelists["CL.LBTESTCD"]}
+    assert lbtestcd["ICGR15"].get(f"{DEF}ExtendedValue") == "Yes"
+    assert lbtestcd["ALB"].get(f"{DEF}ExtendedValue") is None
+    assert codelists["CL.NCOMPLT"].find(f"{ODM}Alias").get("Name") == "C66727"  # type: ignore[union-attr]
+    for sponsor in ("CL.CMSPID", "CL.FASPID", "CL.FASTRESC", "CL.QSTESTCD"):
+        description = codelists[sponsor].find(f"{ODM}Description/{ODM}TranslatedText")
+        assert description is not None and description.text.startswith("Sponsor-defined"), sponsor  # type: ignore[union-attr]
+        assert codelists[sponsor].find(f"{ODM}Alias") is None, sponsor
 
 
 def test_define_xml_is_valid_against_the_define_2_1_schema(out):

@@ -113,6 +113,19 @@ COLUMNS = (
         "withdrawal_study_day",
         _l("Study day of the withdrawal (day 0 = procedure date); empty while in the study."),
     ),
+    Column(
+        "assessment_date",
+        _l(
+            "Date the patient actually answered (YYYY-MM-DD): the tablet's clinic date, or the date a nurse gave when entering a paper form or a phone answer on the patient's behalf. Empty on clinical rows (see sample_date)."
+        ),
+        calendar=True,
+    ),
+    Column(
+        "assessment_study_day",
+        _l(
+            "Study day of the assessment date (day 0 = procedure date, the day before is -1); empty on clinical rows."
+        ),
+    ),
 )
 
 
@@ -138,6 +151,7 @@ def _answers(db: Session, options: ExportOptions) -> Iterator[tuple[tuple[str, i
             Response.submitted_at,
             col(Response.corrected_at).is_not(None).label("corrected"),
             Patient.withdrawn_on,
+            Response.assessment_date,
         )
         .join(Visit, col(Visit.id) == Response.visit_id)
         .join(Patient, col(Patient.id) == Visit.patient_id)
@@ -166,6 +180,7 @@ def _answers(db: Session, options: ExportOptions) -> Iterator[tuple[tuple[str, i
         submitted_at,
         corrected,
         withdrawn_on,
+        assessment_date,
     ) in stream(db, query):
         yield (
             (study_id, visit_number, 0, response_id),
@@ -194,6 +209,8 @@ def _answers(db: Session, options: ExportOptions) -> Iterator[tuple[tuple[str, i
                 "",
                 iso_date(withdrawn_on),
                 "" if withdrawn_on is None or day0 is None else study_day(day0, withdrawn_on),
+                iso_date(assessment_date),
+                "" if day0 is None else study_day(day0, assessment_date),
             ],
         )
 
@@ -228,6 +245,8 @@ def _clinical_row(value: StudyValue, language: str) -> list[object]:
         "Y" if value.out_of_range else "",
         iso_date(value.withdrawn_on),
         "" if value.withdrawn_on is None or day0 is None else study_day(day0, value.withdrawn_on),
+        "",
+        "",
     ]
 
 

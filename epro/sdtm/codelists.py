@@ -8,10 +8,11 @@ from epro import instruments
 from epro.clinical.measures import MeasureSet
 from epro.exports.definitions import category, qs_test_code, qs_test_name
 from epro.schedule import Protocol
+from epro.sdtm.clinical import CLINICAL_QUALIFIERS, DAILY_UNITS, DOMAINS, FA_TEST, home
 from epro.sdtm.common import StudyFacts, ascii_text
 from epro.sdtm.define import CodeList, Term
 from epro.sdtm.qs import NOT_DONE, SUPP_QUALIFIERS
-from epro.sdtm.subjects import planned_day
+from epro.sdtm.subjects import DISPOSITION_EVENT, NCOMPLT_TERMS, planned_day
 from epro.sdtm.tables import Table
 
 
@@ -43,8 +44,19 @@ def codelists(
         CodeList("ARM", terms=[Term(facts.arm)]),
         CodeList(
             "QNAM",
-            terms=[Term(qnam, label) for qnam, (label, _origin) in SUPP_QUALIFIERS.items()],
+            terms=[Term(qnam, label) for qnam, (label, _origin) in SUPP_QUALIFIERS.items()]
+            + [
+                Term(f"{domain}{suffix}", label)
+                for domain in DOMAINS
+                for suffix, (label, _origin) in CLINICAL_QUALIFIERS.items()
+            ],
         ),
+        CodeList(
+            "NCOMPLT",
+            terms=[Term(term, term.title(), nci=nci) for term, nci in NCOMPLT_TERMS.items()],
+            nci="C66727",
+        ),
+        CodeList("DSCAT", terms=[Term(DISPOSITION_EVENT[0], nci=DISPOSITION_EVENT[1])], nci="C74558"),
     ]
     visit_numbers = CodeList("VISITNUM", data_type="integer")
     visit_names = CodeList("VISIT")
@@ -102,20 +114,54 @@ CLINICAL_LISTS = {"LB": ("C65047", "C67154"), "VS": ("C66741", "C67153")}
 
 
 def _clinical_lists(measure_sets: list[MeasureSet]) -> list[CodeList]:
-    """LBTESTCD/LBTEST, VSTESTCD/VSTEST and UNIT from the measure sets: CDISC codes as they are, the
-    sponsor's own marked as extensions."""
+    """LBTESTCD/LBTEST, VSTESTCD/VSTEST, UNIT, and CM's and FA's lists from the measure sets (each measure
+    where epro.sdtm.clinical.home puts it): CDISC codes as they are, the sponsor's own marked as extensions."""
     lists: list[CodeList] = []
     units = CodeList("UNIT", nci="C71620")
+    measures = [m for measure_set in measure_sets for m in measure_set.measures]
+
+    def add_unit(unit: str) -> None:
+        if unit and all(t.coded != unit for t in units.terms):
+            units.terms.append(Term(unit))
+
     for domain, (codes_nci, names_nci) in CLINICAL_LISTS.items():
         codes, names = CodeList(f"{domain}TESTCD", nci=codes_nci), CodeList(f"{domain}TEST", nci=names_nci)
-        for measure_set in measure_sets:
-            for measure in measure_set.measures:
-                if measure.domain != domain or any(t.coded == measure.code for t in codes.terms):
-                    continue
-                test = ascii_text(measure.test)
-                codes.terms.append(Term(measure.code, test, sponsor=not measure.cdisc))
-                names.terms.append(Term(test, sponsor=not measure.cdisc))
-                if measure.unit and all(t.coded != measure.unit for t in units.terms):
-                    units.terms.append(Term(measure.unit))
+        for measure in measures:
+            where = home(measure)
+            if where is None or where.domain != domain or any(t.coded == measure.code for t in codes.terms):
+                continue
+            test = ascii_text(measure.test)
+            codes.terms.append(Term(measure.code, test, sponsor=not measure.cdisc))
+            names.terms.append(Term(test, sponsor=not measure.cdisc))
+            add_unit(measure.unit)
         lists += [codes, names]
-    return [*lists, units]
+    cm_ids, treatments = CodeList("CMSPID"), CodeList("CMTRT")
+    fa_ids, conditions, grades = CodeList("FASPID"), CodeList("FAOBJ"), CodeList("FASTRESC")
+    for measure in measures:
+        where = home(measure)
+        if where is None or any(t.coded == measure.code for t in (*cm_ids.terms, *fa_ids.terms)):
+            continue
+        if where.domain == "CM" and where.treatment:
+            cm_ids.terms.append(Term(measure.code, ascii_text(measure.test)))
+            if all(t.coded != where.treatment for t in treatments.terms):
+                treatments.terms.append(Term(where.treatment))
+            add_unit(DAILY_UNITS.get(measure.unit, measure.unit))
+        elif where.domain == "FA" and where.condition:
+            fa_ids.terms.append(Term(measure.code, ascii_text(measure.test)))
+            if all(t.coded != where.condition for t in conditions.terms):
+                conditions.terms.append(Term(where.condition))
+            for option in measure.options:
+                if all(t.coded != option.code for t in grades.terms):
+                    grades.terms.append(Term(option.code, ascii_text(option.label("en"))))
+    return [
+        *lists,
+        units,
+        cm_ids,
+        treatments,
+        CodeList("CMCAT", terms=[Term("DIURETIC")]),
+        fa_ids,
+        CodeList("FATESTCD", terms=[Term(FA_TEST[0], FA_TEST[1])]),
+        CodeList("FATEST", terms=[Term(FA_TEST[1])]),
+        conditions,
+        grades,
+    ]

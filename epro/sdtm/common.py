@@ -67,10 +67,11 @@ def is_ascii(value: object) -> bool:
 
 def flag_baseline(records: list[dict[str, object]], day0: date, prefix: str) -> None:
     """--LOBXFL and --BLFL = Y on each test's baseline record (epro.baseline: the last result assessed on or
-    before day 0), empty elsewhere. ``records`` are one subject's, in visit order."""
+    before day 0), empty elsewhere. ``records`` are one subject's, in visit order. A test is its --TESTCD and,
+    in FA, the condition it is about (FAOBJ)."""
     by_test: dict[object, list[tuple[int, date | None, bool]]] = {}
     for index, record in enumerate(records):
-        by_test.setdefault(record[f"{prefix}TESTCD"], []).append(
+        by_test.setdefault((record[f"{prefix}TESTCD"], record.get(f"{prefix}OBJ")), []).append(
             (index, _date(record[f"{prefix}DTC"]), record[f"{prefix}STAT"] is None)
         )
     flagged = {baseline_key(day0, items) for items in by_test.values()}

@@ -24,6 +24,8 @@ ET.register_namespace("xlink", XLINK)
 IG_STANDARD = "STD.SDTMIG.3.4"
 CT_STANDARD = "STD.CT.SDTM"
 CT_VERSION = "2024-03-29"
+#: The description of a code list that is the sponsor's own (not CDISC controlled terminology).
+SPONSOR_DEFINED = "Sponsor-defined code list (no CDISC controlled terminology)."
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,6 +210,8 @@ def define_xml(
         if codelist.nci:
             attrs["def:StandardOID"] = CT_STANDARD
         element = _el(mdv, "CodeList", attrs)
+        if codelist.nci is None and codelist.external is None:
+            _description(element, SPONSOR_DEFINED)
         if codelist.external:
             _el(
                 element,

@@ -21,7 +21,7 @@ from epro.sdtm.codelists import codelists
 from epro.sdtm.common import StudyFacts, is_ascii
 from epro.sdtm.define import define_xml
 from epro.sdtm.qs import qs_records, suppqs_rows
-from epro.sdtm.subjects import dm_rows, sv_rows
+from epro.sdtm.subjects import dm_rows, ds_rows, sv_rows
 from epro.sdtm.tables import Table, dataset_json, write_xpt
 from epro.sdtm.trial import ts_rows
 
@@ -33,10 +33,16 @@ class Written:
     records: dict[str, int] = field(default_factory=dict)
     #: (dataset, variable, how many values) holding characters outside ASCII: free text typed in Korean.
     not_ascii: list[tuple[str, str, int]] = field(default_factory=list)
+    #: Measure codes with no SDTM home (a sponsor measure added to a measure set), left out of the package.
+    left_out: list[str] = field(default_factory=list)
 
     def summary(self) -> list[str]:
         lines = [f"{name}: {count} records" for name, count in self.records.items()]
         lines.append(f"Wrote {len(self.files)} files to {self.folder}.")
+        for code in self.left_out:
+            lines.append(
+                f"warning: measure {code} has no SDTM domain (epro/sdtm/clinical.py) and is left out"
+            )
         for dataset, variable, count in self.not_ascii:
             lines.append(
                 f"warning: {dataset}.{variable} has {count} value(s) that are not ASCII (typed free text); "
@@ -69,18 +75,21 @@ def measure_sets(protocols: list[Protocol]) -> list[MeasureSet]:
     return list(found.values())
 
 
-def build_tables(reader: Session, facts: StudyFacts, protocol: Protocol) -> list[Table]:
+def build_tables(reader: Session, facts: StudyFacts, protocol: Protocol) -> tuple[list[Table], set[str]]:
+    """Every dataset in define.xml's order (spec.DATASETS), and the measure codes left out."""
     records = list(qs_records(reader, facts, "en"))
     clinical = clinical_rows(reader, facts)
-    return [
-        Table(spec.DM, list(dm_rows(reader, facts))),
-        Table(spec.SV, list(sv_rows(reader, facts))),
-        Table(spec.QS, [r.values for r in records]),
-        Table(spec.LB, clinical["LB"]),
-        Table(spec.VS, clinical["VS"]),
-        Table(spec.SUPPQS, list(suppqs_rows(records))),
-        Table(spec.TS, list(ts_rows(reader, facts, protocol, clinic_today()))),
-    ]
+    rows = {
+        "DM": list(dm_rows(reader, facts)),
+        "SV": list(sv_rows(reader, facts)),
+        "DS": list(ds_rows(reader, facts)),
+        "QS": [r.values for r in records],
+        "SUPPQS": list(suppqs_rows(records)),
+        "TS": list(ts_rows(reader, facts, protocol, clinic_today())),
+        **clinical.records,
+        **{f"SUPP{domain}": supp for domain, supp in clinical.supp.items()},
+    }
+    return [Table(dataset, rows[name]) for name, dataset in spec.DATASETS.items()], clinical.left_out
 
 
 def write_package(folder: Path, *, language: str = "en") -> Written:
@@ -103,7 +112,8 @@ def write_package(folder: Path, *, language: str = "en") -> Written:
     }
     with Session(db.engine()) as reader:
         protocols = protocols_in_use(reader, current_app.config["PROTOCOL"])
-        tables = build_tables(reader, facts, protocols[-1])
+        tables, left_out = build_tables(reader, facts, protocols[-1])
+    written.left_out = sorted(left_out)
     for table in tables:
         written.records[table.spec.name] = len(table.rows)
         for variable in table.spec.variables:

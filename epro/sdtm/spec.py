@@ -99,7 +99,10 @@ DM = Dataset(
             "date",
             "Exp",
             "Derived",
-            method="Latest visit or assessment date of the subject.",
+            method=(
+                "The withdrawal date (DS) for a withdrawn subject; otherwise the latest visit or "
+                "assessment date of the subject (the last contact)."
+            ),
         ),
         Variable("DTHDTC", "Date/Time of Death", "date", "Exp"),
         Variable("DTHFL", "Subject Death Flag", core="Exp", codelist="NY"),
@@ -271,25 +274,33 @@ QS = Dataset(
     ),
 )
 
-SUPPQS = Dataset(
-    "SUPPQS",
-    "Supplemental Qualifiers for QS",
-    "RELATIONSHIP",
-    "One record per IDVAR, IDVARVAL, and QNAM value per subject",
-    ("STUDYID", "RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL", "QNAM"),
-    (
-        Variable("STUDYID", "Study Identifier", core="Req", origin="Assigned"),
-        Variable("RDOMAIN", "Related Domain Abbreviation", core="Req", origin="Assigned", codelist="DOMAIN"),
-        Variable("USUBJID", "Unique Subject Identifier", core="Req", origin="Assigned"),
-        Variable("IDVAR", "Identifying Variable", core="Exp", origin="Assigned"),
-        Variable("IDVARVAL", "Identifying Variable Value", core="Exp", origin="Assigned"),
-        Variable("QNAM", "Qualifier Variable Name", core="Req", origin="Assigned", codelist="QNAM"),
-        Variable("QLABEL", "Qualifier Variable Label", core="Req", origin="Assigned"),
-        Variable("QVAL", "Data Value", core="Req"),
-        Variable("QORIG", "Origin", core="Req", origin="Assigned"),
-        Variable("QEVAL", "Evaluator", core="Exp", origin="Assigned"),
-    ),
-)
+
+def supp(parent: str) -> Dataset:
+    """SUPP-- of a parent domain: one row per qualifier of a parent record, found by IDVAR/IDVARVAL."""
+    return Dataset(
+        f"SUPP{parent}",
+        f"Supplemental Qualifiers for {parent}",
+        "RELATIONSHIP",
+        "One record per IDVAR, IDVARVAL, and QNAM value per subject",
+        ("STUDYID", "RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL", "QNAM"),
+        (
+            Variable("STUDYID", "Study Identifier", core="Req", origin="Assigned"),
+            Variable(
+                "RDOMAIN", "Related Domain Abbreviation", core="Req", origin="Assigned", codelist="DOMAIN"
+            ),
+            Variable("USUBJID", "Unique Subject Identifier", core="Req", origin="Assigned"),
+            Variable("IDVAR", "Identifying Variable", core="Exp", origin="Assigned"),
+            Variable("IDVARVAL", "Identifying Variable Value", core="Exp", origin="Assigned"),
+            Variable("QNAM", "Qualifier Variable Name", core="Req", origin="Assigned", codelist="QNAM"),
+            Variable("QLABEL", "Qualifier Variable Label", core="Req", origin="Assigned"),
+            Variable("QVAL", "Data Value", core="Req"),
+            Variable("QORIG", "Origin", core="Req", origin="Assigned"),
+            Variable("QEVAL", "Evaluator", core="Exp", origin="Assigned"),
+        ),
+    )
+
+
+SUPPQS = supp("QS")
 
 TS = Dataset(
     "TS",
@@ -352,5 +363,142 @@ VS = Dataset(
     ),
 )
 
-#: In the order define.xml lists them (SDTM's usual order: special purpose, findings, relationship, trial).
-DATASETS: dict[str, Dataset] = {d.name: d for d in (DM, SV, QS, LB, VS, SUPPQS, TS)}
+DS = Dataset(
+    "DS",
+    "Disposition",
+    "EVENTS",
+    "One record per disposition status or protocol milestone per subject",
+    ("STUDYID", "USUBJID", "DSDECOD", "DSSTDTC"),
+    (
+        *_ids(),
+        Variable("DSSEQ", "Sequence Number", "integer", "Req", "Derived", method=SEQ_METHOD),
+        Variable("DSTERM", "Reported Term for the Disposition Event", core="Req"),
+        Variable(
+            "DSDECOD",
+            "Standardized Disposition Term",
+            core="Req",
+            origin="Derived",
+            codelist="NCOMPLT",
+            method=(
+                "COMPLETED when the protocol's last visit took place; for a withdrawal, the CDISC term the "
+                "reason names (death, adverse event, lost to follow-up, withdrawal by subject, physician "
+                "decision, matched on words of the reason in English or Korean), else OTHER."
+            ),
+        ),
+        Variable("DSCAT", "Category for Disposition Event", core="Exp", origin="Assigned", codelist="DSCAT"),
+        Variable(
+            "DSSTDTC",
+            "Start Date/Time of Disposition Event",
+            "date",
+            "Exp",
+            method="The withdrawal date entered by staff, or the actual date of the last protocol visit.",
+        ),
+        Variable(
+            "DSSTDY",
+            "Study Day of Start of Disposition Event",
+            "integer",
+            "Perm",
+            "Derived",
+            method=STUDY_DAY_METHOD,
+        ),
+    ),
+)
+
+CM = Dataset(
+    "CM",
+    "Concomitant/Concurrent Medications",
+    "INTERVENTIONS",
+    "One record per medication per visit per subject",
+    ("STUDYID", "USUBJID", "CMTRT", "VISITNUM"),
+    (
+        *_ids(),
+        Variable("CMSEQ", "Sequence Number", "integer", "Req", "Derived", method=SEQ_METHOD),
+        Variable("CMSPID", "Sponsor-Defined Identifier", core="Perm", origin="Assigned", codelist="CMSPID"),
+        Variable(
+            "CMTRT", "Reported Name of Drug, Med, or Therapy", core="Req", origin="Protocol", codelist="CMTRT"
+        ),
+        Variable("CMDECOD", "Standardized Medication Name", core="Exp", origin="Assigned"),
+        Variable("CMCAT", "Category for Medication", core="Perm", origin="Assigned", codelist="CMCAT"),
+        Variable("CMPRESP", "CM Pre-specified", core="Perm", origin="Assigned", codelist="NY"),
+        Variable(
+            "CMOCCUR",
+            "CM Occurrence",
+            core="Perm",
+            origin="Derived",
+            codelist="NY",
+            method="Y when the daily dose entered is above 0; N when it is 0 (not taking it).",
+        ),
+        Variable("CMDOSTOT", "Total Daily Dose", "float", "Perm"),
+        Variable("CMDOSU", "Dose Units", core="Perm", codelist="UNIT"),
+        Variable("VISITNUM", "Visit Number", "integer", "Perm", "Protocol", codelist="VISITNUM"),
+        Variable("VISIT", "Visit Name", core="Perm", origin="Protocol", codelist="VISIT"),
+        Variable("CMDTC", "Date/Time of Collection", "date", "Perm"),
+        Variable(
+            "CMDY",
+            "Study Day of Visit/Collection/Exam",
+            "integer",
+            "Perm",
+            "Derived",
+            method=STUDY_DAY_METHOD,
+        ),
+    ),
+)
+
+FA = Dataset(
+    "FA",
+    "Findings About Events or Interventions",
+    "FINDINGS ABOUT",
+    "One record per finding, per object, per time point, per visit per subject",
+    ("STUDYID", "USUBJID", "FATESTCD", "FAOBJ", "VISITNUM"),
+    (
+        *_ids(),
+        Variable("FASEQ", "Sequence Number", "integer", "Req", "Derived", method=SEQ_METHOD),
+        Variable("FASPID", "Sponsor-Defined Identifier", core="Perm", origin="Assigned", codelist="FASPID"),
+        Variable(
+            "FATESTCD", "Findings About Test Short Name", core="Req", origin="Assigned", codelist="FATESTCD"
+        ),
+        Variable("FATEST", "Findings About Test Name", core="Req", origin="Assigned", codelist="FATEST"),
+        Variable("FAOBJ", "Object of the Observation", core="Req", origin="Assigned", codelist="FAOBJ"),
+        Variable("FAORRES", "Result or Finding in Original Units", core="Exp"),
+        Variable(
+            "FASTRESC",
+            "Character Result/Finding in Std Format",
+            core="Exp",
+            origin="Derived",
+            codelist="FASTRESC",
+            method="The sponsor's code of the grade entered (see the code list).",
+        ),
+        Variable(
+            "FASTAT",
+            "Completion Status",
+            core="Perm",
+            origin="Derived",
+            codelist="ND",
+            method="NOT DONE when the visit was marked missed.",
+        ),
+        Variable("FAREASND", "Reason Not Performed", core="Perm"),
+        Variable(
+            "FALOBXFL",
+            "Last Observation Before Exposure Flag",
+            core="Exp",
+            origin="Derived",
+            codelist="NY",
+            method=BASELINE_METHOD,
+        ),
+        Variable(
+            "FABLFL", "Baseline Flag", core="Perm", origin="Derived", codelist="NY", method=BASELINE_METHOD
+        ),
+        Variable("VISITNUM", "Visit Number", "integer", "Exp", "Protocol", codelist="VISITNUM"),
+        Variable("VISIT", "Visit Name", core="Perm", origin="Protocol", codelist="VISIT"),
+        Variable("FADTC", "Date/Time of Collection", "date", "Exp"),
+        Variable("FADY", "Study Day of Collection", "integer", "Perm", "Derived", method=STUDY_DAY_METHOD),
+    ),
+)
+
+SUPPLB, SUPPVS, SUPPCM, SUPPFA = (supp(name) for name in ("LB", "VS", "CM", "FA"))
+
+#: In the order define.xml lists them (SDTM's usual order: special purpose, interventions, events, findings,
+#: findings about, relationship, trial design).
+DATASETS: dict[str, Dataset] = {
+    d.name: d for d in (DM, SV, CM, DS, QS, LB, VS, FA, SUPPQS, SUPPLB, SUPPVS, SUPPCM, SUPPFA, TS)
+}

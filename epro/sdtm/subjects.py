@@ -1,4 +1,5 @@
-"""DM (one record per enrolled subject) and SV (the visits that happened or were marked missed)."""
+"""DM (one record per enrolled subject), DS (completion or withdrawal) and SV (the visits that happened or were
+marked missed)."""
 
 from __future__ import annotations
 
@@ -42,6 +43,7 @@ def dm_rows(db: Session, facts: StudyFacts) -> Iterator[dict[str, object]]:
         day0 = patient.procedure_date
         assert day0 is not None
         end = latest.get(patient.id)  # type: ignore[arg-type]
+        participation_end = patient.withdrawn_on or end
         yield {
             "STUDYID": facts.studyid,
             "DOMAIN": "DM",
@@ -52,7 +54,7 @@ def dm_rows(db: Session, facts: StudyFacts) -> Iterator[dict[str, object]]:
             "RFXSTDTC": iso_date(day0),
             "RFXENDTC": iso_date(day0),
             "RFICDTC": None,
-            "RFPENDTC": iso_date(end) or None,  # type: ignore[arg-type]
+            "RFPENDTC": iso_date(participation_end) or None,  # type: ignore[arg-type]
             "DTHDTC": None,
             "DTHFL": None,
             "SITEID": facts.siteid,
@@ -68,6 +70,90 @@ def dm_rows(db: Session, facts: StudyFacts) -> Iterator[dict[str, object]]:
             "ARMNRS": None,
             "ACTARMUD": None,
             "COUNTRY": facts.country,
+        }
+
+
+DISPOSITION_EVENT = ("DISPOSITION EVENT", "C74590")
+COMPLETED = ("COMPLETED", "C25250")
+OTHER = ("OTHER", "C17649")
+#: CDISC NCOMPLT terms a withdrawal reason can name, with words (English, Korean) that name them; the first
+#: term whose word appears in the reason wins, otherwise OTHER. DSTERM keeps the reason as typed.
+WITHDRAWAL_TERMS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("DEATH", "C28554", ("death", "died", "사망")),
+    ("ADVERSE EVENT", "C41331", ("adverse", "side effect", "이상반응", "이상 반응", "부작용")),
+    (
+        "LOST TO FOLLOW-UP",
+        "C48227",
+        ("lost to follow", "no contact", "추적 소실", "추적소실", "연락 두절", "연락두절"),
+    ),
+    (
+        "WITHDRAWAL BY SUBJECT",
+        "C49634",
+        (
+            "withdrew",
+            "withdrawal by subject",
+            "consent",
+            "refus",
+            "patient's request",
+            "동의 철회",
+            "동의철회",
+            "거부",
+            "본인 요청",
+            "환자 요청",
+        ),
+    ),
+    ("PHYSICIAN DECISION", "C48250", ("physician", "investigator", "의사 판단", "연구자 판단")),
+)
+#: Every DSDECOD term the package can write: code -> NCI code.
+NCOMPLT_TERMS = {COMPLETED[0]: COMPLETED[1], **{t: c for t, c, _w in WITHDRAWAL_TERMS}, OTHER[0]: OTHER[1]}
+
+
+def disposition_term(reason: str) -> str:
+    """DSDECOD of a withdrawal: the CDISC term the reason's words name, else OTHER."""
+    folded = reason.casefold()
+    for term, _code, words in WITHDRAWAL_TERMS:
+        if any(word in folded for word in words):
+            return term
+    return OTHER[0]
+
+
+def ds_rows(db: Session, facts: StudyFacts) -> Iterator[dict[str, object]]:
+    """One disposition record per subject whose participation ended: withdrawn (DSTERM = the reason as typed)
+    or completed (the protocol's last visit took place). Subjects still in follow-up have none yet."""
+    last_visit: dict[int, tuple[int, object]] = {}
+    for patient_id, number, actual in db.exec(
+        select(Visit.patient_id, Visit.number, Visit.actual_date).order_by(
+            col(Visit.patient_id), col(Visit.number)
+        )
+    ).all():
+        last_visit[patient_id] = (number, actual)
+    patients = db.exec(
+        select(Patient).where(col(Patient.procedure_date).is_not(None)).order_by(col(Patient.study_id))
+    ).all()
+    for patient in patients:
+        day0 = patient.procedure_date
+        assert day0 is not None
+        if patient.withdrawn_on is not None:
+            term, decode, on = (
+                patient.withdrawal_reason,
+                disposition_term(patient.withdrawal_reason or ""),
+                patient.withdrawn_on,
+            )
+        else:
+            _number, actual = last_visit.get(patient.id, (0, None))  # type: ignore[arg-type]
+            if actual is None:
+                continue
+            term, decode, on = COMPLETED[0], COMPLETED[0], actual
+        yield {
+            "STUDYID": facts.studyid,
+            "DOMAIN": "DS",
+            "USUBJID": facts.usubjid(patient.study_id),
+            "DSSEQ": 1,
+            "DSTERM": term,
+            "DSDECOD": decode,
+            "DSCAT": DISPOSITION_EVENT[0],
+            "DSSTDTC": iso_date(on),  # type: ignore[arg-type]
+            "DSSTDY": sdtm_day(day0, on),  # type: ignore[arg-type]
         }
 
 
