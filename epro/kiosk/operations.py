@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import secrets
-from datetime import date
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
 
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -64,12 +67,52 @@ def drafts(db: Session, questionnaire: QuestionnaireSession) -> dict[tuple[str, 
     return {(d.instrument_code, d.item_code): d for d in rows}
 
 
+ACTIVITY_EVERY_SECONDS = 60  # last_activity_at is kept to this precision: not one write per answer
+
+
 def save_draft(
     db: Session, questionnaire: QuestionnaireSession, step: Step, value: int, language: str
 ) -> None:
-    """Keep the answer as in progress (so a locked tablet can resume); replaces an earlier draft."""
+    """Keep the answer as in progress (so a locked tablet can resume); replaces an earlier draft.
+
+    One statement (an upsert on the session's item); the session's last activity is written only when
+    it is more than ACTIVITY_EVERY_SECONDS old, so most answers write one row."""
     if value not in step.item.values:
         raise ValueError(value)
+    now = utcnow()
+    insert = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}.get(db.get_bind().dialect.name)
+    if insert is None:
+        _save_draft_portably(db, questionnaire, step, value, language, now)
+    else:
+        statement = insert(DraftAnswer).values(
+            session_id=questionnaire.id,
+            instrument_code=step.instrument.code,
+            instrument_version=step.instrument.version,
+            item_code=step.item.code,
+            value=value,
+            language=language,
+            answered_at=now,
+        )
+        db.execute(
+            statement.on_conflict_do_update(
+                index_elements=["session_id", "instrument_code", "item_code"],
+                set_={"value": value, "language": language, "answered_at": now},
+            )
+        )
+    last = questionnaire.last_activity_at
+    if last is None or (now - _aware(last)).total_seconds() >= ACTIVITY_EVERY_SECONDS:
+        questionnaire.last_activity_at = now
+        db.add(questionnaire)
+        db.flush()
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _save_draft_portably(
+    db: Session, questionnaire: QuestionnaireSession, step: Step, value: int, language: str, now: datetime
+) -> None:
     draft = db.exec(
         select(DraftAnswer).where(
             DraftAnswer.session_id == questionnaire.id,
@@ -87,9 +130,8 @@ def save_draft(
             language=language,
         )
     else:
-        draft.value, draft.language, draft.answered_at = value, language, utcnow()
-    questionnaire.last_activity_at = utcnow()
-    db.add_all([draft, questionnaire])
+        draft.value, draft.language, draft.answered_at = value, language, now
+    db.add(draft)
     db.flush()
 
 
@@ -100,8 +142,8 @@ def set_language(db: Session, questionnaire: QuestionnaireSession, language: str
     db.flush()
 
 
-def first_unanswered(db: Session, questionnaire: QuestionnaireSession, steps: list[Step]) -> Step | None:
-    answered = drafts(db, questionnaire)
+def first_unanswered(answered: Mapping[tuple[str, str], object], steps: list[Step]) -> Step | None:
+    """The first step without a draft in `answered` (keyed by instrument and item code)."""
     return next((s for s in steps if (s.instrument.code, s.item.code) not in answered), None)
 
 

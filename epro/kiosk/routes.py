@@ -16,7 +16,7 @@ from epro.clock import clinic_today
 from epro.kiosk import bp, operations, state
 from epro.kiosk.forms import KioskForm
 from epro.kiosk.steps import Step, steps_for
-from epro.models import Patient, QuestionnaireSession, Visit
+from epro.models import DraftAnswer, Patient, QuestionnaireSession, Visit
 from epro.numbers import InvalidNumber, parse_int
 
 
@@ -31,6 +31,13 @@ def kiosk_error(error: KioskError):  # type: ignore[no-untyped-def]
     return render_template("kiosk/error.html", message=error.message), error.status
 
 
+@bp.teardown_request
+def end_durable_writes(_exc: BaseException | None) -> None:
+    durable = g.pop("durable_writes", None)
+    if durable is not None:
+        durable.__exit__(None, None, None)
+
+
 @bp.before_request
 def load_open_session() -> WerkzeugResponse | None:
     """Lock an idle or finished tablet; otherwise load its session and show its language."""
@@ -39,15 +46,21 @@ def load_open_session() -> WerkzeugResponse | None:
     current = state.current_state()
     if current is None:
         return redirect(url_for("kiosk.locked"))
+    if request.endpoint == "kiosk.submit":
+        g.durable_writes = db.durable()  # the final submission commits to disk before it is acknowledged
+        g.durable_writes.__enter__()
     database = db.session()
-    # One query for the session, its visit and patient: this runs before every tablet page.
-    row = database.exec(
-        select(QuestionnaireSession, Visit, Patient)
+    # One round trip for the session, its visit, its patient and its draft answers (a row per draft, or
+    # one row with no draft): this runs before every tablet page.
+    rows = database.exec(
+        select(QuestionnaireSession, Visit, Patient, DraftAnswer)
         .join(Visit, col(Visit.id) == QuestionnaireSession.visit_id)
         .join(Patient, col(Patient.id) == Visit.patient_id)
+        .outerjoin(DraftAnswer, col(DraftAnswer.session_id) == QuestionnaireSession.id)
         .where(QuestionnaireSession.id == current["sid"])
-    ).first()
-    questionnaire, visit, patient = row if row is not None else (None, None, None)
+    ).all()
+    questionnaire, visit, patient, _draft = rows[0] if rows else (None, None, None, None)
+    g.drafts = {(d.instrument_code, d.item_code): d for *_rest, d in rows if d is not None}
     if state.is_idle(current, current_app.config["KIOSK_IDLE_SECONDS"]):
         if questionnaire is not None and questionnaire.state == "in_progress":
             with db.write_in_read_request() as writer:
@@ -112,7 +125,7 @@ def _where_now() -> str:
     """Where the patient should be now: language first, then the first unanswered item, then review."""
     if g.questionnaire.language is None:
         return url_for("kiosk.language")
-    step = operations.first_unanswered(db.session(), g.questionnaire, g.steps)
+    step = operations.first_unanswered(g.drafts, g.steps)
     if step is None:
         return url_for("kiosk.review")
     return url_for("kiosk.question", number=step.number)
@@ -155,8 +168,7 @@ def question(number: int):  # type: ignore[no-untyped-def]
         if request.form.get("then") == "review" or number == len(g.steps):
             return redirect(url_for("kiosk.review"))
         return redirect(url_for("kiosk.question", number=number + 1))
-    answered = operations.drafts(database, g.questionnaire)
-    draft = answered.get((step.instrument.code, step.item.code))
+    draft = g.drafts.get((step.instrument.code, step.item.code))
     return render_template(
         "kiosk/question.html",
         form=KioskForm(token=g.questionnaire.token),
@@ -170,8 +182,8 @@ def question(number: int):  # type: ignore[no-untyped-def]
 @bp.route("/review")
 @allow("patient")
 def review():  # type: ignore[no-untyped-def]
-    answered = operations.drafts(db.session(), g.questionnaire)
-    missing = operations.first_unanswered(db.session(), g.questionnaire, g.steps)
+    answered = g.drafts
+    missing = operations.first_unanswered(answered, g.steps)
     if missing is not None:
         return redirect(url_for("kiosk.question", number=missing.number))
     rows = [
