@@ -42,6 +42,12 @@ WORKERS, THREADS = 2, 4
 STUDY_PATIENTS = 1_000
 BEFORE = "9762f68"  # integration before issue 15 (parts 1, 2 and 6)
 README = Path(__file__).resolve().parent / "README.md"
+#: Rows of results.json this benchmark wrote before issue 15 (replaced by the ratios of _ratios below).
+OBSOLETE = (
+    "tablet answer POST / bare form POST (req/s)",
+    "tablet question page p99 at 16 connections",
+    "tablet answer POST p99 at 16 connections",
+)
 TABLE_BEGIN, TABLE_END = "<!-- tablet-table:begin -->", "<!-- tablet-table:end -->"
 
 
@@ -333,6 +339,17 @@ def _markdown(title: str, rows: list, header: tuple, ratios_by_side: dict, befor
     return "\n".join(lines)
 
 
+def _drop_obsolete() -> None:
+    import json
+
+    from bench.results import RESULTS
+
+    entries = json.loads(RESULTS.read_text())
+    kept = [entry for entry in entries if entry.get("name") not in OBSOLETE]
+    if len(kept) != len(entries):
+        RESULTS.write_text(json.dumps(kept, indent=2, ensure_ascii=False) + "\n")
+
+
 def write_readme(markdown: str, path: Path = README) -> None:
     """Put the latest table between the tablet markers of bench/README.md (if they are there)."""
     text = path.read_text()
@@ -350,6 +367,7 @@ def main() -> int:
     args = parser.parse_args()
     ratios, markdown = run(args.seconds, args.rounds, None if args.before == "none" else args.before)
     save(ratios)
+    _drop_obsolete()
     write_readme(markdown)
     return 0  # targets missed are reported in the table and results.json, not an error
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
-from datetime import UTC, date, datetime
+from datetime import date, datetime, timedelta
 
+from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -70,22 +71,20 @@ def drafts(db: Session, questionnaire: QuestionnaireSession) -> dict[tuple[str, 
 ACTIVITY_EVERY_SECONDS = 60  # last_activity_at is kept to this precision: not one write per answer
 
 
-def save_draft(
-    db: Session, questionnaire: QuestionnaireSession, step: Step, value: int, language: str
-) -> None:
+def save_draft(db: Session, session_id: int, step: Step, value: int, language: str) -> None:
     """Keep the answer as in progress (so a locked tablet can resume); replaces an earlier draft.
 
-    One statement (an upsert on the session's item); the session's last activity is written only when
-    it is more than ACTIVITY_EVERY_SECONDS old, so most answers write one row."""
+    One statement (an upsert on the session's item), and the session's last activity is moved only when
+    it is more than ACTIVITY_EVERY_SECONDS old (one conditional UPDATE that mostly changes no row)."""
     if value not in step.item.values:
         raise ValueError(value)
     now = utcnow()
     insert = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}.get(db.get_bind().dialect.name)
     if insert is None:
-        _save_draft_portably(db, questionnaire, step, value, language, now)
+        _save_draft_portably(db, session_id, step, value, language, now)
     else:
         statement = insert(DraftAnswer).values(
-            session_id=questionnaire.id,
+            session_id=session_id,
             instrument_code=step.instrument.code,
             instrument_version=step.instrument.version,
             item_code=step.item.code,
@@ -99,30 +98,29 @@ def save_draft(
                 set_={"value": value, "language": language, "answered_at": now},
             )
         )
-    last = questionnaire.last_activity_at
-    if last is None or (now - _aware(last)).total_seconds() >= ACTIVITY_EVERY_SECONDS:
-        questionnaire.last_activity_at = now
-        db.add(questionnaire)
-        db.flush()
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    db.execute(
+        update(QuestionnaireSession)
+        .where(
+            col(QuestionnaireSession.id) == session_id,
+            col(QuestionnaireSession.last_activity_at) < now - timedelta(seconds=ACTIVITY_EVERY_SECONDS),
+        )
+        .values(last_activity_at=now)
+    )
 
 
 def _save_draft_portably(
-    db: Session, questionnaire: QuestionnaireSession, step: Step, value: int, language: str, now: datetime
+    db: Session, session_id: int, step: Step, value: int, language: str, now: datetime
 ) -> None:
     draft = db.exec(
         select(DraftAnswer).where(
-            DraftAnswer.session_id == questionnaire.id,
+            DraftAnswer.session_id == session_id,
             DraftAnswer.instrument_code == step.instrument.code,
             DraftAnswer.item_code == step.item.code,
         )
     ).first()
     if draft is None:
         draft = DraftAnswer(
-            session_id=questionnaire.id,  # type: ignore[arg-type]
+            session_id=session_id,
             instrument_code=step.instrument.code,
             instrument_version=step.instrument.version,
             item_code=step.item.code,

@@ -18,7 +18,12 @@ class Step:
 
 
 def steps_for(visit: Visit) -> list[Step]:
-    return list(_steps(visit.instruments))
+    return steps_for_codes(visit.instruments)
+
+
+def steps_for_codes(instrument_codes: str) -> list[Step]:
+    """The steps of a visit whose instruments are `instrument_codes` (space-separated)."""
+    return list(_steps(instrument_codes))
 
 
 @cache
