@@ -5,8 +5,9 @@ from __future__ import annotations
 import secrets
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
+from functools import cache
 
-from sqlalchemy import update
+from sqlalchemy import Executable, bindparam, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -14,7 +15,7 @@ from sqlmodel import Session, col, select
 
 from epro.audit import Actor, record
 from epro.kiosk.steps import Step
-from epro.models import DraftAnswer, QuestionnaireSession, Response, Visit, utcnow
+from epro.models import DraftAnswer, QuestionnaireSession, Response, UTCDateTime, Visit, utcnow
 
 
 class SessionUnavailable(Exception):
@@ -79,33 +80,54 @@ def save_draft(db: Session, session_id: int, step: Step, value: int, language: s
     if value not in step.item.values:
         raise ValueError(value)
     now = utcnow()
-    insert = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}.get(db.get_bind().dialect.name)
-    if insert is None:
+    statements = _draft_statements(db.get_bind().dialect.name)
+    if statements is None:
         _save_draft_portably(db, session_id, step, value, language, now)
-    else:
-        statement = insert(DraftAnswer).values(
-            session_id=session_id,
-            instrument_code=step.instrument.code,
-            instrument_version=step.instrument.version,
-            item_code=step.item.code,
-            value=value,
-            language=language,
-            answered_at=now,
-        )
-        db.execute(
-            statement.on_conflict_do_update(
-                index_elements=["session_id", "instrument_code", "item_code"],
-                set_={"value": value, "language": language, "answered_at": now},
-            )
-        )
-    db.execute(
+        return
+    upsert, touch = statements
+    connection = db.connection()
+    connection.execute(
+        upsert,
+        {
+            "session_id": session_id,
+            "instrument_code": step.instrument.code,
+            "instrument_version": step.instrument.version,
+            "item_code": step.item.code,
+            "value": value,
+            "language": language,
+            "answered_at": now,
+        },
+    )
+    connection.execute(
+        touch, {"sid": session_id, "now": now, "stale": now - timedelta(seconds=ACTIVITY_EVERY_SECONDS)}
+    )
+
+
+@cache
+def _draft_statements(dialect: str) -> tuple[Executable, Executable] | None:
+    """The draft upsert and the conditional last-activity update, built once per dialect (None: a
+    database without ON CONFLICT)."""
+    insert = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}.get(dialect)
+    if insert is None:
+        return None
+    statement = insert(DraftAnswer)
+    upsert = statement.on_conflict_do_update(
+        index_elements=["session_id", "instrument_code", "item_code"],
+        set_={
+            "value": statement.excluded.value,
+            "language": statement.excluded.language,
+            "answered_at": statement.excluded.answered_at,
+        },
+    )
+    touch = (
         update(QuestionnaireSession)
         .where(
-            col(QuestionnaireSession.id) == session_id,
-            col(QuestionnaireSession.last_activity_at) < now - timedelta(seconds=ACTIVITY_EVERY_SECONDS),
+            col(QuestionnaireSession.id) == bindparam("sid"),
+            col(QuestionnaireSession.last_activity_at) < bindparam("stale", type_=UTCDateTime()),
         )
-        .values(last_activity_at=now)
+        .values(last_activity_at=bindparam("now", type_=UTCDateTime()))
     )
+    return upsert, touch
 
 
 def _save_draft_portably(
