@@ -1,15 +1,21 @@
-"""Tablet pages: epro's question page and answer POST against a bare Flask-WTF form page and its POST,
-both under gunicorn with the same worker settings, loaded by wrk from 127.0.0.1 at 16 connections.
+"""Tablet pages: epro's question page and answer POST against bare Flask-WTF yardsticks, all under gunicorn
+with the same worker settings, loaded by wrk from 127.0.0.1 at 16 connections.
 
-    .venv/bin/python -m bench.bench_tablet [--seconds 8] [--rounds 2]
+    .venv/bin/python -m bench.bench_tablet [--seconds 6] [--rounds 2] [--before REF | --before none]
 
-Both servers run `gunicorn --worker-class gthread --workers 2 --threads 4` (two cores here; gthread keeps
-connections alive as a browser does, so neither side pays a TCP handshake per request). epro serves a
-SQLite study of 1,000 generated patients plus one patient whose baseline visit is open on a tablet; wrk
-sends that tablet's patient-mode cookie with every request, and each answer POST carries the CSRF token and
-the session token and saves a draft answer (then redirects), so it repeats. The runs alternate epro and
-bare page by page, `--rounds` times, and requests/s add up over the rounds, so a noisy neighbour on the
-shared machine hits both sides alike.
+Every server runs `gunicorn --worker-class gthread --workers 2 --threads 4` (two cores here; gthread keeps
+connections alive as a browser does, so no side pays a TCP handshake per request). epro serves a SQLite
+study of 1,000 generated patients plus one patient whose baseline visit is open on a tablet; wrk sends that
+tablet's patient-mode cookie with every request, and each answer POST carries the CSRF token and the session
+token and saves a draft answer (then redirects), so it repeats.
+
+The yardsticks (bench/bare_app.py): a form page and its POST without a database, and a form page that reads
+one row and its POST that commits one row to SQLite with epro's settings (WAL, synchronous level, BEGIN
+IMMEDIATE, busy timeout). With `--before REF` (default: the commit before issue 15's tablet work) epro as
+it was at REF is served too, from `git archive REF` on a copy of the same database, so before and after are
+measured side by side in the same run. The runs alternate page by page, `--rounds` times, and requests/s
+add up over the rounds, so a noisy neighbour on the shared machine hits every side alike. The machine's
+load average is read before and after the run, and the latest table goes into bench/README.md.
 """
 
 from __future__ import annotations
@@ -34,6 +40,15 @@ LUA_POST = Path(__file__).resolve().parent / "wrk_post.lua"
 CONNECTIONS = 16
 WORKERS, THREADS = 2, 4
 STUDY_PATIENTS = 1_000
+BEFORE = "9762f68"  # integration before issue 15 (parts 1, 2 and 6)
+README = Path(__file__).resolve().parent / "README.md"
+#: Rows of results.json this benchmark wrote before issue 15 (replaced by the ratios of _ratios below).
+OBSOLETE = (
+    "tablet answer POST / bare form POST (req/s)",
+    "tablet question page p99 at 16 connections",
+    "tablet answer POST p99 at 16 connections",
+)
+TABLE_BEGIN, TABLE_END = "<!-- tablet-table:begin -->", "<!-- tablet-table:end -->"
 
 
 @dataclass
@@ -87,7 +102,9 @@ def answer_of(url: str, cookie: str, body: str | None) -> str:
 class Server:
     """gunicorn serving `app_spec` on a free port with the benchmark's worker settings."""
 
-    def __init__(self, app_spec: str, env: dict[str, str], log: Path, probe_path: str) -> None:
+    def __init__(
+        self, app_spec: str, env: dict[str, str], log: Path, probe_path: str, cwd: Path = ROOT
+    ) -> None:
         from tests.gunicorn_harness import free_port
 
         self.port = free_port()
@@ -97,7 +114,7 @@ class Server:
             *("--bind", f"127.0.0.1:{self.port}", "--workers", str(WORKERS), "--threads", str(THREADS)),
             *("--worker-class", "gthread", "--preload", "--error-logfile", str(log), app_spec),
         ]
-        self.process = subprocess.Popen(command, env=env, cwd=ROOT, start_new_session=True)
+        self.process = subprocess.Popen(command, env=env, cwd=cwd, start_new_session=True)
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}{path}"
@@ -147,14 +164,14 @@ def open_tablet(port: int, nurse: str, password: str, visit_id: int) -> tuple[st
     return _cookie_header(b.cookies), urlencode({**form, "value": value, "then": ""})
 
 
-def bare_form(port: int) -> tuple[str, str]:
+def bare_form(port: int, path: str) -> tuple[str, str]:
     from tests.conftest import csrf_of
     from tests.gunicorn_harness import Browser
 
     b = Browser(port)
-    page = b.get("/question")
+    page = b.get(path)
     body = urlencode({"csrf_token": csrf_of(page.text), "token": "bench", "value": "1"})
-    posted = b.post("/question", csrf_token=csrf_of(page.text), token="bench", value="1")
+    posted = b.post(path, csrf_token=csrf_of(page.text), token="bench", value="1")
     assert posted.status == 302, posted.status
     b.close()
     return _cookie_header(b.cookies), body
@@ -175,28 +192,64 @@ def seed(workdir: Path) -> tuple[str, object]:
     return url, clinic
 
 
-def run(seconds: float, rounds: int) -> list:
+def checkout(ref: str, into: Path) -> Path | None:
+    """epro's code, templates and static files as at `ref` (with this tree's compiled catalogs), or None
+    when the ref is not in this clone."""
+    archive = subprocess.run(
+        ["git", "archive", ref, "epro", "templates", "static", "translations"],
+        cwd=ROOT,
+        capture_output=True,
+    )
+    if archive.returncode != 0:
+        print(f"(no 'before' side: git archive {ref} failed: {archive.stderr.decode().strip()})")
+        return None
+    into.mkdir()
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True)
+    for catalog in (ROOT / "translations").rglob("*.mo"):
+        target = into / catalog.relative_to(ROOT)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(catalog, target)
+    return into
+
+
+def run(seconds: float, rounds: int, before: str | None) -> tuple[list, str]:
     from tests.gunicorn_harness import app_env
 
     workdir = Path(tempfile.mkdtemp(prefix="epro-bench-tablet-"))
-    servers: list[Server] = []
+    servers: dict[str, Server] = {}
+    load_before = os.getloadavg()
     try:
         url, clinic = seed(workdir)
-        env = app_env(url, KIOSK_IDLE_SECONDS="86400")
-        epro = Server("epro:create_app()", env, workdir / "epro.log", "/staff/login")
-        bare = Server("bench.bare_app:create_app()", dict(os.environ), workdir / "bare.log", "/question")
-        servers += [epro, bare]
-        epro.wait_ready()
-        bare.wait_ready()
         (visit_id,) = clinic.visits  # type: ignore[attr-defined]
-        epro_cookie, epro_body = open_tablet(epro.port, clinic.nurses[0], clinic.password, visit_id)  # type: ignore[attr-defined]
-        bare_cookie, bare_body = bare_form(bare.port)
-        targets = {
-            "epro GET /tablet/question/1": (epro.url("/tablet/question/1"), epro_cookie, None),
-            "bare GET /question": (bare.url("/question"), bare_cookie, None),
-            "epro POST /tablet/question/1": (epro.url("/tablet/question/1"), epro_cookie, epro_body),
-            "bare POST /question": (bare.url("/question"), bare_cookie, bare_body),
-        }
+        nurse, password = clinic.nurses[0], clinic.password  # type: ignore[attr-defined]
+        old_code = checkout(before, workdir / "before") if before else None
+        if old_code is not None:
+            shutil.copy2(workdir / "tablet.sqlite3", workdir / "before.sqlite3")
+            env = app_env(f"sqlite:///{workdir / 'before.sqlite3'}", KIOSK_IDLE_SECONDS="86400")
+            env["PYTHONPATH"] = str(old_code)
+            servers["before"] = Server(
+                "epro:create_app()", env, workdir / "before.log", "/staff/login", old_code
+            )
+        env = app_env(url, KIOSK_IDLE_SECONDS="86400")
+        servers["epro"] = Server("epro:create_app()", env, workdir / "epro.log", "/staff/login")
+        bare_env = dict(os.environ, BENCH_BARE_DATABASE=str(workdir / "bare.sqlite3"))
+        servers["bare"] = Server("bench.bare_app:create_app()", bare_env, workdir / "bare.log", "/question")
+        for server in servers.values():
+            server.wait_ready()
+        bare = servers["bare"]
+        bare_cookie, bare_body = bare_form(bare.port, "/question")
+        db_cookie, db_body = bare_form(bare.port, "/answer")
+        targets: dict[str, tuple[str, str, str | None]] = {}
+        for side in ("before", "epro"):
+            if side in servers:
+                cookie, body = open_tablet(servers[side].port, nurse, password, visit_id)
+                page = servers[side].url("/tablet/question/1")
+                targets[f"{side} GET /tablet/question/1"] = (page, cookie, None)
+                targets[f"{side} POST /tablet/question/1"] = (page, cookie, body)
+        targets["bare GET /question"] = (bare.url("/question"), bare_cookie, None)
+        targets["bare POST /question"] = (bare.url("/question"), bare_cookie, bare_body)
+        targets["bare+SQLite GET /answer"] = (bare.url("/answer"), db_cookie, None)
+        targets["bare+SQLite POST /answer"] = (bare.url("/answer"), db_cookie, db_body)
         for target_url, cookie, body in targets.values():  # warm every worker and cache
             wrk(target_url, 2, cookie, body)
         loads = {name: Load() for name in targets}
@@ -207,53 +260,116 @@ def run(seconds: float, rounds: int) -> list:
                 loads[name].seconds += took
                 loads[name].p99_ms.append(p99)
     finally:
-        for server in servers:
+        for server in servers.values():
             server.stop()
         shutil.rmtree(workdir, ignore_errors=True)
-    print_table(
-        f"Tablet pages: gunicorn gthread {WORKERS} workers x {THREADS} threads, wrk {CONNECTIONS} connections, "
-        f"{rounds} rounds x {seconds:g} s",
-        (
-            (name, f"{load.per_second:,.0f}", " / ".join(f"{p:.1f}" for p in load.p99_ms))
-            for name, load in loads.items()
-        ),
-        ("page", "requests/s", "p99 ms per round"),
+    load_after = os.getloadavg()
+    load_text = (
+        f"load average {load_before[0]:.1f} / {load_before[1]:.1f} / {load_before[2]:.1f} before, "
+        f"{load_after[0]:.1f} / {load_after[1]:.1f} / {load_after[2]:.1f} after (1 / 5 / 15 min)"
     )
-    ratios = [
+    title = (
+        f"Tablet pages: gunicorn gthread {WORKERS} workers x {THREADS} threads, wrk {CONNECTIONS} connections, "
+        f"{rounds} rounds x {seconds:g} s; {load_text}"
+    )
+    rows = [
+        (
+            name,
+            f"{load.per_second:,.0f}",
+            f"{max(load.p99_ms):.1f}",
+            " / ".join(f"{p:.1f}" for p in load.p99_ms),
+        )
+        for name, load in loads.items()
+    ]
+    header = ("page", "requests/s", "p99 ms (worst round)", "p99 ms per round")
+    print_table(title, rows, header)
+    ratios_by_side = {
+        side: _ratios(loads, side) for side in ("before", "epro") if f"{side} GET /tablet/question/1" in loads
+    }
+    for side, ratios in ratios_by_side.items():
+        label = "epro now" if side == "epro" else f"epro at {before}"
+        print_ratios(f"Tablet pages, {label}: ratios measured side by side", ratios)
+    markdown = _markdown(title, rows, header, ratios_by_side, before)
+    return ratios_by_side["epro"], markdown
+
+
+def _ratios(loads: dict[str, Load], side: str) -> list:
+    page, post = loads[f"{side} GET /tablet/question/1"], loads[f"{side} POST /tablet/question/1"]
+    bare_page, bare_post = loads["bare GET /question"], loads["bare POST /question"]
+    write_post = loads["bare+SQLite POST /answer"]
+    return [
         at_least(
-            "tablet question page / bare form page (req/s)",
-            loads["epro GET /tablet/question/1"].per_second / loads["bare GET /question"].per_second,
+            "tablet question page / bare form page (req/s)", page.per_second / bare_page.per_second, 0.8
+        ),
+        at_least(
+            "tablet answer POST / bare SQLite-write POST (req/s)",
+            post.per_second / write_post.per_second,
             0.8,
         ),
         at_least(
-            "tablet answer POST / bare form POST (req/s)",
-            loads["epro POST /tablet/question/1"].per_second / loads["bare POST /question"].per_second,
+            "tablet answer POST / bare form POST without database (req/s)",
+            post.per_second / bare_post.per_second,
             0.5,
         ),
         at_most(
-            "tablet question page p99 at 16 connections",
-            max(loads["epro GET /tablet/question/1"].p99_ms),
-            25,
-            "ms",
+            "tablet question page p99 / bare form page p99 (16 connections)",
+            max(page.p99_ms) / max(bare_page.p99_ms),
+            1.5,
         ),
         at_most(
-            "tablet answer POST p99 at 16 connections",
-            max(loads["epro POST /tablet/question/1"].p99_ms),
-            25,
-            "ms",
+            "tablet answer POST p99 / bare SQLite-write POST p99 (16 connections)",
+            max(post.p99_ms) / max(write_post.p99_ms),
+            1.5,
         ),
     ]
-    print_ratios("Tablet pages: ratios measured side by side", ratios)
-    return ratios
+
+
+def _markdown(title: str, rows: list, header: tuple, ratios_by_side: dict, before: str | None) -> str:
+    lines = [f"{title}.", "", "| " + " | ".join(header) + " |", "|---|---:|---:|---|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    sides = list(ratios_by_side)
+    names = {"before": f"before ({before})", "epro": "now"}
+    lines += ["", "| ratio | " + " | ".join(names[s] for s in sides) + " | target | met now |"]
+    lines += ["|---|" + "---:|" * len(sides) + "---|---|"]
+    for i, ratio in enumerate(ratios_by_side["epro"]):
+        values = " | ".join(f"{ratios_by_side[s][i].value:.2f} ×" for s in sides)
+        lines.append(
+            f"| {ratio.name} | {values} | {ratio.target_text} × | {'yes' if ratio.meets else 'NO'} |"
+        )
+    return "\n".join(lines)
+
+
+def _drop_obsolete() -> None:
+    import json
+
+    from bench.results import RESULTS
+
+    entries = json.loads(RESULTS.read_text())
+    kept = [entry for entry in entries if entry.get("name") not in OBSOLETE]
+    if len(kept) != len(entries):
+        RESULTS.write_text(json.dumps(kept, indent=2, ensure_ascii=False) + "\n")
+
+
+def write_readme(markdown: str, path: Path = README) -> None:
+    """Put the latest table between the tablet markers of bench/README.md (if they are there)."""
+    text = path.read_text()
+    if TABLE_BEGIN in text and TABLE_END in text:
+        head, rest = text.split(TABLE_BEGIN, 1)
+        _old, tail = rest.split(TABLE_END, 1)
+        path.write_text(f"{head}{TABLE_BEGIN}\n{markdown}\n{TABLE_END}{tail}")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=8)
+    parser.add_argument("--seconds", type=float, default=6)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--before", default=BEFORE, help="git ref of the 'before' side, or 'none'")
     args = parser.parse_args()
-    save(run(args.seconds, args.rounds))
-    return 0
+    ratios, markdown = run(args.seconds, args.rounds, None if args.before == "none" else args.before)
+    save(ratios)
+    _drop_obsolete()
+    write_readme(markdown)
+    return 0  # targets missed are reported in the table and results.json, not an error
 
 
 if __name__ == "__main__":

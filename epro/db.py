@@ -4,6 +4,16 @@ SQLite runs in WAL mode with a busy timeout and foreign keys on. Every write tra
 with BEGIN IMMEDIATE, so two workers never both read and then both try to upgrade to a writer (which
 SQLite refuses at once, whatever the busy timeout); reads stay deferred and never block.
 
+Writers queue instead of polling: before BEGIN IMMEDIATE a thread takes its process's lock for that
+database file, then an exclusive flock on a lock file beside it (shared by every process), and lets both
+go when the transaction commits or rolls back. The kernel wakes the next writer the moment the lock is
+free, where SQLite's busy handler would sleep 1, 2, 5, 10 ... 100 ms between retries. The busy timeout
+stays as the last resort (a writer that never took the lock, another program on the file).
+
+Commits are `synchronous=NORMAL` (in WAL mode: never corrupt, but the last commits may be lost at a power
+cut); a transaction begun inside `durable()` commits with `synchronous=FULL` (the WAL is fsynced before
+COMMIT returns), which a final submission uses: see docs/reliability.md.
+
 PostgreSQL (postgresql+psycopg://...) keeps its default READ COMMITTED: unique constraints stop duplicate
 answers and the audit trail serialises its appenders with an advisory lock. Each connection runs in UTC,
 like SQLite, so the server's own time zone setting never shifts a stored time.
@@ -11,6 +21,10 @@ like SQLite, so the server's own time zone setting never shifts a stored time.
 
 from __future__ import annotations
 
+import fcntl
+import os
+import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -24,7 +38,105 @@ from sqlmodel import Session, create_engine
 from epro.private_files import create_private
 
 _write_intent: ContextVar[bool] = ContextVar("epro_write_intent", default=False)
+_durable: ContextVar[bool] = ContextVar("epro_durable", default=False)
 BUSY_TIMEOUT_MS = 15_000
+SYNCHRONOUS = "NORMAL"  # every commit; a durable() transaction commits FULL
+DURABLE_SYNCHRONOUS = "FULL"
+
+
+class WriterQueue:
+    """One database file's writers, in line: a lock per process, then a flock shared by all processes.
+
+    The flock's file is opened once per process (after a fork the child opens its own: a descriptor
+    inherited from the parent would share the parent's lock)."""
+
+    def __init__(self, lock_path: Path | None) -> None:
+        self.lock_path = lock_path
+        self.thread_lock = threading.Lock()
+        self._fd: int | None = None
+        self._pid = 0
+
+    def _file(self) -> int | None:
+        if self.lock_path is None:
+            return None
+        if self._pid != os.getpid():
+            self._fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+            self._pid = os.getpid()
+        return self._fd
+
+    def acquire(self) -> bool:
+        """Wait for our turn (at most the busy timeout; past it, go on and let SQLite's handler wait)."""
+        if not self.thread_lock.acquire(timeout=BUSY_TIMEOUT_MS / 1000):
+            return False
+        try:
+            fd = self._file()
+            if fd is not None:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+        except OSError:
+            self.thread_lock.release()
+            return False
+        return True
+
+    def release(self) -> None:
+        try:
+            if self._fd is not None and self._pid == os.getpid():
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self.thread_lock.release()
+
+
+_queues: dict[str, WriterQueue] = {}
+_queues_lock = threading.Lock()
+
+
+def writer_queue(database: str | None) -> WriterQueue:
+    """The queue of a database file (one per file and process), or a process-only one for :memory:."""
+    key = os.path.realpath(database) if database else ""
+    with _queues_lock:
+        if key not in _queues:
+            _queues[key] = WriterQueue(Path(f"{key}-writer.lock") if key else None)
+        return _queues[key]
+
+
+class QueuedConnection(sqlite3.Connection):
+    """A SQLite connection that gives its writer-queue turn back when its transaction ends."""
+
+    queue: WriterQueue | None = None
+    holds_turn = False
+    durable = False
+
+    def take_turn(self, queue: WriterQueue) -> None:
+        if queue.acquire():
+            self.queue, self.holds_turn = queue, True
+
+    def _end_turn(self) -> None:
+        if self.durable:
+            self.durable = False
+            self.execute(f"PRAGMA synchronous={SYNCHRONOUS}")
+        if self.holds_turn:
+            self.holds_turn = False
+            assert self.queue is not None
+            self.queue.release()
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            self._end_turn()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self._end_turn()
+
+    def close(self) -> None:
+        try:
+            if self.holds_turn:
+                self.queue.release()  # type: ignore[union-attr]
+                self.holds_turn = False
+        finally:
+            super().close()
 
 
 @dataclass(frozen=True)
@@ -47,10 +159,14 @@ def make_engine(url: str, pool: PoolLimits | None = None) -> Engine:
             _private_database_file(url)
         engine = create_engine(
             url,
-            connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+            connect_args={
+                "timeout": BUSY_TIMEOUT_MS / 1000,
+                "check_same_thread": False,
+                "factory": QueuedConnection,
+            },
             **({} if memory else limits),
         )
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, writer_queue(None if memory else make_url(url).database))
         return engine
     if url.startswith("postgresql"):
         # Named in pg_stat_activity, so a DBA can tell epro's connections (per server and worker) apart.
@@ -66,7 +182,7 @@ def _private_database_file(url: str) -> None:
         create_private(Path(database))
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, queue: WriterQueue) -> None:
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
         dbapi_connection.isolation_level = None  # we emit BEGIN ourselves, below
@@ -74,12 +190,21 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA synchronous={SYNCHRONOUS}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def on_begin(connection) -> None:  # type: ignore[no-untyped-def]
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if _write_intent.get() else "BEGIN")
+        if not _write_intent.get():
+            connection.exec_driver_sql("BEGIN")
+            return
+        dbapi = connection.connection.dbapi_connection
+        if isinstance(dbapi, QueuedConnection):
+            if _durable.get():
+                dbapi.execute(f"PRAGMA synchronous={DURABLE_SYNCHRONOUS}")
+                dbapi.durable = True
+            dbapi.take_turn(queue)
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def engine() -> Engine:
@@ -119,6 +244,17 @@ def write_in_read_request() -> Iterator[Session]:
         db.commit()
     finally:
         _write_intent.reset(token)
+
+
+@contextmanager
+def durable() -> Iterator[None]:
+    """Write transactions begun inside commit only once they are on disk (SQLite: synchronous=FULL),
+    so an acknowledged commit survives a power cut. PostgreSQL commits durably anyway."""
+    token = _durable.set(True)
+    try:
+        yield
+    finally:
+        _durable.reset(token)
 
 
 def init_app(app: Flask) -> None:

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import secrets
-from datetime import date
+from collections.abc import Mapping
+from datetime import date, datetime, timedelta
+from functools import cache
 
+from sqlalchemy import Executable, bindparam, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from epro.audit import Actor, record
 from epro.kiosk.steps import Step
-from epro.models import DraftAnswer, QuestionnaireSession, Response, Visit, utcnow
+from epro.models import DraftAnswer, QuestionnaireSession, Response, UTCDateTime, Visit, utcnow
 
 
 class SessionUnavailable(Exception):
@@ -64,22 +69,80 @@ def drafts(db: Session, questionnaire: QuestionnaireSession) -> dict[tuple[str, 
     return {(d.instrument_code, d.item_code): d for d in rows}
 
 
-def save_draft(
-    db: Session, questionnaire: QuestionnaireSession, step: Step, value: int, language: str
-) -> None:
-    """Keep the answer as in progress (so a locked tablet can resume); replaces an earlier draft."""
+ACTIVITY_EVERY_SECONDS = 60  # last_activity_at is kept to this precision: not one write per answer
+
+
+def save_draft(db: Session, session_id: int, step: Step, value: int, language: str) -> None:
+    """Keep the answer as in progress (so a locked tablet can resume); replaces an earlier draft.
+
+    One statement (an upsert on the session's item), and the session's last activity is moved only when
+    it is more than ACTIVITY_EVERY_SECONDS old (one conditional UPDATE that mostly changes no row)."""
     if value not in step.item.values:
         raise ValueError(value)
+    now = utcnow()
+    statements = _draft_statements(db.get_bind().dialect.name)
+    if statements is None:
+        _save_draft_portably(db, session_id, step, value, language, now)
+        return
+    upsert, touch = statements
+    connection = db.connection()
+    connection.execute(
+        upsert,
+        {
+            "session_id": session_id,
+            "instrument_code": step.instrument.code,
+            "instrument_version": step.instrument.version,
+            "item_code": step.item.code,
+            "value": value,
+            "language": language,
+            "answered_at": now,
+        },
+    )
+    connection.execute(
+        touch, {"sid": session_id, "now": now, "stale": now - timedelta(seconds=ACTIVITY_EVERY_SECONDS)}
+    )
+
+
+@cache
+def _draft_statements(dialect: str) -> tuple[Executable, Executable] | None:
+    """The draft upsert and the conditional last-activity update, built once per dialect (None: a
+    database without ON CONFLICT)."""
+    insert = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}.get(dialect)
+    if insert is None:
+        return None
+    statement = insert(DraftAnswer)
+    upsert = statement.on_conflict_do_update(
+        index_elements=["session_id", "instrument_code", "item_code"],
+        set_={
+            "value": statement.excluded.value,
+            "language": statement.excluded.language,
+            "answered_at": statement.excluded.answered_at,
+        },
+    )
+    touch = (
+        update(QuestionnaireSession)
+        .where(
+            col(QuestionnaireSession.id) == bindparam("sid"),
+            col(QuestionnaireSession.last_activity_at) < bindparam("stale", type_=UTCDateTime()),
+        )
+        .values(last_activity_at=bindparam("now", type_=UTCDateTime()))
+    )
+    return upsert, touch
+
+
+def _save_draft_portably(
+    db: Session, session_id: int, step: Step, value: int, language: str, now: datetime
+) -> None:
     draft = db.exec(
         select(DraftAnswer).where(
-            DraftAnswer.session_id == questionnaire.id,
+            DraftAnswer.session_id == session_id,
             DraftAnswer.instrument_code == step.instrument.code,
             DraftAnswer.item_code == step.item.code,
         )
     ).first()
     if draft is None:
         draft = DraftAnswer(
-            session_id=questionnaire.id,  # type: ignore[arg-type]
+            session_id=session_id,
             instrument_code=step.instrument.code,
             instrument_version=step.instrument.version,
             item_code=step.item.code,
@@ -87,9 +150,8 @@ def save_draft(
             language=language,
         )
     else:
-        draft.value, draft.language, draft.answered_at = value, language, utcnow()
-    questionnaire.last_activity_at = utcnow()
-    db.add_all([draft, questionnaire])
+        draft.value, draft.language, draft.answered_at = value, language, now
+    db.add(draft)
     db.flush()
 
 
@@ -100,8 +162,8 @@ def set_language(db: Session, questionnaire: QuestionnaireSession, language: str
     db.flush()
 
 
-def first_unanswered(db: Session, questionnaire: QuestionnaireSession, steps: list[Step]) -> Step | None:
-    answered = drafts(db, questionnaire)
+def first_unanswered(answered: Mapping[tuple[str, str], object], steps: list[Step]) -> Step | None:
+    """The first step without a draft in `answered` (keyed by instrument and item code)."""
     return next((s for s in steps if (s.instrument.code, s.item.code) not in answered), None)
 
 

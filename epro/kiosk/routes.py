@@ -3,10 +3,14 @@ which questionnaire session is open, and every form echoes its token."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import NamedTuple
+
 from flask import current_app, g, redirect, render_template, request, session, url_for
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
-from sqlmodel import col, select
+from sqlalchemy import bindparam
+from sqlalchemy import select as sql_select
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from epro import db
@@ -15,8 +19,8 @@ from epro.audit import Actor, record
 from epro.clock import clinic_today
 from epro.kiosk import bp, operations, state
 from epro.kiosk.forms import KioskForm
-from epro.kiosk.steps import Step, steps_for
-from epro.models import Patient, QuestionnaireSession, Visit
+from epro.kiosk.steps import Step, steps_for_codes
+from epro.models import DraftAnswer, Patient, QuestionnaireSession, Visit
 from epro.numbers import InvalidNumber, parse_int
 
 
@@ -31,6 +35,61 @@ def kiosk_error(error: KioskError):  # type: ignore[no-untyped-def]
     return render_template("kiosk/error.html", message=error.message), error.status
 
 
+@dataclass(slots=True)
+class OpenSession:
+    """What every tablet page needs of the open questionnaire session (a row, not an ORM object)."""
+
+    id: int
+    state: str
+    token: str
+    language: str | None
+    visit_id: int
+    instruments: str
+    preferred_language: str
+
+
+class Draft(NamedTuple):
+    value: int
+
+
+_session_table = QuestionnaireSession.__table__  # type: ignore[attr-defined]
+_visit_table = Visit.__table__  # type: ignore[attr-defined]
+_patient_table = Patient.__table__  # type: ignore[attr-defined]
+_draft_table = DraftAnswer.__table__  # type: ignore[attr-defined]
+_PAGE_STATE = (
+    sql_select(
+        _session_table.c.id,
+        _session_table.c.state,
+        _session_table.c.token,
+        _session_table.c.language,
+        _session_table.c.visit_id,
+        _visit_table.c.instruments,
+        _patient_table.c.preferred_language,
+        _draft_table.c.instrument_code,
+        _draft_table.c.item_code,
+        _draft_table.c.value,
+    )
+    .join(_visit_table, _visit_table.c.id == _session_table.c.visit_id)
+    .join(_patient_table, _patient_table.c.id == _visit_table.c.patient_id)
+    .outerjoin(_draft_table, _draft_table.c.session_id == _session_table.c.id)
+    .where(_session_table.c.id == bindparam("sid"))
+)
+
+
+def open_session_row() -> QuestionnaireSession:
+    """The open session as an ORM object, for the screens that change it (language, submit)."""
+    row = db.session().get(QuestionnaireSession, g.questionnaire.id)
+    assert row is not None
+    return row
+
+
+@bp.teardown_request
+def end_durable_writes(_exc: BaseException | None) -> None:
+    durable = g.pop("durable_writes", None)
+    if durable is not None:
+        durable.__exit__(None, None, None)
+
+
 @bp.before_request
 def load_open_session() -> WerkzeugResponse | None:
     """Lock an idle or finished tablet; otherwise load its session and show its language."""
@@ -39,20 +98,22 @@ def load_open_session() -> WerkzeugResponse | None:
     current = state.current_state()
     if current is None:
         return redirect(url_for("kiosk.locked"))
+    if request.endpoint == "kiosk.submit":
+        g.durable_writes = db.durable()  # the final submission commits to disk before it is acknowledged
+        g.durable_writes.__enter__()
     database = db.session()
-    # One query for the session, its visit and patient: this runs before every tablet page.
-    row = database.exec(
-        select(QuestionnaireSession, Visit, Patient)
-        .join(Visit, col(Visit.id) == QuestionnaireSession.visit_id)
-        .join(Patient, col(Patient.id) == Visit.patient_id)
-        .where(QuestionnaireSession.id == current["sid"])
-    ).first()
-    questionnaire, visit, patient = row if row is not None else (None, None, None)
+    # One round trip for the session, the visit's instruments, the patient's language and the session's
+    # draft answers (a row per draft, or one row with none): this runs before every tablet page. Plain
+    # rows, not ORM objects: building and tracking those cost more than the query itself; the few
+    # screens that change the session load it through the ORM (open_session_row).
+    rows = database.connection().execute(_PAGE_STATE, {"sid": current["sid"]}).all()
+    questionnaire = OpenSession(*rows[0][:7]) if rows else None
     if state.is_idle(current, current_app.config["KIOSK_IDLE_SECONDS"]):
         if questionnaire is not None and questionnaire.state == "in_progress":
             with db.write_in_read_request() as writer:
-                if questionnaire.token == current["token"]:
-                    operations.rotate_token(writer, questionnaire)
+                row = writer.get(QuestionnaireSession, questionnaire.id)
+                if row is not None and row.token == current["token"]:
+                    operations.rotate_token(writer, row)
                 record(
                     writer,
                     Actor("patient", None, None),
@@ -72,11 +133,11 @@ def load_open_session() -> WerkzeugResponse | None:
             # A double tap or a replayed form after submission: say so, store nothing.
             raise KioskError(_("These answers have already been submitted. Nothing was changed."), 409)
         return redirect(url_for("kiosk.locked"))
-    assert visit is not None and patient is not None
-    g.questionnaire, g.visit = questionnaire, visit
-    g.kiosk_language = questionnaire.language or patient.preferred_language
-    g.default_language = patient.preferred_language
-    g.steps = steps_for(visit)
+    g.questionnaire = questionnaire
+    g.drafts = {(row[7], row[8]): Draft(row[9]) for row in rows if row[7] is not None}
+    g.kiosk_language = questionnaire.language or questionnaire.preferred_language
+    g.default_language = questionnaire.preferred_language
+    g.steps = steps_for_codes(questionnaire.instruments)
     state.touch()
     return None
 
@@ -112,7 +173,7 @@ def _where_now() -> str:
     """Where the patient should be now: language first, then the first unanswered item, then review."""
     if g.questionnaire.language is None:
         return url_for("kiosk.language")
-    step = operations.first_unanswered(db.session(), g.questionnaire, g.steps)
+    step = operations.first_unanswered(g.drafts, g.steps)
     if step is None:
         return url_for("kiosk.review")
     return url_for("kiosk.question", number=step.number)
@@ -128,8 +189,9 @@ def language():  # type: ignore[no-untyped-def]
         if chosen not in current_app.config["LANGUAGES"]:
             raise KioskError(_("Please choose a language."), 400)
         database = db.session()
-        operations.set_language(database, g.questionnaire, chosen)
+        operations.set_language(database, open_session_row(), chosen)
         database.commit()
+        g.questionnaire.language = chosen
         return redirect(_where_now())
     return render_template("kiosk/language.html", form=form, default_language=g.default_language)
 
@@ -150,13 +212,12 @@ def question(number: int):  # type: ignore[no-untyped-def]
             value = None
         if value is None or str(value) != raw or value not in step.item.values:
             raise KioskError(_("That answer is not one of the choices. Nothing was saved."), 400)
-        operations.save_draft(database, g.questionnaire, step, value, g.kiosk_language)
+        operations.save_draft(database, g.questionnaire.id, step, value, g.kiosk_language)
         database.commit()
         if request.form.get("then") == "review" or number == len(g.steps):
             return redirect(url_for("kiosk.review"))
         return redirect(url_for("kiosk.question", number=number + 1))
-    answered = operations.drafts(database, g.questionnaire)
-    draft = answered.get((step.instrument.code, step.item.code))
+    draft = g.drafts.get((step.instrument.code, step.item.code))
     return render_template(
         "kiosk/question.html",
         form=KioskForm(token=g.questionnaire.token),
@@ -170,8 +231,8 @@ def question(number: int):  # type: ignore[no-untyped-def]
 @bp.route("/review")
 @allow("patient")
 def review():  # type: ignore[no-untyped-def]
-    answered = operations.drafts(db.session(), g.questionnaire)
-    missing = operations.first_unanswered(db.session(), g.questionnaire, g.steps)
+    answered = g.drafts
+    missing = operations.first_unanswered(answered, g.steps)
     if missing is not None:
         return redirect(url_for("kiosk.question", number=missing.number))
     rows = [
@@ -186,8 +247,11 @@ def submit():  # type: ignore[no-untyped-def]
     _checked_form()
     database = db.session()
     try:
+        questionnaire = open_session_row()
+        visit = database.get(Visit, questionnaire.visit_id)
+        assert visit is not None
         operations.submit(
-            database, g.questionnaire, g.visit, g.steps, Actor("patient", None, None), clinic_today()
+            database, questionnaire, visit, g.steps, Actor("patient", None, None), clinic_today()
         )
     except operations.SessionUnavailable:
         database.rollback()

@@ -26,10 +26,16 @@ def current_state() -> KioskState | None:
     return session.get("kiosk")
 
 
+TOUCH_EVERY_SECONDS = 5  # the idle clock's precision: the cookie is re-signed at most this often
+
+
 def touch() -> None:
+    """Restart the idle clock; within TOUCH_EVERY_SECONDS of the last restart the cookie is left as it is
+    (no Set-Cookie, no re-signing), so the lock comes at most that much earlier than KIOSK_IDLE_SECONDS."""
     state = session.get("kiosk")
-    if state is not None:
-        state["seen"] = time.time()
+    now = time.time()
+    if state is not None and now - state["seen"] >= TOUCH_EVERY_SECONDS:
+        state["seen"] = now
         session.modified = True
 
 
