@@ -211,7 +211,9 @@ def run(bulk_patients: int, repeats: int, rss_summaries: int = 0) -> list:
     ]
     if rss_summaries:
         ratios.append(
-            at_most("PDF worker peak RSS, after --rss-summaries summaries / after 10", late_kib / early_kib, 1.1)
+            at_most(
+                "PDF worker peak RSS, after --rss-summaries summaries / after 10", late_kib / early_kib, 1.1
+            )
         )
     print_ratios("PDF summary: ratios measured side by side", ratios)
     return ratios
@@ -222,7 +224,10 @@ def main() -> int:
     parser.add_argument("--bulk-patients", type=int, default=1000)
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument(
-        "--rss-summaries", type=int, default=0, help="also: a worker's peak RSS after this many summaries / after 10"
+        "--rss-summaries",
+        type=int,
+        default=0,
+        help="also: a worker's peak RSS after this many summaries / after 10",
     )
     args = parser.parse_args()
     save(run(args.bulk_patients, args.repeats, args.rss_summaries))
