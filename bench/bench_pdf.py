@@ -36,16 +36,17 @@ def make_app(database_url: str):  # type: ignore[no-untyped-def]
 
 
 def summary_pdf(patient_id: int) -> bytes:
-    """The whole path of one Korean summary, as `flask summary` runs it (needs an app context)."""
+    """The whole path of one Korean summary, as `flask summary` runs it (needs an app context): the
+    certified report (document identifier, signature block, the embedded CSV), PDF/A-3b."""
     from sqlmodel import Session
 
     from epro import db
-    from epro.reports import report_for
+    from epro.reports import certified_report
     from epro.reports.render import render_pdf
 
     with Session(db.engine()) as reader:
-        report = report_for(reader, patient_id, "bench")
-    return render_pdf(report, "ko")
+        report, certification = certified_report(reader, patient_id, "bench", "ko")
+    return render_pdf(report, "ko", certification)
 
 
 def minimal_pdf() -> bytes:
@@ -96,6 +97,35 @@ def single(database_url: str, patient_id: int, repeats: int) -> tuple[float, flo
     return median(summaries), median(minimals), len(pdf)
 
 
+def _rss_worker(database_url: str, patient_ids: list[int], summaries: int, early: int, out) -> None:  # type: ignore[no-untyped-def]
+    """One worker process renders ``summaries`` summaries (cycling over the patients); sends its peak RSS (KiB)
+    after the first ``early`` and after all."""
+    import resource
+
+    app = make_app(database_url)
+    with app.app_context():
+        peaks = []
+        for number in range(1, summaries + 1):
+            summary_pdf(patient_ids[(number - 1) % len(patient_ids)])
+            if number in (early, summaries):
+                peaks.append(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    out.send(peaks)
+    out.close()
+
+
+def worker_rss(database_url: str, patient_ids: list[int], summaries: int, early: int = 10) -> tuple[int, int]:
+    """(peak RSS KiB after ``early`` summaries, after ``summaries``), in a fresh spawned process, as a
+    gunicorn worker would render them one after another."""
+    spawn = multiprocessing.get_context("spawn")
+    receive, send = spawn.Pipe(duplex=False)
+    process = spawn.Process(target=_rss_worker, args=(database_url, patient_ids, summaries, early, send))
+    process.start()
+    send.close()
+    early_kib, late_kib = receive.recv()
+    process.join()
+    return early_kib, late_kib
+
+
 def _warm_worker(database_url: str, patient_id: int, ready: Barrier) -> None:
     app = make_app(database_url)
     context = app.app_context()
@@ -123,7 +153,7 @@ def bulk(database_url: str, patient_ids: list[int], processes: int) -> float:
     return took
 
 
-def run(bulk_patients: int, repeats: int) -> list:
+def run(bulk_patients: int, repeats: int, rss_summaries: int = 0) -> list:
     from bench.generate_study import generate
     from epro.db import make_engine
 
@@ -131,7 +161,7 @@ def run(bulk_patients: int, repeats: int) -> list:
     try:
         database_url = f"sqlite:///{workdir / 'pdf.sqlite3'}"
         engine = make_engine(database_url)
-        generate(engine, bulk_patients)
+        generate(engine, bulk_patients, clinical=True)
         engine.dispose()
         patient_id = fullest_patient(database_url)
         summary_s, minimal_s, size = single(database_url, patient_id, repeats)
@@ -162,6 +192,16 @@ def run(bulk_patients: int, repeats: int) -> list:
             ],
             ("pool", "wall time", "summaries/s"),
         )
+        if rss_summaries:
+            early_kib, late_kib = worker_rss(database_url, patient_ids, rss_summaries)
+            print_table(
+                f"Worker peak RSS, one process rendering {rss_summaries} summaries",
+                [
+                    ("after 10", f"{early_kib / 1024:.0f} MB"),
+                    (f"after {rss_summaries}", f"{late_kib / 1024:.0f} MB"),
+                ],
+                ("summaries", "peak RSS"),
+            )
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     ratios = [
@@ -169,6 +209,12 @@ def run(bulk_patients: int, repeats: int) -> list:
         at_most("PDF summary size", size / 1024, 150, "KB"),
         at_least("bulk summaries speed-up, 2 processes / 1", one / two, 1.8),
     ]
+    if rss_summaries:
+        ratios.append(
+            at_most(
+                "PDF worker peak RSS, after --rss-summaries summaries / after 10", late_kib / early_kib, 1.1
+            )
+        )
     print_ratios("PDF summary: ratios measured side by side", ratios)
     return ratios
 
@@ -177,8 +223,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bulk-patients", type=int, default=1000)
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument(
+        "--rss-summaries",
+        type=int,
+        default=0,
+        help="also: a worker's peak RSS after this many summaries / after 10",
+    )
     args = parser.parse_args()
-    save(run(args.bulk_patients, args.repeats))
+    save(run(args.bulk_patients, args.repeats, args.rss_summaries))
     return 0
 
 

@@ -67,9 +67,10 @@ class StudyValue(NamedTuple):
         return self.value_number if self.value_code is None else self.value_code
 
 
-def study_values(db: Session) -> Iterator[StudyValue]:
-    """Every clinical value of the study with its patient and visit, in one query, ordered by study ID,
-    visit number and value id; streamed BATCH rows at a time (iterate once; the session stays busy meanwhile)."""
+def study_values(db: Session, patient_id: int | None = None) -> Iterator[StudyValue]:
+    """Every clinical value of the study (or of one patient) with its patient and visit, in one query, ordered
+    by study ID, visit number and value id; streamed BATCH rows at a time (iterate once; the session stays
+    busy meanwhile)."""
     query = (
         select(
             Patient.id,
@@ -99,6 +100,8 @@ def study_values(db: Session) -> Iterator[StudyValue]:
         .join(Patient, col(Patient.id) == Visit.patient_id)
         .order_by(col(Patient.study_id), col(Visit.number), col(ClinicalValue.id))
     )
+    if patient_id is not None:
+        query = query.where(col(Visit.patient_id) == patient_id)
     for row in db.connection().execute(query, execution_options={"yield_per": BATCH}):
         yield StudyValue(*row)
 

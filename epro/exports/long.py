@@ -253,9 +253,7 @@ def _clinical_row(value: StudyValue, language: str) -> list[object]:
 def _clinical(
     db: Session, options: ExportOptions
 ) -> Iterator[tuple[tuple[str, int, int, int], list[object]]]:
-    for value in study_values(db):
-        if options.patient_id is not None and value.patient_id != options.patient_id:
-            continue  # one patient's copy: the study's values are few enough to skip through
+    for value in study_values(db, options.patient_id):  # one patient's copy reads only that patient's values
         yield (value.study_id, value.visit_number, 1, value.value_id), _clinical_row(value, options.language)
 
 
