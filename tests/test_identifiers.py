@@ -48,7 +48,7 @@ def _study_ids(world) -> list[str]:  # type: ignore[no-untyped-def]
 
 def test_a_full_width_study_id_is_the_ascii_one_and_cannot_be_registered_twice(world, client, nurse_csrf):
     page = _register(client, nurse_csrf, "ＥＰＲ-００１")
-    assert page.status_code == 400 and "이미 등록된 대상자 번호입니다" in page.text
+    assert page.status_code == 400 and "이미 사용 중인 대상자 번호입니다" in page.text
     assert _register(client, nurse_csrf, "epr-００２").status_code == 302
     assert _study_ids(world) == ["EPR-001", "EPR-002"]
 
