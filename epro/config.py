@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
+
+from epro.private_files import create_secret_once
 
 DEFAULTS: dict[str, Any] = {
     "STUDY_NAME": "epro demo study",
@@ -92,18 +93,5 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
 def instance_secret_key(instance: Path) -> str:
     """Read the secret key from instance/, creating it (readable by the owner only) on first run."""
     path = instance / "secret_key"
-    if not path.exists():
-        instance.mkdir(parents=True, exist_ok=True)
-        # Write a private temporary file, then link it into place: several workers starting at once
-        # all end up with the one key that won the race.
-        tmp = instance / f".secret_key.{os.getpid()}"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_hex(32))
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            pass
-        finally:
-            tmp.unlink()
+    create_secret_once(path)
     return path.read_text().strip()

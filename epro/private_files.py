@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 from pathlib import Path
 
 PRIVATE = 0o600
@@ -30,3 +31,22 @@ def make_private(path: Path) -> None:
 def write_private_text(path: Path, text: str) -> None:
     create_private(path)
     path.write_text(text)
+
+
+def create_secret_once(path: Path) -> None:
+    """Write a fresh random secret (64 hex digits, mode 600) to `path` unless it exists. Several workers
+    starting at once end up with the one secret that won the race: each writes a private temporary file
+    and links it into place, and a link never replaces an existing file."""
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secrets.token_hex(32) + "\n")
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink()

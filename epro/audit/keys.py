@@ -10,10 +10,10 @@ and a trail whose key was lost still has its links checked (verify says it could
 from __future__ import annotations
 
 import hashlib
-import os
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
+
+from epro.private_files import create_secret_once
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,22 +39,8 @@ def read_key(path: Path) -> AuditKey | None:
 
 
 def ensure_key(path: Path) -> AuditKey:
-    """Read the key, creating it (mode 600) on first use. Several workers starting at once end up with the
-    one key that won the race: each writes a private temporary file and links it into place."""
-    found = read_key(path)
-    if found is not None:
-        return found
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(secrets.token_hex(32) + "\n")
-    try:
-        os.link(tmp, path)
-    except FileExistsError:
-        pass
-    finally:
-        tmp.unlink()
+    """Read the key, creating it (mode 600) on first use; workers starting at once share one key."""
+    create_secret_once(path)
     key = read_key(path)
     assert key is not None
     return key
