@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -104,3 +105,26 @@ def current(code: str) -> Instrument:
 
 def get(code: str, version: str) -> Instrument:
     return all_instruments()[(code, version)]
+
+
+@dataclass(frozen=True, slots=True)
+class ProtocolItem:
+    """One item a protocol asks, as a measure: its code is the instrument's for a one-item instrument
+    ("PS"), else "INSTRUMENT.ITEM"; the threshold is the protocol's for that code, else for the instrument."""
+
+    code: str
+    instrument: Instrument
+    item: Item
+    threshold: int | None
+
+
+def protocol_items(instrument_codes: Iterable[str], thresholds: Mapping[str, int]) -> list[ProtocolItem]:
+    """Every item of the given instruments (newest versions), in order, each instrument once."""
+    found: list[ProtocolItem] = []
+    for code in dict.fromkeys(instrument_codes):
+        instrument = current(code)
+        for item in instrument.items:
+            measure_code = code if len(instrument.items) == 1 else f"{code}.{item.code}"
+            threshold = thresholds.get(measure_code, thresholds.get(code))
+            found.append(ProtocolItem(measure_code, instrument, item, threshold))
+    return found

@@ -336,28 +336,20 @@ def build_report(
 
 
 def _measures(protocol: Protocol) -> tuple[Measure, ...]:
-    codes: list[str] = []
-    for visit in protocol.visits:
-        codes.extend(code for code in visit.instruments if code not in codes)
-    measures = []
-    for code in codes:
-        instrument = instruments.current(code)
-        for item in instrument.items:
-            measure_code = code if len(instrument.items) == 1 else f"{code}.{item.code}"
-            threshold = protocol.thresholds.get(measure_code, protocol.thresholds.get(code))
-            measures.append(
-                Measure(
-                    code=measure_code,
-                    instrument_code=code,
-                    item_code=item.code,
-                    name=instrument.name,
-                    scale_min=instrument.scale_min,
-                    scale_max=instrument.scale_max,
-                    unit=instrument.unit,
-                    threshold=threshold,
-                )
-            )
-    return tuple(measures)
+    codes = (code for visit in protocol.visits for code in visit.instruments)
+    return tuple(
+        Measure(
+            code=p.code,
+            instrument_code=p.instrument.code,
+            item_code=p.item.code,
+            name=p.instrument.name,
+            scale_min=p.instrument.scale_min,
+            scale_max=p.instrument.scale_max,
+            unit=p.instrument.unit,
+            threshold=p.threshold,
+        )
+        for p in instruments.protocol_items(codes, protocol.thresholds)
+    )
 
 
 def _indices(protocol: Protocol) -> tuple[ClinicalMeasure, ...]:

@@ -42,27 +42,23 @@ class Source:
 
 def pro_measures(protocol: Protocol) -> list[tuple[MeasureInfo, str]]:
     """Each questionnaire item of the protocol as a measure, with its key "INSTRUMENT.ITEM"."""
-    codes: list[str] = []
-    for visit in protocol.visits:
-        codes.extend(code for code in visit.instruments if code not in codes)
-    found = []
-    for code in codes:
-        instrument = instruments.current(code)
-        for item in instrument.items:
-            measure_code = code if len(instrument.items) == 1 else f"{code}.{item.code}"
-            threshold = protocol.thresholds.get(measure_code, protocol.thresholds.get(code))
-            info = MeasureInfo(
-                code=measure_code,
-                name=instrument.name,
-                unit=instrument.unit,
+    codes = (code for visit in protocol.visits for code in visit.instruments)
+    return [
+        (
+            MeasureInfo(
+                code=p.code,
+                name=p.instrument.name,
+                unit=p.instrument.unit,
                 decimals=0,
                 source="pro",
-                threshold=None if threshold is None else float(threshold),
-                scale_min=instrument.scale_min,
-                scale_max=instrument.scale_max,
-            )
-            found.append((info, f"{code}.{item.code}"))
-    return found
+                threshold=None if p.threshold is None else float(p.threshold),
+                scale_min=p.instrument.scale_min,
+                scale_max=p.instrument.scale_max,
+            ),
+            f"{p.instrument.code}.{p.item.code}",
+        )
+        for p in instruments.protocol_items(codes, protocol.thresholds)
+    ]
 
 
 def pro_source(protocol: Protocol) -> tuple[Source, list[MeasureInfo]]:
