@@ -15,7 +15,8 @@ from epro import db, demo, migrate
 from epro.audit import SYSTEM
 from epro.catalog import sync_instruments
 from epro.clock import clinic_today, clinic_zone
-from epro.models import ROLES, StaffUser
+from epro.codes import LANGUAGES, ROLES
+from epro.models import StaffUser
 from epro.private_files import write_private_text
 from epro.registry import create_staff_user
 from epro.schedule import load_protocol
@@ -37,7 +38,7 @@ def init_db_command() -> None:
 @click.command("create-user")
 @click.argument("username")
 @click.option("--role", type=click.Choice(ROLES), required=True)
-@click.option("--language", type=click.Choice(["ko", "en"]), default="ko", show_default=True)
+@click.option("--language", type=click.Choice(LANGUAGES), default="ko", show_default=True)
 @click.password_option()
 def create_user_command(username: str, role: str, language: str, password: str) -> None:
     """Create a staff account (asks for the password)."""

@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Flask
 
+from epro.codes import LANGUAGES
 from epro.private_files import create_secret_once
 
 DEFAULTS: dict[str, Any] = {
@@ -24,7 +25,7 @@ DEFAULTS: dict[str, Any] = {
     "SDTM_SPONSOR": "",
     "CLINIC_TIMEZONE": "Asia/Seoul",
     "DEFAULT_LOCALE": "ko",
-    "LANGUAGES": ["ko", "en"],
+    "LANGUAGES": list(LANGUAGES),
     "PROTOCOL": "default",
     # Seconds of inactivity after which a tablet in patient mode locks itself.
     "KIOSK_IDLE_SECONDS": 180,

@@ -21,9 +21,7 @@ from sqlalchemy import (
 )
 from sqlmodel import Field, SQLModel
 
-ROLES = ("nurse", "investigator", "admin")
-LANGUAGES = ("ko", "en")
-SEXES = ("M", "F")
+from epro.codes import ENTERED_BY, LANGUAGES, ROLES, SEXES, SIGNATURE_MEANINGS
 
 
 def utcnow() -> datetime:
@@ -53,6 +51,33 @@ def utc_column(nullable: bool = False) -> Column:  # type: ignore[type-arg]
 
 def _in(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+def _answer_is_an_option() -> ForeignKeyConstraint:
+    """An answer's value is one of its item's options (a new constraint object for each table)."""
+    return ForeignKeyConstraint(
+        ["instrument_code", "instrument_version", "item_code", "value"],
+        [
+            "item_option.instrument_code",
+            "item_option.instrument_version",
+            "item_option.item_code",
+            "item_option.value",
+        ],
+    )
+
+
+class AnswerColumns(SQLModel):
+    """What every answer row holds, a draft or a submitted one: the sitting, the item, the value and the
+    language the item was shown in. Columns are given by type (`sa_type`), so each table gets its own."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(foreign_key="questionnaire_session.id", index=True)
+    instrument_code: str = Field(sa_type=String(16), nullable=False)
+    instrument_version: str = Field(sa_type=String(16), nullable=False)
+    item_code: str = Field(sa_type=String(16), nullable=False)
+    value: int
+    #: The language the item was shown in.
+    language: str = Field(sa_type=String(2), nullable=False)
 
 
 class StaffUser(SQLModel, table=True):
@@ -280,7 +305,6 @@ class PatientCharacteristic(SQLModel, table=True):
 
 
 SESSION_STATES = ("in_progress", "submitted", "cancelled")
-ENTERED_BY = ("patient", "staff")
 
 
 class QuestionnaireSession(SQLModel, table=True):
@@ -316,46 +340,23 @@ class QuestionnaireSession(SQLModel, table=True):
     submitted_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
 
 
-class DraftAnswer(SQLModel, table=True):
+class DraftAnswer(AnswerColumns, table=True):
     """An answer given in a session that is not yet submitted; kept so a locked session can resume."""
 
     __tablename__ = "draft_answer"
     __table_args__ = (
-        ForeignKeyConstraint(
-            ["instrument_code", "instrument_version", "item_code", "value"],
-            [
-                "item_option.instrument_code",
-                "item_option.instrument_version",
-                "item_option.item_code",
-                "item_option.value",
-            ],
-        ),
+        _answer_is_an_option(),
         UniqueConstraint("session_id", "instrument_code", "item_code", name="uq_draft_session_item"),
     )
-    id: int | None = Field(default=None, primary_key=True)
-    session_id: int = Field(foreign_key="questionnaire_session.id", index=True)
-    instrument_code: str = Field(sa_column=Column(String(16), nullable=False))
-    instrument_version: str = Field(sa_column=Column(String(16), nullable=False))
-    item_code: str = Field(sa_column=Column(String(16), nullable=False))
-    value: int
-    language: str = Field(sa_column=Column(String(2), nullable=False))
     answered_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
 
 
-class Response(SQLModel, table=True):
+class Response(AnswerColumns, table=True):
     """A submitted answer: one per visit and item, its value always one of the item's options."""
 
     __tablename__ = "response"
     __table_args__ = (
-        ForeignKeyConstraint(
-            ["instrument_code", "instrument_version", "item_code", "value"],
-            [
-                "item_option.instrument_code",
-                "item_option.instrument_version",
-                "item_option.item_code",
-                "item_option.value",
-            ],
-        ),
+        _answer_is_an_option(),
         UniqueConstraint("visit_id", "instrument_code", "item_code", name="uq_response_visit_item"),
         CheckConstraint(_in("language", LANGUAGES), name="ck_response_language"),
         CheckConstraint(_in("entered_by", ENTERED_BY), name="ck_response_entered_by"),
@@ -363,15 +364,7 @@ class Response(SQLModel, table=True):
             "(corrected_at IS NULL) = (correction_reason IS NULL)", name="ck_response_correction_reason"
         ),
     )
-    id: int | None = Field(default=None, primary_key=True)
     visit_id: int = Field(foreign_key="visit.id", index=True)
-    session_id: int = Field(foreign_key="questionnaire_session.id", index=True)
-    instrument_code: str = Field(sa_column=Column(String(16), nullable=False))
-    instrument_version: str = Field(sa_column=Column(String(16), nullable=False))
-    item_code: str = Field(sa_column=Column(String(16), nullable=False))
-    value: int
-    #: The language the item was shown in.
-    language: str = Field(sa_column=Column(String(2), nullable=False))
     entered_by: str = Field(sa_column=Column(String(8), nullable=False))
     answered_at: datetime = Field(sa_column=utc_column())
     submitted_at: datetime = Field(sa_column=utc_column())
@@ -402,7 +395,7 @@ class AuditEvent(SQLModel, table=True):
     __tablename__ = "audit_event"
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
-    #: "staff", "patient" (on the tablet), "system" (CLI) or "anonymous" (a failed sign-in).
+    #: Who acted: an epro.codes.ActorType.
     actor_type: str = Field(sa_column=Column(String(16), nullable=False))
     actor_id: int | None = None
     actor_name: str | None = Field(default=None, sa_column=Column(String(64)))
@@ -438,9 +431,6 @@ class AuditRedaction(SQLModel, table=True):
     text_digest: str = Field(sa_column=Column(String(64), nullable=False))
     reason: str = Field(sa_column=Column(String(500), nullable=False))
     redacted_at: datetime = Field(default_factory=utcnow, sa_column=utc_column())
-
-
-SIGNATURE_MEANINGS = ("reviewed", "approved")
 
 
 class Signature(SQLModel, table=True):

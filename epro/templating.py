@@ -1,4 +1,5 @@
-"""Helpers every template can use: the page language, and labels for roles, statuses and visits."""
+"""Helpers every template can use: the page language, labels for codes and visits, and `can(endpoint)`,
+which asks the same `@allow` rules as the request would (a template never restates a role)."""
 
 from __future__ import annotations
 
@@ -9,27 +10,24 @@ from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
-from epro.models import Visit
-from epro.schedule import VisitStatus, load_protocol
+from epro import db
+from epro.access import allowed, current_principal
+from epro.codes import LANGUAGE_ENDONYMS, ROLE_WORDS, SEX_WORDS, VISIT_STATUS_WORDS, Language, Role, Sex
+from epro.models import Patient, Visit
+from epro.schedule import VisitStatus
+from epro.visit_labels import visit_label as protocol_visit_label
 
 
 def role_label(role: str) -> str:
-    return {"nurse": _("Nurse"), "investigator": _("Investigator"), "admin": _("Admin")}.get(role, role)
+    return _(ROLE_WORDS[Role(role)])
 
 
 def status_label(status: VisitStatus) -> str:
-    return {
-        VisitStatus.UPCOMING: _("Upcoming"),
-        VisitStatus.DUE: _("Due"),
-        VisitStatus.COMPLETED: _("Completed"),
-        VisitStatus.OVERDUE: _("Overdue"),
-        VisitStatus.MISSED: _("Missed"),
-        VisitStatus.CANCELLED: _("Cancelled (withdrawn)"),
-    }[status]
+    return _(VISIT_STATUS_WORDS[status])
 
 
 def sex_label(sex: str) -> str:
-    return {"M": _("Male"), "F": _("Female")}.get(sex, sex)
+    return _(SEX_WORDS[Sex(sex)])
 
 
 def patient_status_label(status: str) -> str:
@@ -43,7 +41,7 @@ def patient_status_label(status: str) -> str:
 
 
 def language_label(language: str) -> str:
-    return {"ko": "한국어", "en": "English"}.get(language, language)
+    return LANGUAGE_ENDONYMS[Language(language)]
 
 
 STATUS_SYMBOLS = {
@@ -90,16 +88,24 @@ def date_filter(value: date | datetime | None) -> Markup:
 
 
 def visit_label(visit: Visit) -> str:
-    protocol = load_protocol(current_app.config["PROTOCOL"])
-    try:
-        return protocol.visit(visit.code).label(str(get_locale()))
-    except StopIteration:
+    """The visit's name in the page language, from the patient's own protocol version (epro.visit_labels)."""
+    patient = db.session().get(Patient, visit.patient_id)  # the page has usually loaded it already
+    if patient is None or patient.protocol_code is None:
         return visit.code
+    return protocol_visit_label(patient.protocol_code, patient.protocol_version, visit.code)(
+        str(get_locale())
+    )
 
 
-def add_nav_link(app: Flask, endpoint: str, label: object, roles: tuple[str, ...]) -> None:
-    """Features add their page to the staff menu (label: a lazy string)."""
-    app.extensions.setdefault("epro_nav", []).append((endpoint, label, roles))
+def can(endpoint: str) -> bool:
+    """Whether the current user may reach the endpoint: the view's own `@allow` rule (epro.access)."""
+    return allowed(current_app, endpoint, current_principal())
+
+
+def add_nav_link(app: Flask, endpoint: str, label: object) -> None:
+    """Features add their page to the staff menu (label: a lazy string); it shows to whom the page's
+    `@allow` admits."""
+    app.extensions.setdefault("epro_nav", []).append((endpoint, label))
 
 
 def init_app(app: Flask) -> None:
@@ -113,6 +119,7 @@ def init_app(app: Flask) -> None:
             "role_label": role_label,
             "status_badge": status_badge,
             "visit_label": visit_label,
+            "can": can,
             "sex_label": sex_label,
             "patient_status_label": patient_status_label,
             "language_label": language_label,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-LANGUAGES = ("ko", "en")
+from epro.codes import LANGUAGES
 
 
 @dataclass(frozen=True, slots=True)

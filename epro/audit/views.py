@@ -149,6 +149,6 @@ def init_app(app: Flask) -> None:
     anchor_file = Path(app.config.setdefault("AUDIT_ANCHOR_FILE", str(instance / "audit-anchors")))
     audit.configure(app.extensions["epro_engine"], TrailSettings(ensure_key(key_file), anchor_file, key_file))
     app.register_blueprint(bp)
-    add_nav_link(app, "audit.trail_list", lazy_pgettext("menu", "Audit trail"), READERS)
+    add_nav_link(app, "audit.trail_list", lazy_pgettext("menu", "Audit trail"))
     app.cli.add_command(audit_cli)
     backup.init_app(app)

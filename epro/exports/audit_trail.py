@@ -27,9 +27,14 @@ COLUMNS = (
         _l("When the event was recorded, in UTC (ISO 8601 with microseconds, ending in Z)."),
         calendar=True,
     ),
-    Column("actor_type", _l("Who acted: staff, patient (on the tablet) or system (command line).")),
-    Column("actor_id", _l("Staff account number of the actor; empty for the system.")),
-    Column("actor_name", _l("User name of the staff actor, or cli for the command line.")),
+    Column("actor_type", _l("Who acted (see the codes below).")),
+    Column("actor_id", _l("Staff account number of a staff actor; empty otherwise.")),
+    Column(
+        "actor_name",
+        _l(
+            "User name of the staff actor, the user name as typed at a failed sign-in, or cli for the command line."
+        ),
+    ),
     Column("action", _l("What was done, e.g. response.submit, visit.missed, export.long.")),
     Column("entity", _l("Kind of record acted on, e.g. patient, visit, response, export.")),
     Column("entity_id", _l("Number of the record acted on.")),

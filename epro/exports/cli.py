@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from epro import db
 from epro.audit import SYSTEM
-from epro.exports.columns import LANGUAGES
+from epro.codes import LANGUAGES
 from epro.exports.formats import FORMATS
 from epro.exports.writer import csv_chunks, export_rows, options_from_config, record_export
 

@@ -10,7 +10,8 @@ from flask_babel import LazyString
 from sqlalchemy import Row, Select
 from sqlmodel import Session
 
-LANGUAGES = ("ko", "en")
+from epro.codes import LANGUAGES
+
 #: Rows fetched from the database at a time; an export never holds more than one batch.
 BATCH = 2000
 

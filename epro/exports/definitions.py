@@ -7,7 +7,6 @@ from functools import cache
 
 from epro import instruments
 from epro.instruments import Instrument, Item
-from epro.schedule import load_protocol
 from epro.sdtm.common import ascii_text
 
 TEST_CODE_RE = re.compile(r"^[A-Z][A-Z0-9]{0,7}$")
@@ -18,11 +17,6 @@ def option_label(code: str, version: str, item_code: str, value: int, language: 
     item = next(i for i in instruments.get(code, version).items if i.code == item_code)
     option = item.option(value)
     return "" if option is None else option.label(language)
-
-
-@cache
-def visit_label(protocol_code: str, protocol_version: str, visit_code: str, language: str) -> str:
-    return load_protocol(protocol_code, protocol_version).visit(visit_code).label(language)
 
 
 def qs_test_code(instrument: Instrument, item: Item) -> str:

@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 from epro import instruments
 from epro.clinical.characteristics import characteristics_for
 from epro.clinical.measures import Measure, all_measure_sets
+from epro.codes import ACTOR_TYPE_MEANINGS, ENTERED_BY_MEANINGS, LANGUAGE_WORDS, LANGUAGES
 from epro.exports.baseline import CHILD_PUGH
 from epro.exports.columns import Column, ExportOptions
 from epro.exports.definitions import category, evaluation_interval, qs_test_code, qs_test_name
@@ -43,32 +44,24 @@ COLUMNS = (
     ),
 )
 
-LANGUAGE_NAMES = {"ko": _l("Korean"), "en": _l("English")}
-ENTERED_BY = {
-    "patient": _l("The patient, on the clinic tablet."),
-    "staff": _l("Staff, on the patient's behalf (with a reason)."),
-}
-ACTOR_TYPES = {
-    "staff": _l("A signed-in staff member."),
-    "patient": _l("The patient, on the clinic tablet."),
-    "system": _l("The command line (flask commands)."),
-}
 
-
-def _both(text: LazyString | Text) -> tuple[str, str]:
+def _both(text: LazyString | Text | str) -> tuple[str, str]:
+    """Text from a data file, a lazy string, or a message id (epro.codes' words), in Korean and English."""
     if isinstance(text, Text):
         return text.ko, text.en
-    with force_locale("ko"):
-        ko = str(text)
-    with force_locale("en"):
-        en = str(text)
+    ko, en = (_in_language(text, language) for language in LANGUAGES)
     return ko, en
+
+
+def _in_language(text: LazyString | str, language: str) -> str:
+    with force_locale(language):
+        return str(text) if isinstance(text, LazyString) else gettext(text)
 
 
 def _visit_text(protocol: Protocol, number: int) -> tuple[str, str]:
     visit = protocol.visits[number - 1]
     texts = []
-    for language in ("ko", "en"):
+    for language in LANGUAGES:
         with force_locale(language):
             texts.append(
                 gettext(
@@ -93,7 +86,7 @@ def _protocols(db: Session) -> list[Protocol]:
     return sorted(found.values(), key=lambda p: (p.code, p.version))
 
 
-def _code(export: str, column: str, scope: str, code: object, text: LazyString | Text) -> list[object]:
+def _code(export: str, column: str, scope: str, code: object, text: LazyString | Text | str) -> list[object]:
     ko, en = _both(text)
     return [export, column, scope, code, ko, en, ""]
 
@@ -119,10 +112,10 @@ def rows(db: Session, options: ExportOptions, formats: Iterable[ExportFormat]) -
             yield ["long", "visit_code", scope, visit.code, ko, en, ""]
             yield ["sdtm-qs", "VISITNUM", scope, visit.number, ko, en, ""]
 
-    for language, name in LANGUAGE_NAMES.items():
-        yield _code("long", "language_shown", "", language, name)
-    for value, meaning in ENTERED_BY.items():
-        yield _code("long", "entered_by", "", value, meaning)
+    for language, name in LANGUAGE_WORDS.items():
+        yield _code("long", "language_shown", "", language.value, name)
+    for value, meaning in ENTERED_BY_MEANINGS.items():
+        yield _code("long", "entered_by", "", value.value, meaning)
     yield _code("long", "corrected", "", "Y", _l("Corrected by staff after submission."))
 
     yield _code("sdtm-qs", "STUDYID", "", options.studyid, _l("This study."))
@@ -148,7 +141,7 @@ def rows(db: Session, options: ExportOptions, formats: Iterable[ExportFormat]) -
                 "QSTESTCD",
                 scope,
                 test,
-                Text(*(qs_test_name(instrument, item, lang) for lang in ("ko", "en"))),
+                Text(*(qs_test_name(instrument, item, lang) for lang in LANGUAGES)),
             )
             for option in item.options:
                 item_scope = f"{scope} {item.code}"
@@ -159,14 +152,14 @@ def rows(db: Session, options: ExportOptions, formats: Iterable[ExportFormat]) -
     for protocol in _protocols(db):
         yield from _baseline_codes(protocol)
 
-    for actor_type, meaning in ACTOR_TYPES.items():
-        yield _code("audit", "actor_type", "", actor_type, meaning)
+    for actor_type, meaning in ACTOR_TYPE_MEANINGS.items():
+        yield _code("audit", "actor_type", "", actor_type.value, meaning)
 
 
 def _terminology(measure: Measure) -> tuple[str, str]:
     """Where a measure code comes from: CDISC controlled terminology, or the sponsor (this project)."""
     texts = []
-    for language in ("ko", "en"):
+    for language in LANGUAGES:
         with force_locale(language):
             if measure.cdisc:
                 source = gettext(

@@ -12,6 +12,7 @@ from flask_login import current_user
 from epro import db
 from epro.access import allow
 from epro.audit import record
+from epro.codes import LANGUAGES
 from epro.exports.formats import FORMATS
 from epro.exports.routes import READERS, bp
 from epro.exports.writer import csv_chunks, export_rows, filename, options_from_config, record_export
@@ -25,7 +26,7 @@ SPOOL_BYTES = 8 * 1024 * 1024
 @allow(*READERS)
 def everything():  # type: ignore[no-untyped-def]
     language = request.form.get("lang", "")
-    if language not in ("ko", "en"):
+    if language not in LANGUAGES:
         abort(400)
     options = options_from_config(language, study_days=False)
     database = db.session()

@@ -12,9 +12,10 @@ from sqlmodel import Session, col, select
 from epro.clinical.measures import load_measure_set
 from epro.clinical.queries import StudyValue, study_values
 from epro.exports.columns import Column, ExportOptions, iso_date, stream, utc_iso
-from epro.exports.definitions import option_label, visit_label
+from epro.exports.definitions import option_label
 from epro.models import Patient, Response, Visit
 from epro.schedule import study_day
+from epro.visit_labels import visit_label
 
 ANSWER, CLINICAL = "answer", "clinical"
 
@@ -188,7 +189,7 @@ def _answers(db: Session, options: ExportOptions) -> Iterator[tuple[tuple[str, i
                 study_id,
                 visit_code,
                 visit_number,
-                visit_label(protocol_code, protocol_version, visit_code, language),
+                visit_label(protocol_code, protocol_version, visit_code)(language),
                 iso_date(target_date),
                 iso_date(actual_date),
                 planned_day,
@@ -224,7 +225,7 @@ def _clinical_row(value: StudyValue, language: str) -> list[object]:
         value.study_id,
         value.visit_code,
         value.visit_number,
-        visit_label(value.protocol_code, value.protocol_version, value.visit_code, language),
+        visit_label(value.protocol_code, value.protocol_version, value.visit_code)(language),
         iso_date(value.target_date),
         iso_date(value.actual_date),
         value.planned_study_day,

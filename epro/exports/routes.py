@@ -9,8 +9,8 @@ from sqlmodel import Session
 
 from epro import db
 from epro.access import allow
+from epro.codes import LANGUAGES
 from epro.downloads import attachment
-from epro.exports.columns import LANGUAGES
 from epro.exports.formats import FORMATS
 from epro.exports.writer import csv_chunks, export_rows, filename, options_from_config, record_export
 from epro.models import utcnow

@@ -26,6 +26,7 @@ from epro.clinical.queries import values_by_visit
 from epro.models import AuditEvent, ClinicalValue, Patient, Response
 from epro.schedule import Protocol, VisitStatus, days_outside_window, load_protocol, study_day
 from epro.text import Text
+from epro.visit_labels import visit_label
 from epro.visits import visit_rows
 
 
@@ -199,7 +200,8 @@ def build_report(
 ) -> Report:
     """Everything the summary shows for one patient, as of ``now`` (aware) in the clinic's time zone.
 
-    ``protocol`` defaults to the patient's own (by code and version), whose thresholds apply.
+    ``protocol`` defaults to the patient's own (by code and version), whose thresholds apply; visit labels
+    are always the patient's own protocol's (epro.visit_labels).
     """
     patient = db.get(Patient, patient_id)
     if patient is None or patient.procedure_date is None or patient.protocol_code is None:
@@ -242,7 +244,7 @@ def build_report(
     lines = []
     for row in rows:
         visit = row.visit
-        label = _visit_label(protocol, visit.code)
+        label = visit_label(patient.protocol_code, patient.protocol_version, visit.code)
         answers = by_visit.get(visit.id or 0, {})
         staff_note = None
         staff_answers = [
@@ -393,13 +395,6 @@ def _flag(change: int | None, threshold: int | None) -> Direction | None:
     if change is None or threshold is None or abs(change) < threshold:
         return None
     return Direction.UP if change > 0 else Direction.DOWN
-
-
-def _visit_label(protocol: Protocol, code: str) -> Text:
-    try:
-        return protocol.visit(code).label
-    except StopIteration:
-        return Text(ko=code, en=code)
 
 
 def _original_values(db: Session, response_ids: list[int | None]) -> dict[int, int | None]:

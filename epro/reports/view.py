@@ -16,28 +16,13 @@ from flask_babel import force_locale, get_translations
 from markupsafe import Markup, escape
 
 from epro.clinical.measures import Measure as ClinicalMeasure
+from epro.codes import LANGUAGES, N_, SEX_WORDS, VISIT_STATUS_WORDS, Sex
 from epro.reports import charts
 from epro.reports.context import Direction, IndexValue, Measure, Report, Score, VisitLine
 from epro.schedule import VisitStatus
 from epro.text import Text
 
-EDITIONS = ("ko", "en", "both")
-
-
-def N_(message: str) -> str:
-    """Marks a message for extraction; translated later, in the edition's language(s)."""
-    return message
-
-
-STATUS_WORDS = {
-    VisitStatus.UPCOMING: N_("Upcoming"),
-    VisitStatus.DUE: N_("Due"),
-    VisitStatus.COMPLETED: N_("Completed"),
-    VisitStatus.OVERDUE: N_("Overdue"),
-    VisitStatus.MISSED: N_("Missed"),
-    VisitStatus.CANCELLED: N_("Cancelled (withdrawn)"),
-}
-SEX_WORDS = {"M": N_("Male"), "F": N_("Female")}
+EDITIONS = (*LANGUAGES, "both")
 MEASURE_SHORT = {"PS": N_("Performance status"), "WB": N_("Well-being"), "QOL": N_("Quality of life")}
 EDITION_WORDS = {"ko": N_("Korean"), "en": N_("English"), "both": N_("Korean and English")}
 PAGE_OF = N_("Page %(page)s of %(pages)s")
@@ -77,7 +62,7 @@ class ReportView:
     def for_edition(cls, edition: str, *, printed: bool = False) -> ReportView:
         if edition not in EDITIONS:
             raise ValueError(f"unknown edition {edition!r}")
-        languages = ("ko", "en") if edition == "both" else (edition,)
+        languages = LANGUAGES if edition == "both" else (edition,)
         return cls(edition, tuple((language, _translator(language)) for language in languages), printed)
 
     @property
@@ -117,10 +102,10 @@ class ReportView:
     # Values -----------------------------------------------------------------------------------------------
 
     def status(self, status: VisitStatus) -> Markup:
-        return self.gettext(STATUS_WORDS[status])
+        return self.gettext(VISIT_STATUS_WORDS[status])
 
     def sex(self, sex: str) -> Markup:
-        return self.gettext(SEX_WORDS.get(sex, sex))
+        return self.gettext(SEX_WORDS[Sex(sex)])
 
     def measure_name(self, measure: Measure) -> Markup:
         return self.text(measure.name)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from enum import StrEnum
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from epro.codes import VisitStatus as VisitStatus  # re-exported: the schedule derives it
 from epro.text import Text
 
 PROTOCOLS = Path(__file__).parent / "protocols"
@@ -105,16 +105,6 @@ def plan_visits(protocol: Protocol, day0: date) -> list[PlannedVisit]:
         )
         for v in protocol.visits
     ]
-
-
-class VisitStatus(StrEnum):
-    UPCOMING = "upcoming"
-    DUE = "due"
-    COMPLETED = "completed"
-    OVERDUE = "overdue"
-    MISSED = "missed"
-    #: The patient was withdrawn before the visit's window closed: it will not happen.
-    CANCELLED = "cancelled"
 
 
 def visit_status(

@@ -23,8 +23,8 @@ from sqlmodel import Session
 from epro.clinical.measures import Measure, load_measure_set
 from epro.clinical.queries import StudyValue, study_values
 from epro.exports.columns import iso_date
-from epro.exports.definitions import visit_label
 from epro.sdtm.common import StudyFacts, ascii_text, flag_baseline, sdtm_day
+from epro.visit_labels import visit_label
 
 DOMAINS = ("LB", "VS", "CM", "FA")
 #: The supplemental qualifiers of a clinical record, per domain prefix: QNAM suffix -> (QLABEL, QORIG).
@@ -134,7 +134,7 @@ def _records(
         visit = {
             "VISITNUM": value.visit_number,
             "VISIT": ascii_text(
-                visit_label(value.protocol_code, value.protocol_version, value.visit_code, "en")
+                visit_label(value.protocol_code, value.protocol_version, value.visit_code).en
             ),
             f"{domain}DTC": iso_date(value.sample_date),
             f"{domain}DY": sdtm_day(value.procedure_date, value.sample_date),

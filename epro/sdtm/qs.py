@@ -15,9 +15,10 @@ from sqlmodel import Session, col, or_, select
 
 from epro import instruments
 from epro.exports.columns import iso_date, stream
-from epro.exports.definitions import option_label, qs_test_fields, visit_label
+from epro.exports.definitions import option_label, qs_test_fields
 from epro.models import Patient, Response, Visit
 from epro.sdtm.common import StudyFacts, ascii_text, flag_baseline, sdtm_day
+from epro.visit_labels import visit_label
 
 NOT_DONE = "NOT DONE"
 
@@ -91,7 +92,7 @@ def _subject_records(rows: list[Row], facts: StudyFacts, language: str) -> list[
         visit_fields = {
             "VISITNUM": head.number,
             "VISIT": _text(
-                visit_label(head.protocol_code, head.protocol_version, head.visit_code, language), language
+                visit_label(head.protocol_code, head.protocol_version, head.visit_code)(language), language
             ),
         }
         if head.instrument_code is None:  # marked missed, no data: one NOT DONE record per item due

@@ -9,9 +9,9 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from epro.exports.columns import iso_date
-from epro.exports.definitions import visit_label
 from epro.models import Patient, Response, Visit
 from epro.sdtm.common import StudyFacts, ascii_text, sdtm_day
+from epro.visit_labels import visit_label
 
 SEX = {"M": "M", "F": "F"}
 
@@ -176,7 +176,7 @@ def sv_rows(db: Session, facts: StudyFacts) -> Iterator[dict[str, object]]:
         day0 = patient.procedure_date
         assert day0 is not None and patient.protocol_code and patient.protocol_version
         occurred = visit.actual_date is not None
-        label = visit_label(patient.protocol_code, patient.protocol_version, visit.code, "en")
+        label = visit_label(patient.protocol_code, patient.protocol_version, visit.code).en
         yield {
             "STUDYID": facts.studyid,
             "DOMAIN": "SV",

@@ -16,7 +16,8 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from epro.audit import Actor, record
-from epro.models import SIGNATURE_MEANINGS, AuditEvent, Patient, Signature, StaffUser
+from epro.codes import SIGNATURE_MEANINGS
+from epro.models import AuditEvent, Patient, Signature, StaffUser
 from epro.passwords import verify_password
 from epro.signatures.content import FORMAT, content_of
 from epro.signatures.state import SIGN_ACTION

@@ -22,6 +22,7 @@ from sqlmodel import select
 from epro import db
 from epro.access import STAFF, allow
 from epro.audit import Actor, record
+from epro.codes import ActorType
 from epro.models import StaffUser
 from epro.passwords import verify_password
 from epro.staff import bp, sessions, throttle
@@ -72,7 +73,7 @@ def login():  # type: ignore[no-untyped-def]
         record(database, identity.actor, "auth.sign_in", "staff_user", user.id)
         database.commit()
         return redirect(_safe_next(request.args.get("next")))
-    attempted = Actor("anonymous", None, (form.username.data or "")[:64])
+    attempted = Actor(ActorType.ANONYMOUS, None, (form.username.data or "")[:64])
     record(database, attempted, "auth.sign_in_failed", "staff_user", user.id if user else None)
     if throttle.record_failure(database, account, address):
         record(database, attempted, "auth.account_locked", "staff_user", user.id if user else None)

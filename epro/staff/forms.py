@@ -22,6 +22,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from epro.codes import LANGUAGE_ENDONYMS, ROLE_WORDS, SEX_WORDS
 from epro.identifiers import InvalidStudyId, normalise_study_id
 from epro.strict_fields import StrictIntegerField
 
@@ -59,15 +60,11 @@ def _date(label: object):  # type: ignore[no-untyped-def]
     )
 
 
-ROLE_CHOICES = [
-    SelectChoice("nurse", _l("Nurse")),
-    SelectChoice("investigator", _l("Investigator")),
-    SelectChoice("admin", _l("Admin")),
-]
+ROLE_CHOICES = [SelectChoice(role.value, _l(word)) for role, word in ROLE_WORDS.items()]
 
 
 def _language_choices() -> list[SelectChoice]:
-    return [SelectChoice("ko", "한국어"), SelectChoice("en", "English")]
+    return [SelectChoice(language.value, name) for language, name in LANGUAGE_ENDONYMS.items()]
 
 
 class SignInForm(FlaskForm):
@@ -92,7 +89,7 @@ class PatientForm(FlaskForm):
     )
     sex = RadioField(
         _l("Sex"),
-        choices=[SelectChoice("M", _l("Male")), SelectChoice("F", _l("Female"))],
+        choices=[SelectChoice(sex.value, _l(word)) for sex, word in SEX_WORDS.items()],
         validators=[InputRequired(_l("Choose the sex."))],
     )
     preferred_language = RadioField(

@@ -42,4 +42,4 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(bp)
     app.cli.add_command(study_report_command)
-    add_nav_link(app, "study.overview", _l("Study overview"), READERS)
+    add_nav_link(app, "study.overview", _l("Study overview"))
