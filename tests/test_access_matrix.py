@@ -9,6 +9,7 @@ import time
 import pytest
 from flask import Flask
 from sqlmodel import Session, select
+from werkzeug.exceptions import HTTPException
 
 from epro.access import PRINCIPALS
 from epro.audit import SYSTEM
@@ -206,3 +207,46 @@ def test_access_matrix_is_enforced_on_the_server(matrix_app):
                 checked += 1
     print(f"access matrix: {checked} route × method × principal checks")
     assert checked > 100
+
+
+def _offered_endpoints(app: Flask, html: str) -> set[str]:
+    """The endpoints a page links to or posts to (its own site only)."""
+    adapter = app.url_map.bind("localhost")
+    found = set()
+    for kind, target in re.findall(r'<(a|form)\b[^>]*?\b(?:href|action)="(/[^"#?]*)', html):
+        method = "POST" if kind == "form" else "GET"
+        try:
+            endpoint, _args = adapter.match(target, method=method)
+        except HTTPException:  # a static file, or a path that takes another method
+            continue
+        found.add(endpoint)
+    return found
+
+
+def test_pages_offer_each_role_only_what_its_rules_allow(matrix_app):
+    """Templates ask the views' own rules (can(endpoint)): a page never offers a link or a form its reader
+    would be refused, and does offer each role its own actions."""
+    app = matrix_app
+    ids = app.config["_matrix"]["ids"]
+    with Session(app.extensions["epro_engine"]) as db:
+        answered = db.exec(select(Response.visit_id)).first()
+    pages = [
+        "/staff/",
+        "/staff/patients",
+        f"/staff/patients/{ids['patient_id']}",
+        f"/staff/visits/{answered}",
+    ]
+    offered: dict[str, set[str]] = {}
+    for role in sorted(STAFF):
+        client = app.test_client()
+        sign_in(client, role)
+        offered[role] = set()
+        for page in pages:
+            response = client.get(page)
+            assert response.status_code == 200, (role, page)
+            offered[role] |= _offered_endpoints(app, response.text)
+        refused = {endpoint for endpoint in offered[role] if role not in EXPECTED[endpoint]}
+        assert refused == set(), (role, refused)
+    assert {"staff.new_patient", "staff.correct_response", "followup.withdraw"} <= offered["nurse"]
+    assert "signatures.sign" in offered["investigator"]
+    assert {"staff.users", "audit.trail_list", "exports.index"} <= offered["admin"]

@@ -251,7 +251,11 @@ def test_a_late_transcribed_baseline_keeps_its_date_study_day_and_flag(out, stud
     assert {entered[(r["USUBJID"], str(int(r["QSSEQ"])))] for r in week1} == {"PATIENT"}  # type: ignore[call-overload]
 
 
-def test_one_baseline_definition_for_the_pdf_and_the_exports(app, study):
+def test_the_pdf_the_long_export_sdtm_and_the_visit_page_agree_on_baseline_and_visit_names(
+    app, study, out, world, tmp_path
+):
+    """One baseline (epro.baseline) and one visit name (epro.visit_labels, the patient's own protocol
+    version) for the PDF summary, the long export, the SDTM package and the staff pages."""
     from zoneinfo import ZoneInfo
 
     from epro.reports.context import build_report
@@ -266,9 +270,34 @@ def test_one_baseline_definition_for_the_pdf_and_the_exports(app, study):
             now=utcnow(),
             generated_by="t",
         )
+        week1_id = s.exec(select(Visit.id).where(Visit.patient_id == patient.id, Visit.code == "W1")).one()
     assert [v.code for v in report.visits if v.is_baseline] == ["BL"]
     week1 = next(v for v in report.visits if v.code == "W1")
     assert [score.change for score in week1.scores] == [10, 1, 0], "change from the transcribed baseline"
+
+    qs = [r for r in xpt(out, "qs") if r["USUBJID"] == "EPRO-EPR-201"]
+    assert {r["VISITNUM"] for r in qs if r["QSBLFL"] == "Y"} == {
+        v.number for v in report.visits if v.is_baseline
+    }
+
+    long_csv = tmp_path / "long.csv"
+    result = app.test_cli_runner().invoke(
+        args=["export", "--format", "long", "--lang", "en", "-o", str(long_csv)]
+    )
+    assert result.exit_code == 0, result.output
+    with long_csv.open(encoding="utf-8") as handle:
+        long_rows = [r for r in csv.DictReader(handle) if r["study_id"] == "EPR-201"]
+    pdf_names = {v.code: v.label.en for v in report.visits}
+    assert long_rows and {r["visit_code"]: r["visit_label"] for r in long_rows}.items() <= pdf_names.items()
+    assert {int(r["VISITNUM"]): r["VISIT"] for r in qs}.items() <= {
+        v.number: v.label.en for v in report.visits
+    }.items()
+
+    client = app.test_client()
+    sign_in(client, "nurse1")
+    client.post("/staff/language", data={"language": "en", "csrf_token": csrf_of(client.get("/staff/").text)})
+    page = client.get(f"/staff/visits/{week1_id}")
+    assert f"<h1>{pdf_names['W1']} " in page.text
 
 
 def test_clinical_values_in_lb_and_vs_with_their_sample_date_and_baseline(out, study):
