@@ -16,6 +16,7 @@ from sqlmodel import func, select
 
 from epro import db, instruments
 from epro.audit import Actor
+from epro.codes import ActorType
 from epro.models import AuditEvent, Patient, Response, Visit, utcnow
 from epro.staff import operations as staff_ops
 from tests.conftest import World, sign_in
@@ -374,6 +375,20 @@ def test_audit_export_has_every_column_and_every_event(app, world, study, tmp_pa
     assert (correction["old_value"], correction["new_value"]) == ("6", "5")
     assert correction["reason"] == "Patient pressed the wrong answer"
     assert rows[-1]["action"] == "export.audit"
+
+
+def test_a_failed_sign_in_is_an_anonymous_actor_described_in_the_dictionary(app, study, tmp_path):
+    """Every actor type the trail can hold (epro.codes.ActorType) is described, in both languages."""
+    assert sign_in(app.test_client(), "nobody", "wrong password").status_code == 401
+    failed = [r for r in export(app, tmp_path, "audit") if r["action"] == "auth.sign_in_failed"]
+    assert [(r["actor_type"], r["actor_name"]) for r in failed] == [("anonymous", "nobody")]
+    described = {
+        r["code"]: (r["description_ko"], r["description_en"])
+        for r in export(app, tmp_path, "dictionary")
+        if (r["export"], r["column"]) == ("audit", "actor_type") and r["code"]
+    }
+    assert set(described) == {actor.value for actor in ActorType}
+    assert all(ko and en and ko != en for ko, en in described.values())
 
 
 # --- data dictionary -----------------------------------------------------------------------------------------
