@@ -16,7 +16,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, false, or_
 from sqlmodel import Session, col, select
 
-from epro.exports.columns import Column, ExportOptions, spreadsheet_safe, stream
+from epro.codes import ACTOR_TYPE_MEANINGS
+from epro.exports.columns import Code, Column, ExportOptions, spreadsheet_safe, stream
 from epro.models import AuditEvent
 from epro.patient_records import patient_records
 
@@ -100,3 +101,8 @@ def _of_patient(db: Session, patient_id: int):  # type: ignore[no-untyped-def]
             for entity, ids in sorted(by_entity.items())
         )
     )
+
+
+def codes(db: Session, options: ExportOptions) -> Iterator[Code]:
+    for actor_type, meaning in ACTOR_TYPE_MEANINGS.items():
+        yield Code("actor_type", "", actor_type.value, meaning)

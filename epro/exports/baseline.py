@@ -10,7 +10,8 @@ from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, col, select
 
 from epro.clinical.characteristics import Characteristic, baseline_child_pugh, characteristics_for
-from epro.exports.columns import Column, ExportOptions, stream, utc_iso
+from epro.exports.columns import Code, Column, ExportOptions, stream, utc_iso
+from epro.exports.definitions import protocols_in_use
 from epro.models import Patient, PatientCharacteristic
 from epro.schedule import load_protocol
 
@@ -98,3 +99,23 @@ def _score(study_id: str, values: dict[str, str], protocol: tuple[str, str]) -> 
     score = baseline_child_pugh(values, load_protocol(*protocol))
     if score is not None:
         yield [study_id, CHILD_PUGH, score.score, score.grade, "", "", ""]
+
+
+def codes(db: Session, options: ExportOptions) -> Iterator[Code]:
+    """Each protocol's characteristics with their options, and the derived Child-Pugh score."""
+    for protocol in protocols_in_use(db):
+        scope = f"{protocol.code} {protocol.version}"
+        characteristics = characteristics_for(protocol) if protocol.baseline_characteristics else ()
+        for characteristic in characteristics:
+            yield Code("characteristic", scope, characteristic.code, characteristic.name)
+            for option in characteristic.options:
+                yield Code("value", f"{scope} {characteristic.code}", option.code, option.label)
+        if characteristics:
+            yield Code(
+                "characteristic",
+                scope,
+                CHILD_PUGH,
+                _l(
+                    "Child-Pugh score at baseline (5-15), derived from the characteristics above; class A 5-6, B 7-9, C 10-15."
+                ),
+            )

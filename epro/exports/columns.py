@@ -11,6 +11,7 @@ from sqlalchemy import Row, Select
 from sqlmodel import Session
 
 from epro.codes import LANGUAGES
+from epro.text import Text
 
 #: Rows fetched from the database at a time; an export never holds more than one batch.
 BATCH = 2000
@@ -22,6 +23,18 @@ class Column:
     description: LazyString
     #: A calendar date or time: left blank when the reader asks for study days instead of dates.
     calendar: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Code:
+    """One value a column holds, with its meaning: the data dictionary lists every format's codes.
+
+    The meaning is text from a definition file, a lazy string, or a message id (epro.codes' words)."""
+
+    column: str
+    scope: str
+    code: object
+    meaning: Text | LazyString | str
 
 
 @dataclass(frozen=True, slots=True)

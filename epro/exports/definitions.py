@@ -5,9 +5,18 @@ from __future__ import annotations
 import re
 from functools import cache
 
+from flask import current_app
+from flask_babel import force_locale, gettext
+from sqlmodel import Session, select
+
 from epro import instruments
+from epro.codes import LANGUAGES
 from epro.instruments import Instrument, Item
+from epro.models import ProtocolVisit
+from epro.schedule import Protocol, load_protocol
+from epro.schedule import ProtocolVisit as Visit
 from epro.sdtm.common import ascii_text
+from epro.text import Text
 
 TEST_CODE_RE = re.compile(r"^[A-Z][A-Z0-9]{0,7}$")
 
@@ -17,6 +26,34 @@ def option_label(code: str, version: str, item_code: str, value: int, language: 
     item = next(i for i in instruments.get(code, version).items if i.code == item_code)
     option = item.option(value)
     return "" if option is None else option.label(language)
+
+
+def protocols_in_use(db: Session) -> list[Protocol]:
+    """The configured protocol and every protocol version visits were scheduled from."""
+    used = db.exec(select(ProtocolVisit.protocol_code, ProtocolVisit.protocol_version).distinct()).all()
+    found = {(p.code, p.version): p for p in (load_protocol(code, version) for code, version in used)}
+    configured = load_protocol(current_app.config["PROTOCOL"])
+    found.setdefault((configured.code, configured.version), configured)
+    return sorted(found.values(), key=lambda p: (p.code, p.version))
+
+
+def visit_meaning(visit: Visit) -> Text:
+    """What a visit code means, for the data dictionary: its label, number, planned day and window."""
+    texts = []
+    for language in LANGUAGES:
+        with force_locale(language):
+            texts.append(
+                gettext(
+                    "%(label)s: visit %(number)s, planned on study day %(day)s, window %(before)s days before "
+                    "to %(after)s days after",
+                    label=visit.label(language),
+                    number=visit.number,
+                    day=visit.day,
+                    before=visit.window_before,
+                    after=visit.window_after,
+                )
+            )
+    return Text(*texts)
 
 
 def qs_test_code(instrument: Instrument, item: Item) -> str:

@@ -10,10 +10,11 @@ from flask_babel import lazy_gettext as _l
 from sqlmodel import Session
 
 from epro.exports import audit_trail, baseline, dictionary, long, sdtm
-from epro.exports.columns import Column, ExportOptions
+from epro.exports.columns import Code, Column, ExportOptions
 from epro.study import stats_export
 
 RowSource = Callable[[Session, ExportOptions], Iterator[list[object]]]
+CodeSource = Callable[[Session, ExportOptions], Iterator[Code]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +30,8 @@ class ExportFormat:
     study_days: bool
     #: Language of its labels when the reader names none (SDTM text is English); None: the site's language.
     default_language: str | None = None
+    #: The codes its columns hold, with their meanings, for the data dictionary; None: no coded column.
+    codes: CodeSource | None = None
 
 
 def _dictionary_rows(db: Session, options: ExportOptions) -> Iterator[list[object]]:
@@ -49,6 +52,7 @@ FORMATS: dict[str, ExportFormat] = {
             long.rows,
             translated=True,
             study_days=True,
+            codes=long.codes,
         ),
         ExportFormat(
             "sdtm-qs",
@@ -59,6 +63,7 @@ FORMATS: dict[str, ExportFormat] = {
             translated=True,
             study_days=True,
             default_language="en",
+            codes=sdtm.codes,
         ),
         ExportFormat(
             "stats",
@@ -82,6 +87,7 @@ FORMATS: dict[str, ExportFormat] = {
             baseline.rows,
             translated=True,
             study_days=True,
+            codes=baseline.codes,
         ),
         ExportFormat(
             "audit",
@@ -91,6 +97,7 @@ FORMATS: dict[str, ExportFormat] = {
             audit_trail.rows,
             translated=False,
             study_days=False,
+            codes=audit_trail.codes,
         ),
         ExportFormat(
             "dictionary",

@@ -6,15 +6,19 @@ from __future__ import annotations
 import heapq
 from collections.abc import Iterator
 
+from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, col, select
 
-from epro.clinical.measures import load_measure_set
+from epro import instruments
+from epro.clinical.measures import Measure, all_measure_sets, load_measure_set
 from epro.clinical.queries import StudyValue, study_values
-from epro.exports.columns import Column, ExportOptions, iso_date, stream, utc_iso
-from epro.exports.definitions import option_label
+from epro.codes import ENTERED_BY_MEANINGS, LANGUAGE_WORDS, LANGUAGES
+from epro.exports.columns import Code, Column, ExportOptions, iso_date, stream, utc_iso
+from epro.exports.definitions import option_label, protocols_in_use, visit_meaning
 from epro.models import Patient, Response, Visit
 from epro.schedule import study_day
+from epro.text import Text
 from epro.visit_labels import visit_label
 
 ANSWER, CLINICAL = "answer", "clinical"
@@ -262,3 +266,57 @@ def rows(db: Session, options: ExportOptions) -> Iterator[list[object]]:
     """Both streams are read in the same order and merged, so memory stays at one batch of each."""
     for _key, row in heapq.merge(_answers(db, options), _clinical(db, options), key=lambda pair: pair[0]):
         yield row
+
+
+def codes(db: Session, options: ExportOptions) -> Iterator[Code]:
+    """Every code the long format writes: visits, languages, who entered, instruments, items and options,
+    and the clinical measure sets with their measures, units and grades."""
+    for protocol in protocols_in_use(db):
+        for visit in protocol.visits:
+            yield Code("visit_code", f"{protocol.code} {protocol.version}", visit.code, visit_meaning(visit))
+    for language, word in LANGUAGE_WORDS.items():
+        yield Code("language_shown", "", language.value, word)
+    for entered_by, meaning in ENTERED_BY_MEANINGS.items():
+        yield Code("entered_by", "", entered_by.value, meaning)
+    yield Code("corrected", "", "Y", _l("Corrected by staff after submission."))
+    for (code, version), instrument in sorted(instruments.all_instruments().items()):
+        scope = f"{code} {version}"
+        yield Code("instrument_code", scope, code, instrument.name)
+        for item in instrument.items:
+            yield Code("item_code", scope, item.code, item.text)
+            for option in item.options:
+                yield Code("value", f"{scope} {item.code}", option.value, option.label)
+    yield Code("record_type", "", ANSWER, _l("A questionnaire answer."))
+    yield Code("record_type", "", CLINICAL, _l("A clinical value entered by a nurse at the visit."))
+    yield Code("out_of_range", "", "Y", _l("Outside the usual range; confirmed by the nurse."))
+    for _key, measure_set in sorted(all_measure_sets().items()):
+        scope = f"{measure_set.code} {measure_set.version}"
+        yield Code("instrument_code", scope, measure_set.code, measure_set.name)
+        for measure in measure_set.measures:
+            yield Code("item_code", scope, measure.code, _terminology(measure))
+            if measure.unit:
+                yield Code("unit", f"{scope} {measure.code}", measure.unit, measure.name)
+            for option in measure.options:
+                yield Code("value", f"{scope} {measure.code}", option.code, option.label)
+
+
+def _terminology(measure: Measure) -> Text:
+    """Where a measure code comes from: CDISC controlled terminology, or the sponsor (this project)."""
+    texts = []
+    for language in LANGUAGES:
+        with force_locale(language):
+            if measure.cdisc:
+                source = gettext(
+                    "CDISC controlled terminology: %(domain)sTESTCD %(code)s (SDTM %(domain)s, test name %(test)s)",
+                    domain=measure.domain,
+                    code=measure.code,
+                    test=measure.test,
+                )
+            else:
+                source = gettext(
+                    "Sponsor-defined code: no CDISC controlled terminology exists (test name %(test)s)",
+                    test=measure.test,
+                )
+            unit = f" ({measure.unit})" if measure.unit else ""
+            texts.append(f"{measure.label(language)}{unit}. {source}.")
+    return Text(*texts)

@@ -13,12 +13,23 @@ from dataclasses import replace
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Session
 
-from epro.exports.columns import Column, ExportOptions, spreadsheet_safe
+from epro import instruments
+from epro.codes import LANGUAGES
+from epro.exports.columns import Code, Column, ExportOptions, spreadsheet_safe
+from epro.exports.definitions import (
+    category,
+    evaluation_interval,
+    protocols_in_use,
+    qs_test_code,
+    qs_test_name,
+    visit_meaning,
+)
 from epro.sdtm.common import StudyFacts
 from epro.sdtm.qs import NOT_DONE, qs_records
 from epro.sdtm.spec import QS
+from epro.text import Text
 
-__all__ = ["COLUMNS", "NOT_DONE", "rows"]
+__all__ = ["COLUMNS", "NOT_DONE", "codes", "rows"]
 
 _DESCRIPTIONS = {
     "STUDYID": _l("Study identifier (the site's SDTM study code)."),
@@ -65,3 +76,27 @@ def rows(db: Session, options: ExportOptions) -> Iterator[list[object]]:
         values = record.values
         values["QSREASND"] = spreadsheet_safe(values["QSREASND"])  # type: ignore[arg-type]
         yield [values[name] for name in QS.names]
+
+
+def codes(db: Session, options: ExportOptions) -> Iterator[Code]:
+    """Every code the QS layout writes: the study, the domain, NOT DONE, the baseline flags, the visits, and
+    each instrument's category, recall period, test codes and answer codes."""
+    yield Code("STUDYID", "", options.studyid, _l("This study."))
+    yield Code("DOMAIN", "", "QS", _l("Questionnaires."))
+    yield Code("QSSTAT", "", NOT_DONE, _l("Not done: the visit was marked missed."))
+    yield Code("QSLOBXFL", "", "Y", _l("Baseline record: the last answer assessed on or before day 0."))
+    yield Code("QSBLFL", "", "Y", _l("Baseline record."))
+    for protocol in protocols_in_use(db):
+        for visit in protocol.visits:
+            yield Code("VISITNUM", f"{protocol.code} {protocol.version}", visit.number, visit_meaning(visit))
+    for (code, version), instrument in sorted(instruments.all_instruments().items()):
+        scope = f"{code} {version}"
+        yield Code("QSCAT", scope, category(instrument), instrument.name)
+        interval = evaluation_interval(instrument)
+        if interval:
+            yield Code("QSEVLINT", scope, interval, instrument.recall)
+        for item in instrument.items:
+            name = Text(*(qs_test_name(instrument, item, language) for language in LANGUAGES))
+            yield Code("QSTESTCD", scope, qs_test_code(instrument, item), name)
+            for option in item.options:
+                yield Code("QSSTRESN", f"{scope} {item.code}", option.value, option.label)
