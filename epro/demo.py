@@ -170,7 +170,7 @@ def seed(db: Session, protocol: Protocol, today: date, zone: ZoneInfo) -> dict[s
                     db, SYSTEM, "visit.missed", "visit", visit.id, new="missed", reason=visit.missed_reason
                 )
             elif visit.code in DEMO_SCORES and visit.target_date < today and visit.code not in demo.no_data:
-                _answer(db, visit, demo.language, nurse.id, zone)  # type: ignore[arg-type]
+                _answer(db, visit, demo.language, nurse.id, zone)
                 values = clinical_values(demo, visit.code, list(DEMO_SCORES).index(visit.code))
                 for measure in measure_set.for_visit(visit.code):
                     enter_value(
@@ -188,7 +188,7 @@ def seed(db: Session, protocol: Protocol, today: date, zone: ZoneInfo) -> dict[s
     return staff
 
 
-def _answer(db: Session, visit, language: str, nurse_id: int, zone: ZoneInfo) -> None:  # type: ignore[no-untyped-def]
+def _answer(db: Session, visit, language: str, nurse_id: int, zone: ZoneInfo) -> None:
     visit.actual_date = visit.target_date
     moment = datetime.combine(visit.target_date, time(10, 30), zone)
     session = QuestionnaireSession(
@@ -210,7 +210,7 @@ def _answer(db: Session, visit, language: str, nurse_id: int, zone: ZoneInfo) ->
         response = Response(
             visit_id=visit.id,
             session_id=session.id,
-            instrument_code=code,  # type: ignore[arg-type]
+            instrument_code=code,
             instrument_version=instrument.version,
             item_code=instrument.items[0].code,
             value=value,

@@ -24,8 +24,8 @@ def enrol(db: Session, patient: Patient, protocol: Protocol, day0: date, actor: 
     db.add(patient)
     visits = [
         Visit(
-            patient_id=patient.id,  # type: ignore[arg-type]
-            protocol_visit_id=protocol_visits[planned.code].id,  # type: ignore[arg-type]
+            patient_id=patient.id,
+            protocol_visit_id=protocol_visits[planned.code].id,
             code=planned.code,
             number=planned.number,
             study_day=planned.study_day,

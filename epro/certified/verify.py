@@ -26,7 +26,7 @@ class BundleCheck:
     problems: list[str] = field(default_factory=list)
     #: What was checked and found right.
     passed: list[str] = field(default_factory=list)
-    manifest: dict | None = None  # type: ignore[type-arg]
+    manifest: dict | None = None
     manifest_sha256: str | None = None
 
     @property

@@ -81,7 +81,7 @@ def child_pugh(
     points = {
         "BILI": _band(bilirubin, "2", "3", higher_is_worse=True),
         "ALB": _band(albumin, "2.8", "3.5", higher_is_worse=False),
-        criterion: _coagulation_points(criterion, _number(values[criterion])),  # type: ignore[arg-type]
+        criterion: _coagulation_points(criterion, _number(values[criterion])),
     }
     for code, table in CATEGORY_POINTS.items():
         category = values.get(code)

@@ -119,7 +119,7 @@ def enter_value(
         raise AlreadyRecorded(measure.code)
     number, code = _stored(measure, value)
     row = ClinicalValue(
-        visit_id=visit.id,  # type: ignore[arg-type]
+        visit_id=visit.id,
         measure_code=measure.code,
         measure_set=measure_set.key,
         value_number=number,
@@ -236,10 +236,10 @@ def set_characteristic(
     text = characteristic_text(characteristic, value)
     if existing is None:
         row = PatientCharacteristic(
-            patient_id=patient.id,  # type: ignore[arg-type]
+            patient_id=patient.id,
             code=characteristic.code,
             value=text,
-            entered_by_id=actor.id,  # type: ignore[arg-type]
+            entered_by_id=actor.id,
         )
         db.add(row)
         db.flush()

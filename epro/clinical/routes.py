@@ -7,6 +7,7 @@ A refused form comes back with its errors and what was typed, status 422, and no
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -43,13 +44,13 @@ def _visit(visit_id: int) -> tuple[Visit, Patient]:
     return visit, patient
 
 
-def _back(visit: Visit):  # type: ignore[no-untyped-def]
+def _back(visit: Visit):
     return redirect(url_for("staff.visit", visit_id=visit.id))
 
 
 @bp.route("/visits/<int:visit_id>/clinical", methods=["GET", "POST"])
 @allow("nurse")
-def enter_values(visit_id: int):  # type: ignore[no-untyped-def]
+def enter_values(visit_id: int) -> ResponseReturnValue:
     visit, patient = _visit(visit_id)
     database = db.session()
     panel = visit_panel(database, visit, patient)
@@ -112,7 +113,7 @@ def enter_values(visit_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/visits/<int:visit_id>/clinical/<code>/correct", methods=["GET", "POST"])
 @allow("nurse")
-def correct_value(visit_id: int, code: str):  # type: ignore[no-untyped-def]
+def correct_value(visit_id: int, code: str) -> ResponseReturnValue:
     visit, patient = _visit(visit_id)
     database = db.session()
     panel = visit_panel(database, visit, patient)
@@ -164,7 +165,7 @@ def correct_value(visit_id: int, code: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/patients/<int:patient_id>/baseline", methods=["GET", "POST"])
 @allow("nurse")
-def baseline(patient_id: int):  # type: ignore[no-untyped-def]
+def baseline(patient_id: int) -> ResponseReturnValue:
     database = db.session()
     patient = database.get(Patient, patient_id)
     if patient is None:
@@ -173,7 +174,7 @@ def baseline(patient_id: int):  # type: ignore[no-untyped-def]
         flash(_("Enrol the patient first: the protocol defines the baseline characteristics."), "error")
         return redirect(url_for("staff.patient", patient_id=patient.id))
     characteristics = characteristics_for(load_protocol(patient.protocol_code, patient.protocol_version))
-    existing = patient_characteristics(database, patient.id)  # type: ignore[arg-type]
+    existing = patient_characteristics(database, patient.id)
     form = baseline_form(characteristics, _language())
     context = {"patient": patient, "form": form, "characteristics": characteristics, "existing": existing}
     if not form.is_submitted():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -22,7 +23,7 @@ bp = Blueprint("followup", __name__, url_prefix="/staff")
 
 @bp.route("/patients/<int:patient_id>/day0", methods=["GET", "POST"])
 @allow("nurse")
-def correct_day0(patient_id: int):  # type: ignore[no-untyped-def]
+def correct_day0(patient_id: int) -> ResponseReturnValue:
     """First post: check the date and list every visit whose dates or status change. Second post (with
     `confirmed`): apply, audited. Completed visits keep their dates."""
     patient = get_patient(patient_id)
@@ -60,7 +61,7 @@ def correct_day0(patient_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/patients/<int:patient_id>/withdraw", methods=["GET", "POST"])
 @allow("nurse")
-def withdraw(patient_id: int):  # type: ignore[no-untyped-def]
+def withdraw(patient_id: int) -> ResponseReturnValue:
     patient = get_patient(patient_id)
     form = WithdrawalForm()
     today = clinic_today()

@@ -49,7 +49,7 @@ class DateLimits:
     reschedule_max_days_after_window: int = 60
 
     @classmethod
-    def from_config(cls, config: dict) -> DateLimits:  # type: ignore[type-arg]
+    def from_config(cls, config: dict) -> DateLimits:
         return cls(
             day0_max_past_days=int(config.get("DAY0_MAX_PAST_DAYS", cls.day0_max_past_days)),
             day0_max_future_days=int(config.get("DAY0_MAX_FUTURE_DAYS", cls.day0_max_future_days)),

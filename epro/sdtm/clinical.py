@@ -84,7 +84,7 @@ def clinical_rows(db: Session, facts: StudyFacts) -> ClinicalRows:
                 continue
             records = [record for record, _value in made]
             if domain != "CM":
-                flag_baseline(records, subject[0].procedure_date, domain)  # type: ignore[arg-type]
+                flag_baseline(records, subject[0].procedure_date, domain)
             for sequence, (record, value) in enumerate(made, start=1):
                 record[f"{domain}SEQ"] = sequence
                 found.supp[domain].extend(_supp(domain, record, value))
@@ -151,7 +151,7 @@ def _records(
                     "CMCAT": "DIURETIC",
                     "CMPRESP": "Y",
                     "CMOCCUR": "Y" if taken else "N",
-                    "CMDOSTOT": float(dose) if taken else None,  # type: ignore[arg-type]
+                    "CMDOSTOT": float(dose) if taken else None,
                     "CMDOSU": DAILY_UNITS.get(value.unit, value.unit) if taken else None,
                     **visit,
                 },

@@ -121,7 +121,7 @@ def write_package(folder: Path, *, language: str = "en") -> Written:
             if count:
                 written.not_ascii.append((table.spec.name, variable.name, count))
         written.files.append(_atomic(folder / f"{table.file_stem}.xpt", lambda p, t=table: write_xpt(t, p)))
-        document = dataset_json(table, **header)  # type: ignore[arg-type]
+        document = dataset_json(table, **header)
         written.files.append(
             _atomic(
                 folder / f"{table.file_stem}.json",
@@ -134,7 +134,7 @@ def write_package(folder: Path, *, language: str = "en") -> Written:
         tables,
         codelists(tables, facts, protocols, measure_sets(protocols), with_korean=language == "ko"),
         study_name=facts.title,
-        **header,  # type: ignore[arg-type]
+        **header,
     )
     written.files.append(
         _atomic(folder / "define.xml", lambda p: tree.write(p, encoding="utf-8", xml_declaration=True))
@@ -142,7 +142,7 @@ def write_package(folder: Path, *, language: str = "en") -> Written:
     return written
 
 
-def _atomic(target: Path, write) -> Path:  # type: ignore[no-untyped-def]
+def _atomic(target: Path, write) -> Path:
     """Write beside the target and move it into place: a failed export leaves no half file."""
     partial = target.with_name(target.name + ".partial")
     write(partial)

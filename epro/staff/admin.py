@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -26,7 +27,7 @@ def get_user(user_id: int) -> StaffUser:
 
 @bp.route("/admin/users", methods=["GET", "POST"])
 @allow("admin")
-def users():  # type: ignore[no-untyped-def]
+def users() -> ResponseReturnValue:
     database = db.session()
     form = NewUserForm()
     if form.validate_on_submit():
@@ -52,7 +53,7 @@ def users():  # type: ignore[no-untyped-def]
     )
 
 
-def user_page(account: StaffUser, *, status: int | None = None, **forms: FlaskForm):  # type: ignore[no-untyped-def]
+def user_page(account: StaffUser, *, status: int | None = None, **forms: FlaskForm):
     """The account page; a bound form passed in (with its errors) replaces the blank one."""
     blank: dict[str, FlaskForm] = {
         "role_form": RoleForm(formdata=None, role=account.role),
@@ -65,13 +66,13 @@ def user_page(account: StaffUser, *, status: int | None = None, **forms: FlaskFo
 
 @bp.route("/admin/users/<int:user_id>", methods=["GET"])
 @allow("admin")
-def user(user_id: int):  # type: ignore[no-untyped-def]
+def user(user_id: int) -> ResponseReturnValue:
     return user_page(get_user(user_id))
 
 
 @bp.route("/admin/users/<int:user_id>/role", methods=["POST"])
 @allow("admin")
-def user_role(user_id: int):  # type: ignore[no-untyped-def]
+def user_role(user_id: int) -> ResponseReturnValue:
     account = get_user(user_id)
     form = RoleForm()
     if not form.validate_on_submit():
@@ -90,7 +91,7 @@ def user_role(user_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/admin/users/<int:user_id>/full-name", methods=["POST"])
 @allow("admin")
-def user_full_name(user_id: int):  # type: ignore[no-untyped-def]
+def user_full_name(user_id: int) -> ResponseReturnValue:
     """The printed name shown with the person's e-signatures (past signatures keep the name they had)."""
     account = get_user(user_id)
     form = FullNameForm()
@@ -105,7 +106,7 @@ def user_full_name(user_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/admin/users/<int:user_id>/active", methods=["POST"])
 @allow("admin")
-def user_active(user_id: int):  # type: ignore[no-untyped-def]
+def user_active(user_id: int) -> ResponseReturnValue:
     account = get_user(user_id)
     form = EmptyForm()
     if not form.validate_on_submit():
@@ -123,7 +124,7 @@ def user_active(user_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/admin/users/<int:user_id>/password", methods=["POST"])
 @allow("admin")
-def user_password(user_id: int):  # type: ignore[no-untyped-def]
+def user_password(user_id: int) -> ResponseReturnValue:
     account = get_user(user_id)
     form = PasswordResetForm()
     if not form.validate_on_submit():

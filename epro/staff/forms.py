@@ -19,7 +19,7 @@ from wtforms import (
     TextAreaField,
     ValidationError,
 )
-from wtforms.fields.choices import SelectChoice
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # not in types-wtforms 3.2 (new in WTForms 3.3)
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from epro.identifiers import InvalidStudyId, normalise_study_id
@@ -32,7 +32,7 @@ def _strip(value: str | None) -> str | None:
     return value.strip() if isinstance(value, str) else value
 
 
-def _reason(required: bool = True, label: object = None):  # type: ignore[no-untyped-def]
+def _reason(required: bool = True, label: object = None):
     """A reason field; spaces alone are no reason."""
     validators = [DataRequired(_l("Please give a reason."))] if required else [Optional()]
     return TextAreaField(
@@ -50,7 +50,7 @@ class DayField(DateField):
             raise ValueError(str(_l("Enter the date as year-month-day, for example 2026-12-01."))) from error
 
 
-def _date(label: object):  # type: ignore[no-untyped-def]
+def _date(label: object):
     """A date typed or picked as YYYY-MM-DD; anything else is a clear error, never a crash."""
     return DayField(
         label,
@@ -182,7 +182,7 @@ class StaffEntryForm(FlaskForm):
     reason = _reason()
 
 
-def _full_name():  # type: ignore[no-untyped-def]
+def _full_name():
     return StringField(
         _l("Printed name"),
         description=_l("The person's full name, shown with their electronic signatures."),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -47,7 +48,7 @@ def _study_id_taken(study_id: str, except_id: int | None = None) -> bool:
 
 @bp.route("/patients")
 @allow(*STAFF)
-def patients():  # type: ignore[no-untyped-def]
+def patients() -> ResponseReturnValue:
     status_arg = request.args.get("status", "")
     status = PatientStatus(status_arg) if status_arg in set(PatientStatus) else None
     within = request.args.get("next", "")
@@ -78,7 +79,7 @@ def patients():  # type: ignore[no-untyped-def]
 
 @bp.route("/patients/new", methods=["GET", "POST"])
 @allow("nurse")
-def new_patient():  # type: ignore[no-untyped-def]
+def new_patient() -> ResponseReturnValue:
     form = PatientForm()
     if form.validate_on_submit():
         if _study_id_taken(form.study_id.data):
@@ -103,7 +104,7 @@ def new_patient():  # type: ignore[no-untyped-def]
 
 @bp.route("/patients/<int:patient_id>/edit", methods=["GET", "POST"])
 @allow("nurse")
-def edit_patient(patient_id: int):  # type: ignore[no-untyped-def]
+def edit_patient(patient_id: int) -> ResponseReturnValue:
     patient = get_patient(patient_id)
     form = PatientEditForm(obj=patient)
     if form.validate_on_submit():
@@ -119,7 +120,7 @@ def edit_patient(patient_id: int):  # type: ignore[no-untyped-def]
     return form_page("staff/patient_form.html", form=form, patient=patient)
 
 
-def patient_view(patient: Patient, *, status: int | None = None, **forms: FlaskForm):  # type: ignore[no-untyped-def]
+def patient_view(patient: Patient, *, status: int | None = None, **forms: FlaskForm):
     """The patient page; a bound form passed in (with its errors) replaces the blank one."""
     today = clinic_today()
     rows = visit_rows(db.session(), today, patient_id=patient.id)
@@ -138,7 +139,7 @@ def patient_view(patient: Patient, *, status: int | None = None, **forms: FlaskF
 
 @bp.route("/patients/<int:patient_id>")
 @allow(*STAFF)
-def patient(patient_id: int):  # type: ignore[no-untyped-def]
+def patient(patient_id: int) -> ResponseReturnValue:
     return patient_view(get_patient(patient_id))
 
 
@@ -169,7 +170,7 @@ def day0_problem(form: FlaskForm, day0: date, confirmed: bool) -> bool:
 
 @bp.route("/patients/<int:patient_id>/enrol", methods=["POST"])
 @allow("nurse")
-def enrol_patient(patient_id: int):  # type: ignore[no-untyped-def]
+def enrol_patient(patient_id: int) -> ResponseReturnValue:
     patient = get_patient(patient_id)
     form = EnrolForm()
     if patient.procedure_date is not None:
@@ -196,7 +197,7 @@ def enrol_patient(patient_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/patients/<int:patient_id>/visits.ics")
 @allow(*STAFF)
-def patient_ics(patient_id: int):  # type: ignore[no-untyped-def]
+def patient_ics(patient_id: int) -> ResponseReturnValue:
     patient = get_patient(patient_id)
     rows = visit_rows(db.session(), clinic_today(), patient_id=patient.id)
     body = patient_calendar(patient, rows, clinic_today())

@@ -48,7 +48,7 @@ def _delay(failures: int, free: int) -> timedelta:
     return timedelta(seconds=min(2.0 ** (failures - free), cap))
 
 
-def _failures(db: Session, column, value: str, since: datetime) -> tuple[int, datetime | None]:  # type: ignore[no-untyped-def]
+def _failures(db: Session, column, value: str, since: datetime) -> tuple[int, datetime | None]:
     count, last = db.exec(
         select(func.count(), func.max(SignInFailure.at)).where(column == value, SignInFailure.at >= since)
     ).one()
@@ -85,7 +85,7 @@ def record_failure(db: Session, account: str, address: str) -> bool:
     """Count one failure (and forget those older than the window); True when it has just locked the account."""
     now = utcnow()
     since = now - _window()
-    db.exec(  # type: ignore[call-overload]
+    db.exec(
         delete(SignInFailure).where(
             (col(SignInFailure.account) == account) | (col(SignInFailure.address) == address),
             col(SignInFailure.at) < since,
@@ -98,7 +98,7 @@ def record_failure(db: Session, account: str, address: str) -> bool:
 
 
 def clear_account(db: Session, account: str) -> None:
-    db.exec(delete(SignInFailure).where(col(SignInFailure.account) == account))  # type: ignore[call-overload]
+    db.exec(delete(SignInFailure).where(col(SignInFailure.account) == account))
 
 
 def locked_accounts(db: Session) -> dict[str, datetime]:

@@ -146,13 +146,13 @@ class _Chain:
             at=datetime.now(UTC), actor_type="system", actor_id=None, actor_name="migration 0005", **fields
         )
         event.prev_hash = self.prev
-        event.hash = row_hash(event)  # type: ignore[arg-type]
+        event.hash = row_hash(event)
         self.bind.execute(sa.insert(audit).values(**vars(event)))
         self.prev = event.hash
 
 
 def _move_weights(bind: sa.Connection) -> None:
-    history: dict[str, list[sa.Row]] = {}  # type: ignore[type-arg]
+    history: dict[str, list[sa.Row]] = {}
     for event in bind.execute(
         sa.select(audit.c.entity_id, audit.c.at, audit.c.actor_type, audit.c.actor_id, audit.c.reason)
         .where(audit.c.action == "visit.weight", audit.c.entity == "visit")
