@@ -21,7 +21,7 @@ from epro.clinical.characteristics import characteristics_for
 from epro.clinical.measures import measure_set_for
 from epro.clinical.operations import enter_value, set_characteristic
 from epro.enrolment import enrol
-from epro.models import Patient, QuestionnaireSession, Response
+from epro.models import Patient, QuestionnaireSession, Response, Visit
 from epro.registry import create_staff_user, register_patient
 from epro.schedule import Protocol
 
@@ -145,6 +145,7 @@ def seed(db: Session, protocol: Protocol, today: date, zone: ZoneInfo) -> dict[s
         staff[username] = password
         if role == "nurse":
             nurse = Actor("staff", user.id, user.username)
+    assert nurse.id is not None, "DEMO_STAFF has a nurse"
     measure_set = measure_set_for(protocol)
     characteristics = characteristics_for(protocol)
     for demo in DEMO_PATIENTS:
@@ -188,7 +189,7 @@ def seed(db: Session, protocol: Protocol, today: date, zone: ZoneInfo) -> dict[s
     return staff
 
 
-def _answer(db: Session, visit, language: str, nurse_id: int, zone: ZoneInfo) -> None:
+def _answer(db: Session, visit: Visit, language: str, nurse_id: int, zone: ZoneInfo) -> None:
     visit.actual_date = visit.target_date
     moment = datetime.combine(visit.target_date, time(10, 30), zone)
     session = QuestionnaireSession(
@@ -203,6 +204,7 @@ def _answer(db: Session, visit, language: str, nurse_id: int, zone: ZoneInfo) ->
     )
     db.add_all([visit, session])
     db.flush()
+    assert session.id is not None
     for action, state in (("session.start", f"visit {visit.id}"), ("session.submit", "submitted")):
         record(db, SYSTEM, action, "questionnaire_session", session.id, new=state, reason="demo data")
     for code, value in zip(("PS", "WB", "QOL"), DEMO_SCORES[visit.code], strict=True):

@@ -15,7 +15,8 @@ from epro.schedule import Protocol, plan_visits
 def enrol(db: Session, patient: Patient, protocol: Protocol, day0: date, actor: Actor) -> list[Visit]:
     if patient.procedure_date is not None:
         raise ValueError("already enrolled")
-    protocol_visits = sync_protocol(db, protocol)
+    assert patient.id is not None
+    protocol_visit_ids = sync_protocol(db, protocol)
     patient.procedure_date, patient.protocol_code, patient.protocol_version = (
         day0,
         protocol.code,
@@ -25,7 +26,7 @@ def enrol(db: Session, patient: Patient, protocol: Protocol, day0: date, actor: 
     visits = [
         Visit(
             patient_id=patient.id,
-            protocol_visit_id=protocol_visits[planned.code].id,
+            protocol_visit_id=protocol_visit_ids[planned.code],
             code=planned.code,
             number=planned.number,
             study_day=planned.study_day,

@@ -118,6 +118,7 @@ def enter_value(
     ).first():
         raise AlreadyRecorded(measure.code)
     number, code = _stored(measure, value)
+    assert visit.id is not None
     row = ClinicalValue(
         visit_id=visit.id,
         measure_code=measure.code,
@@ -235,6 +236,7 @@ def set_characteristic(
     """Enter a baseline characteristic once, or change it with a reason; None when nothing changed."""
     text = characteristic_text(characteristic, value)
     if existing is None:
+        assert patient.id is not None and actor.id is not None, "a saved patient; a staff member enters it"
         row = PatientCharacteristic(
             patient_id=patient.id,
             code=characteristic.code,

@@ -53,6 +53,7 @@ def visit_panel(db: Session, visit: Visit, patient: Patient) -> VisitPanel | Non
     measures = measure_set.for_visit(visit.code)
     if not measures:
         return None
+    assert visit.id is not None
     values = visit_values(db, visit.id)
     score = child_pugh({code: v.value for code, v in values.items()}, protocol.child_pugh_coagulation)
     return VisitPanel(
@@ -82,6 +83,7 @@ def baseline_view(db: Session, patient: Patient) -> BaselineView | None:
     if patient.protocol_code is None:
         return None
     protocol = load_protocol(patient.protocol_code, patient.protocol_version)
+    assert patient.id is not None
     values = patient_characteristics(db, patient.id)
     return BaselineView(
         characteristics=characteristics_for(protocol),

@@ -12,6 +12,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from epro import db
 from epro.access import allow
@@ -44,7 +45,7 @@ def _visit(visit_id: int) -> tuple[Visit, Patient]:
     return visit, patient
 
 
-def _back(visit: Visit):
+def _back(visit: Visit) -> WerkzeugResponse:
     return redirect(url_for("staff.visit", visit_id=visit.id))
 
 
@@ -82,6 +83,7 @@ def enter_values(visit_id: int) -> ResponseReturnValue:
         valid = False
     if not valid:
         return form_page(status=UNPROCESSABLE, template="clinical/enter.html", **context)
+    assert form.sample_date.data is not None  # a required field: validate() refused an empty one
     try:
         for measure, value in entries:
             operations.enter_value(
@@ -138,6 +140,7 @@ def correct_value(visit_id: int, code: str) -> ResponseReturnValue:
         valid = False
     if not valid or value is None:
         return form_page(status=UNPROCESSABLE, template="clinical/correct.html", **context)
+    assert form.sample_date.data is not None  # a required field: validate() refused an empty one
     try:
         operations.correct_value(
             database,
@@ -174,6 +177,7 @@ def baseline(patient_id: int) -> ResponseReturnValue:
         flash(_("Enrol the patient first: the protocol defines the baseline characteristics."), "error")
         return redirect(url_for("staff.patient", patient_id=patient.id))
     characteristics = characteristics_for(load_protocol(patient.protocol_code, patient.protocol_version))
+    assert patient.id is not None
     existing = patient_characteristics(database, patient.id)
     form = baseline_form(characteristics, _language())
     context = {"patient": patient, "form": form, "characteristics": characteristics, "existing": existing}
