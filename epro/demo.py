@@ -190,6 +190,7 @@ def seed(db: Session, protocol: Protocol, today: date, zone: ZoneInfo) -> dict[s
 
 
 def _answer(db: Session, visit: Visit, language: str, nurse_id: int, zone: ZoneInfo) -> None:
+    assert visit.id is not None
     visit.actual_date = visit.target_date
     moment = datetime.combine(visit.target_date, time(10, 30), zone)
     session = QuestionnaireSession(

@@ -15,7 +15,14 @@ from epro.models import StaffUser
 from epro.registry import create_staff_user
 from epro.staff import bp, operations, sessions, throttle
 from epro.staff.form_page import CONFLICT, add_error, form_page
-from epro.staff.forms import EmptyForm, FullNameForm, NewUserForm, PasswordResetForm, RoleForm
+from epro.staff.forms import (
+    EmptyForm,
+    FullNameForm,
+    NewUserForm,
+    PasswordResetForm,
+    RoleForm,
+    entered,
+)
 
 
 def get_user(user_id: int) -> StaffUser:
@@ -37,8 +44,8 @@ def users() -> ResponseReturnValue:
             create_staff_user(
                 database,
                 current_user.actor,
-                username=form.username.data,
-                password=form.password.data,
+                username=entered(form.username),
+                password=entered(form.password),
                 role=form.role.data,
                 preferred_language=form.preferred_language.data,
                 full_name=form.full_name.data,
@@ -53,7 +60,7 @@ def users() -> ResponseReturnValue:
     )
 
 
-def user_page(account: StaffUser, *, status: int | None = None, **forms: FlaskForm):
+def user_page(account: StaffUser, *, status: int | None = None, **forms: FlaskForm) -> tuple[str, int]:
     """The account page; a bound form passed in (with its errors) replaces the blank one."""
     blank: dict[str, FlaskForm] = {
         "role_form": RoleForm(formdata=None, role=account.role),
@@ -130,7 +137,7 @@ def user_password(user_id: int) -> ResponseReturnValue:
     if not form.validate_on_submit():
         return user_page(account, password_form=form)
     database = db.session()
-    operations.reset_password(database, current_user.actor, account, form.password.data)
+    operations.reset_password(database, current_user.actor, account, entered(form.password))
     sessions.end_every_session(database, account)
     throttle.clear_account(database, throttle.account_key(account.username))  # also lifts a lock
     database.commit()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import (
+    Response,
     abort,
     current_app,
     flash,
@@ -82,7 +83,7 @@ def login() -> ResponseReturnValue:
     return render_template("staff/login.html", form=form), 401
 
 
-def _refused(form: SignInForm, wait: throttle.Wait):
+def _refused(form: SignInForm, wait: throttle.Wait) -> Response:
     """A sign-in that must wait: said plainly, with how long; nothing is checked or counted."""
     if wait.locked:
         minutes = (wait.seconds + 59) // 60
