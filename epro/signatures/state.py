@@ -141,7 +141,8 @@ def _first_changes(db: Session, patient_ids: list[int], after: dict[int, int]) -
         return {}
     records = patient_records(db, patient_ids)
     first: dict[int, datetime] = {}
-    events = db.connection().execute(  # six columns: more than sqlmodel's select() types
+    # Six columns, more than sqlmodel's select() types: SQLAlchemy's, on the session's connection.
+    query = (
         core_select(
             col(AuditEvent.id),
             col(AuditEvent.at),
@@ -152,8 +153,8 @@ def _first_changes(db: Session, patient_ids: list[int], after: dict[int, int]) -
         )
         .where(col(AuditEvent.id) > min(after.values()), col(AuditEvent.action).in_(list(CHANGE_ACTIONS)))
         .order_by(col(AuditEvent.id))
-    ).all()
-    for event_id, at, action, entity, entity_id, field in events:
+    )
+    for event_id, at, action, entity, entity_id, field in db.connection().execute(query).all():
         patient_id = records.get((entity, entity_id or ""))
         if patient_id is None or patient_id in first or patient_id not in after:
             continue
