@@ -54,8 +54,8 @@ def sync_measure_sets(db: Session) -> int:
     return added
 
 
-def sync_protocol(db: Session, protocol: Protocol) -> dict[str, int]:
-    """The ids of the protocol's visit rows, created on first use; keyed by visit code."""
+def sync_protocol(db: Session, protocol: Protocol) -> dict[str, ProtocolVisit]:
+    """The protocol's visits as rows, created on first use; keyed by visit code."""
     rows = {
         row.code: row
         for row in db.exec(
@@ -79,4 +79,4 @@ def sync_protocol(db: Session, protocol: Protocol) -> dict[str, int]:
             )
             db.add(rows[visit.code])
     db.flush()
-    return {code: row.id for code, row in rows.items() if row.id is not None}  # all of them, once flushed
+    return rows

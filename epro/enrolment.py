@@ -16,7 +16,10 @@ def enrol(db: Session, patient: Patient, protocol: Protocol, day0: date, actor: 
     if patient.procedure_date is not None:
         raise ValueError("already enrolled")
     assert patient.id is not None
-    protocol_visit_ids = sync_protocol(db, protocol)
+    # Every row has its id once synced (flushed); the filter only tells the type checker so.
+    protocol_visit_ids = {
+        code: row.id for code, row in sync_protocol(db, protocol).items() if row.id is not None
+    }
     patient.procedure_date, patient.protocol_code, patient.protocol_version = (
         day0,
         protocol.code,
