@@ -21,7 +21,7 @@ $(VENV)/.installed-runtime: pyproject.toml | $(BIN)/python
 	@$(BIN)/pip install --quiet --disable-pip-version-check -e . 2>&1 | grep -v 'BuildBackendWarning\|^ *!!\|\*\*\*\|careful with folders\|same$$\|take precedence\|WheelFile\|^ *$$' || true
 	@$(BIN)/python -c 'import epro, flask, weasyprint' && touch $@
 
-# What the tests and the font build need on top: pytest, Playwright, ruff, fonttools; axe-core from npm.
+# What the tests and the font build need on top: pytest, Playwright, ruff, mypy, fonttools; axe-core from npm.
 install-test: install node_modules/.package-lock.json $(VENV)/.installed-test
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
@@ -62,6 +62,7 @@ system-packages:
 lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 # The suite twice: every test on SQLite, then on a throwaway PostgreSQL server (started by the tests of
 # that pass only) every test whose database is the run's (tests/database_plugin.py; EPRO_TEST_PG_ALL=1:
@@ -89,4 +90,4 @@ bench: system-packages install-test
 	$(BIN)/python -m bench.bench_export_memory
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

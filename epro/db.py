@@ -32,7 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask import Flask, current_app, g, request
-from sqlalchemy import Engine, event, make_url
+from sqlalchemy import Connection, Engine, event, make_url
+from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel import Session, create_engine
 
 from epro.private_files import create_private
@@ -133,7 +134,8 @@ class QueuedConnection(sqlite3.Connection):
     def close(self) -> None:
         try:
             if self.holds_turn:
-                self.queue.release()  # type: ignore[union-attr]
+                assert self.queue is not None
+                self.queue.release()
                 self.holds_turn = False
         finally:
             super().close()
@@ -184,7 +186,7 @@ def _private_database_file(url: str) -> None:
 
 def _configure_sqlite(engine: Engine, queue: WriterQueue) -> None:
     @event.listens_for(engine, "connect")
-    def on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    def on_connect(dbapi_connection: sqlite3.Connection, _record: ConnectionPoolEntry) -> None:
         dbapi_connection.isolation_level = None  # we emit BEGIN ourselves, below
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
@@ -194,7 +196,7 @@ def _configure_sqlite(engine: Engine, queue: WriterQueue) -> None:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def on_begin(connection) -> None:  # type: ignore[no-untyped-def]
+    def on_begin(connection: Connection) -> None:
         if not _write_intent.get():
             connection.exec_driver_sql("BEGIN")
             return

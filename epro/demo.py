@@ -21,7 +21,7 @@ from epro.clinical.characteristics import characteristics_for
 from epro.clinical.measures import measure_set_for
 from epro.clinical.operations import enter_value, set_characteristic
 from epro.enrolment import enrol
-from epro.models import Patient, QuestionnaireSession, Response
+from epro.models import Patient, QuestionnaireSession, Response, Visit
 from epro.registry import create_staff_user, register_patient
 from epro.schedule import Protocol
 
@@ -145,6 +145,7 @@ def seed(db: Session, protocol: Protocol, today: date, zone: ZoneInfo) -> dict[s
         staff[username] = password
         if role == "nurse":
             nurse = Actor("staff", user.id, user.username)
+    assert nurse.id is not None, "DEMO_STAFF has a nurse"
     measure_set = measure_set_for(protocol)
     characteristics = characteristics_for(protocol)
     for demo in DEMO_PATIENTS:
@@ -170,7 +171,7 @@ def seed(db: Session, protocol: Protocol, today: date, zone: ZoneInfo) -> dict[s
                     db, SYSTEM, "visit.missed", "visit", visit.id, new="missed", reason=visit.missed_reason
                 )
             elif visit.code in DEMO_SCORES and visit.target_date < today and visit.code not in demo.no_data:
-                _answer(db, visit, demo.language, nurse.id, zone)  # type: ignore[arg-type]
+                _answer(db, visit, demo.language, nurse.id, zone)
                 values = clinical_values(demo, visit.code, list(DEMO_SCORES).index(visit.code))
                 for measure in measure_set.for_visit(visit.code):
                     enter_value(
@@ -188,7 +189,8 @@ def seed(db: Session, protocol: Protocol, today: date, zone: ZoneInfo) -> dict[s
     return staff
 
 
-def _answer(db: Session, visit, language: str, nurse_id: int, zone: ZoneInfo) -> None:  # type: ignore[no-untyped-def]
+def _answer(db: Session, visit: Visit, language: str, nurse_id: int, zone: ZoneInfo) -> None:
+    assert visit.id is not None
     visit.actual_date = visit.target_date
     moment = datetime.combine(visit.target_date, time(10, 30), zone)
     session = QuestionnaireSession(
@@ -203,6 +205,7 @@ def _answer(db: Session, visit, language: str, nurse_id: int, zone: ZoneInfo) ->
     )
     db.add_all([visit, session])
     db.flush()
+    assert session.id is not None
     for action, state in (("session.start", f"visit {visit.id}"), ("session.submit", "submitted")):
         record(db, SYSTEM, action, "questionnaire_session", session.id, new=state, reason="demo data")
     for code, value in zip(("PS", "WB", "QOL"), DEMO_SCORES[visit.code], strict=True):
@@ -210,7 +213,7 @@ def _answer(db: Session, visit, language: str, nurse_id: int, zone: ZoneInfo) ->
         response = Response(
             visit_id=visit.id,
             session_id=session.id,
-            instrument_code=code,  # type: ignore[arg-type]
+            instrument_code=code,
             instrument_version=instrument.version,
             item_code=instrument.items[0].code,
             value=value,

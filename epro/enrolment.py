@@ -15,7 +15,11 @@ from epro.schedule import Protocol, plan_visits
 def enrol(db: Session, patient: Patient, protocol: Protocol, day0: date, actor: Actor) -> list[Visit]:
     if patient.procedure_date is not None:
         raise ValueError("already enrolled")
-    protocol_visits = sync_protocol(db, protocol)
+    assert patient.id is not None
+    # Every row has its id once synced (flushed); the filter only tells the type checker so.
+    protocol_visit_ids = {
+        code: row.id for code, row in sync_protocol(db, protocol).items() if row.id is not None
+    }
     patient.procedure_date, patient.protocol_code, patient.protocol_version = (
         day0,
         protocol.code,
@@ -24,8 +28,8 @@ def enrol(db: Session, patient: Patient, protocol: Protocol, day0: date, actor: 
     db.add(patient)
     visits = [
         Visit(
-            patient_id=patient.id,  # type: ignore[arg-type]
-            protocol_visit_id=protocol_visits[planned.code].id,  # type: ignore[arg-type]
+            patient_id=patient.id,
+            protocol_visit_id=protocol_visit_ids[planned.code],
             code=planned.code,
             number=planned.number,
             study_day=planned.study_day,

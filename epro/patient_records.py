@@ -43,12 +43,12 @@ def patient_records(db: Session, patient_ids: Iterable[int]) -> dict[RecordKey, 
         ("clinical_value", ClinicalValue),
     ):
         for row_id, visit_id in db.exec(
-            select(model.id, model.visit_id).where(col(model.visit_id).in_(list(visit_patient)))  # type: ignore[attr-defined]
+            select(model.id, model.visit_id).where(col(model.visit_id).in_(list(visit_patient)))
         ).all():
             records[(entity, str(row_id))] = visit_patient[visit_id]
     for entity, owned in (("signature", Signature), ("patient_characteristic", PatientCharacteristic)):
         for row_id, patient_id in db.exec(
-            select(owned.id, owned.patient_id).where(col(owned.patient_id).in_(ids))  # type: ignore[attr-defined]
+            select(owned.id, owned.patient_id).where(col(owned.patient_id).in_(ids))
         ).all():
             records[(entity, str(row_id))] = patient_id
     return records

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Select, func, or_
+from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import Select
 
 from epro.models import Patient, QuestionnaireSession, Visit
 from epro.schedule import VisitStatus, visit_status
@@ -56,7 +57,7 @@ def status_of(
     )
 
 
-def _query(which: VisitFilter) -> Select:  # type: ignore[type-arg]
+def _query(which: VisitFilter) -> Select[Visit, Patient, QuestionnaireSession]:
     query = (
         select(Visit, Patient, QuestionnaireSession)
         .join(Patient, col(Patient.id) == Visit.patient_id)
@@ -85,7 +86,7 @@ def _query(which: VisitFilter) -> Select:  # type: ignore[type-arg]
     if which.open_only:
         query = query.where(
             col(Visit.missed_at).is_(None),
-            or_(col(QuestionnaireSession.id).is_(None), QuestionnaireSession.state == "in_progress"),
+            or_(col(QuestionnaireSession.id).is_(None), col(QuestionnaireSession.state) == "in_progress"),
         )
     return query
 
@@ -118,5 +119,5 @@ def visit_rows(
 
 def count_visits(db: Session, which: VisitFilter, *, cap: int) -> int:
     """How many visits match, counting no further than cap (a busy list shows "cap+")."""
-    capped = _query(which).with_only_columns(Visit.id).limit(cap).subquery()
+    capped = _query(which).with_only_columns(col(Visit.id)).limit(cap).subquery()
     return db.exec(select(func.count()).select_from(capped)).one()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 from flask import Blueprint, abort, request, send_file
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from epro import db
@@ -18,7 +19,7 @@ bp = Blueprint("bundles", __name__, url_prefix="/certified")
 
 @bp.route("/patients/<int:patient_id>", methods=["POST"])
 @allow("investigator")
-def download(patient_id: int):  # type: ignore[no-untyped-def]
+def download(patient_id: int) -> ResponseReturnValue:
     edition = request.form.get("lang", "")
     if edition not in EDITIONS:
         abort(400)

@@ -12,6 +12,7 @@ import json
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlmodel import Session, select
 
@@ -26,7 +27,7 @@ class BundleCheck:
     problems: list[str] = field(default_factory=list)
     #: What was checked and found right.
     passed: list[str] = field(default_factory=list)
-    manifest: dict | None = None  # type: ignore[type-arg]
+    manifest: dict[str, Any] | None = None
     manifest_sha256: str | None = None
 
     @property

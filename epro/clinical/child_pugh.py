@@ -75,13 +75,14 @@ def child_pugh(
     The coagulation criterion is the first of `coagulation` (INR, else PT activity) that has a value.
     """
     bilirubin, albumin = _number(values.get("BILI")), _number(values.get("ALB"))
-    criterion = next((code for code in coagulation if _number(values.get(code)) is not None), None)
-    if bilirubin is None or albumin is None or criterion is None:
+    measured = ((code, _number(values.get(code))) for code in coagulation)
+    criterion, clotting = next(((code, n) for code, n in measured if n is not None), (None, None))
+    if bilirubin is None or albumin is None or criterion is None or clotting is None:
         return None
     points = {
         "BILI": _band(bilirubin, "2", "3", higher_is_worse=True),
         "ALB": _band(albumin, "2.8", "3.5", higher_is_worse=False),
-        criterion: _coagulation_points(criterion, _number(values[criterion])),  # type: ignore[arg-type]
+        criterion: _coagulation_points(criterion, clotting),
     }
     for code, table in CATEGORY_POINTS.items():
         category = values.get(code)

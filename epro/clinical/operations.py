@@ -118,8 +118,9 @@ def enter_value(
     ).first():
         raise AlreadyRecorded(measure.code)
     number, code = _stored(measure, value)
+    assert visit.id is not None
     row = ClinicalValue(
-        visit_id=visit.id,  # type: ignore[arg-type]
+        visit_id=visit.id,
         measure_code=measure.code,
         measure_set=measure_set.key,
         value_number=number,
@@ -235,11 +236,12 @@ def set_characteristic(
     """Enter a baseline characteristic once, or change it with a reason; None when nothing changed."""
     text = characteristic_text(characteristic, value)
     if existing is None:
+        assert patient.id is not None and actor.id is not None, "a saved patient; a staff member enters it"
         row = PatientCharacteristic(
-            patient_id=patient.id,  # type: ignore[arg-type]
+            patient_id=patient.id,
             code=characteristic.code,
             value=text,
-            entered_by_id=actor.id,  # type: ignore[arg-type]
+            entered_by_id=actor.id,
         )
         db.add(row)
         db.flush()

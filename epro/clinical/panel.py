@@ -53,7 +53,8 @@ def visit_panel(db: Session, visit: Visit, patient: Patient) -> VisitPanel | Non
     measures = measure_set.for_visit(visit.code)
     if not measures:
         return None
-    values = visit_values(db, visit.id)  # type: ignore[arg-type]
+    assert visit.id is not None
+    values = visit_values(db, visit.id)
     score = child_pugh({code: v.value for code, v in values.items()}, protocol.child_pugh_coagulation)
     return VisitPanel(
         visit=visit,
@@ -82,7 +83,8 @@ def baseline_view(db: Session, patient: Patient) -> BaselineView | None:
     if patient.protocol_code is None:
         return None
     protocol = load_protocol(patient.protocol_code, patient.protocol_version)
-    values = patient_characteristics(db, patient.id)  # type: ignore[arg-type]
+    assert patient.id is not None
+    values = patient_characteristics(db, patient.id)
     return BaselineView(
         characteristics=characteristics_for(protocol),
         values=values,

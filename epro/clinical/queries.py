@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from sqlalchemy import Boolean, type_coerce
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from epro.models import ClinicalValue, Patient, PatientCharacteristic, Visit
@@ -72,29 +73,29 @@ def study_values(db: Session, patient_id: int | None = None) -> Iterator[StudyVa
     by study ID, visit number and value id; streamed BATCH rows at a time (iterate once; the session stays
     busy meanwhile)."""
     query = (
-        select(
-            Patient.id,
-            Patient.study_id,
-            Patient.procedure_date,
-            Patient.protocol_code,
-            Patient.protocol_version,
-            Visit.id,
-            Visit.code,
-            Visit.number,
-            Visit.study_day,
-            Visit.target_date,
-            Visit.actual_date,
-            ClinicalValue.id,
-            ClinicalValue.measure_code,
-            ClinicalValue.measure_set,
-            ClinicalValue.value_number,
-            ClinicalValue.value_code,
-            ClinicalValue.unit,
-            ClinicalValue.sample_date,
-            ClinicalValue.out_of_range,
+        core_select(
+            col(Patient.id),
+            col(Patient.study_id),
+            col(Patient.procedure_date),
+            col(Patient.protocol_code),
+            col(Patient.protocol_version),
+            col(Visit.id),
+            col(Visit.code),
+            col(Visit.number),
+            col(Visit.study_day),
+            col(Visit.target_date),
+            col(Visit.actual_date),
+            col(ClinicalValue.id),
+            col(ClinicalValue.measure_code),
+            col(ClinicalValue.measure_set),
+            col(ClinicalValue.value_number),
+            col(ClinicalValue.value_code),
+            col(ClinicalValue.unit),
+            col(ClinicalValue.sample_date),
+            col(ClinicalValue.out_of_range),
             type_coerce(col(ClinicalValue.corrected_at).is_not(None), Boolean),
-            ClinicalValue.entered_at,
-            Patient.withdrawn_on,
+            col(ClinicalValue.entered_at),
+            col(Patient.withdrawn_on),
         )
         .join(Visit, col(Visit.id) == ClinicalValue.visit_id)
         .join(Patient, col(Patient.id) == Visit.patient_id)
@@ -103,7 +104,7 @@ def study_values(db: Session, patient_id: int | None = None) -> Iterator[StudyVa
     if patient_id is not None:
         query = query.where(col(Visit.patient_id) == patient_id)
     for row in db.connection().execute(query, execution_options={"yield_per": BATCH}):
-        yield StudyValue(*row)
+        yield StudyValue._make(row)
 
 
 def patient_characteristics(db: Session, patient_id: int) -> dict[str, PatientCharacteristic]:

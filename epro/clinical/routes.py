@@ -7,10 +7,12 @@ A refused form comes back with its errors and what was typed, status 422, and no
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from epro import db
 from epro.access import allow
@@ -43,13 +45,13 @@ def _visit(visit_id: int) -> tuple[Visit, Patient]:
     return visit, patient
 
 
-def _back(visit: Visit):  # type: ignore[no-untyped-def]
+def _back(visit: Visit) -> WerkzeugResponse:
     return redirect(url_for("staff.visit", visit_id=visit.id))
 
 
 @bp.route("/visits/<int:visit_id>/clinical", methods=["GET", "POST"])
 @allow("nurse")
-def enter_values(visit_id: int):  # type: ignore[no-untyped-def]
+def enter_values(visit_id: int) -> ResponseReturnValue:
     visit, patient = _visit(visit_id)
     database = db.session()
     panel = visit_panel(database, visit, patient)
@@ -81,6 +83,7 @@ def enter_values(visit_id: int):  # type: ignore[no-untyped-def]
         valid = False
     if not valid:
         return form_page(status=UNPROCESSABLE, template="clinical/enter.html", **context)
+    assert form.sample_date.data is not None  # a required field: validate() refused an empty one
     try:
         for measure, value in entries:
             operations.enter_value(
@@ -112,7 +115,7 @@ def enter_values(visit_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/visits/<int:visit_id>/clinical/<code>/correct", methods=["GET", "POST"])
 @allow("nurse")
-def correct_value(visit_id: int, code: str):  # type: ignore[no-untyped-def]
+def correct_value(visit_id: int, code: str) -> ResponseReturnValue:
     visit, patient = _visit(visit_id)
     database = db.session()
     panel = visit_panel(database, visit, patient)
@@ -137,6 +140,7 @@ def correct_value(visit_id: int, code: str):  # type: ignore[no-untyped-def]
         valid = False
     if not valid or value is None:
         return form_page(status=UNPROCESSABLE, template="clinical/correct.html", **context)
+    assert form.sample_date.data is not None  # a required field: validate() refused an empty one
     try:
         operations.correct_value(
             database,
@@ -164,7 +168,7 @@ def correct_value(visit_id: int, code: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/patients/<int:patient_id>/baseline", methods=["GET", "POST"])
 @allow("nurse")
-def baseline(patient_id: int):  # type: ignore[no-untyped-def]
+def baseline(patient_id: int) -> ResponseReturnValue:
     database = db.session()
     patient = database.get(Patient, patient_id)
     if patient is None:
@@ -173,7 +177,8 @@ def baseline(patient_id: int):  # type: ignore[no-untyped-def]
         flash(_("Enrol the patient first: the protocol defines the baseline characteristics."), "error")
         return redirect(url_for("staff.patient", patient_id=patient.id))
     characteristics = characteristics_for(load_protocol(patient.protocol_code, patient.protocol_version))
-    existing = patient_characteristics(database, patient.id)  # type: ignore[arg-type]
+    assert patient.id is not None
+    existing = patient_characteristics(database, patient.id)
     form = baseline_form(characteristics, _language())
     context = {"patient": patient, "form": form, "characteristics": characteristics, "existing": existing}
     if not form.is_submitted():

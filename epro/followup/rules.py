@@ -9,8 +9,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 
 class DateRuleError(Exception):
@@ -49,7 +51,7 @@ class DateLimits:
     reschedule_max_days_after_window: int = 60
 
     @classmethod
-    def from_config(cls, config: dict) -> DateLimits:  # type: ignore[type-arg]
+    def from_config(cls, config: Mapping[str, Any]) -> DateLimits:
         return cls(
             day0_max_past_days=int(config.get("DAY0_MAX_PAST_DAYS", cls.day0_max_past_days)),
             day0_max_future_days=int(config.get("DAY0_MAX_FUTURE_DAYS", cls.day0_max_future_days)),

@@ -17,7 +17,9 @@ target_metadata = SQLModel.metadata
 
 def _sqlite_foreign_keys(connection: Connection, on: bool) -> None:
     # At the driver level, outside any transaction: inside one SQLite ignores this pragma.
-    connection.connection.dbapi_connection.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")  # type: ignore[union-attr]
+    dbapi = connection.connection.dbapi_connection
+    assert dbapi is not None
+    dbapi.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
 
 
 def run_migrations_online() -> None:

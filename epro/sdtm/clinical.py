@@ -83,8 +83,9 @@ def clinical_rows(db: Session, facts: StudyFacts) -> ClinicalRows:
             if not made:
                 continue
             records = [record for record, _value in made]
-            if domain != "CM":
-                flag_baseline(records, subject[0].procedure_date, domain)  # type: ignore[arg-type]
+            day0 = subject[0].procedure_date
+            if domain != "CM" and day0 is not None:
+                flag_baseline(records, day0, domain)
             for sequence, (record, value) in enumerate(made, start=1):
                 record[f"{domain}SEQ"] = sequence
                 found.supp[domain].extend(_supp(domain, record, value))
@@ -140,8 +141,8 @@ def _records(
             f"{domain}DY": sdtm_day(value.procedure_date, value.sample_date),
         }
         if domain == "CM":
-            dose = value.value_number
-            taken = dose is not None and dose > 0
+            dose = value.value_number if value.value_number is not None and value.value_number > 0 else None
+            taken = dose is not None
             yield (
                 {
                     **common,
@@ -151,7 +152,7 @@ def _records(
                     "CMCAT": "DIURETIC",
                     "CMPRESP": "Y",
                     "CMOCCUR": "Y" if taken else "N",
-                    "CMDOSTOT": float(dose) if taken else None,  # type: ignore[arg-type]
+                    "CMDOSTOT": None if dose is None else float(dose),
                     "CMDOSU": DAILY_UNITS.get(value.unit, value.unit) if taken else None,
                     **visit,
                 },

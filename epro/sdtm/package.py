@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
+from functools import partial
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import TypedDict
 
 from sqlmodel import Session, select
 
@@ -92,6 +96,15 @@ def build_tables(reader: Session, facts: StudyFacts, protocol: Protocol) -> tupl
     return [Table(dataset, rows[name]) for name, dataset in spec.DATASETS.items()], clinical.left_out
 
 
+class _Header(TypedDict):
+    """What Dataset-JSON and define.xml both state about the export."""
+
+    study_oid: str
+    mdv_oid: str
+    created: datetime
+    source_version: str
+
+
 def write_package(folder: Path, *, language: str = "en") -> Written:
     """Build every dataset from the database and write the package (audited as export.sdtm)."""
     from flask import current_app
@@ -104,7 +117,7 @@ def write_package(folder: Path, *, language: str = "en") -> Written:
     folder.mkdir(parents=True, exist_ok=True)
     written = Written(folder)
     created = utcnow()
-    header = {
+    header: _Header = {
         "study_oid": facts.studyid,
         "mdv_oid": f"MDV.{facts.studyid}.SDTMIG.3.4",
         "created": created,
@@ -120,21 +133,18 @@ def write_package(folder: Path, *, language: str = "en") -> Written:
             count = sum(not is_ascii(v) for v in table.values(variable.name))
             if count:
                 written.not_ascii.append((table.spec.name, variable.name, count))
-        written.files.append(_atomic(folder / f"{table.file_stem}.xpt", lambda p, t=table: write_xpt(t, p)))
-        document = dataset_json(table, **header)  # type: ignore[arg-type]
+        written.files.append(_atomic(folder / f"{table.file_stem}.xpt", partial(write_xpt, table)))
+        document = json.dumps(dataset_json(table, **header), ensure_ascii=False, indent=1)
         written.files.append(
             _atomic(
-                folder / f"{table.file_stem}.json",
-                lambda p, d=document: p.write_text(
-                    json.dumps(d, ensure_ascii=False, indent=1), encoding="utf-8"
-                ),
+                folder / f"{table.file_stem}.json", partial(Path.write_text, data=document, encoding="utf-8")
             )
         )
     tree = define_xml(
         tables,
         codelists(tables, facts, protocols, measure_sets(protocols), with_korean=language == "ko"),
         study_name=facts.title,
-        **header,  # type: ignore[arg-type]
+        **header,
     )
     written.files.append(
         _atomic(folder / "define.xml", lambda p: tree.write(p, encoding="utf-8", xml_declaration=True))
@@ -142,7 +152,7 @@ def write_package(folder: Path, *, language: str = "en") -> Written:
     return written
 
 
-def _atomic(target: Path, write) -> Path:  # type: ignore[no-untyped-def]
+def _atomic(target: Path, write: Callable[[Path], object]) -> Path:
     """Write beside the target and move it into place: a failed export leaves no half file."""
     partial = target.with_name(target.name + ".partial")
     write(partial)

@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import groupby
+from typing import Any
 
-from sqlalchemy import Row
-from sqlmodel import Session, col, or_, select
+from sqlalchemy import Row, Select, select
+from sqlmodel import Session, col, or_
 
 from epro import instruments
 from epro.exports.columns import iso_date, stream
@@ -41,25 +42,25 @@ class QsRecord:
     supp: dict[str, str] = field(default_factory=dict)
 
 
-def _query():  # type: ignore[no-untyped-def]
+def _query() -> Select[*tuple[Any, ...]]:
     return (
         select(
-            Patient.study_id,
-            Patient.procedure_date,
-            Patient.protocol_code,
-            Patient.protocol_version,
+            col(Patient.study_id),
+            col(Patient.procedure_date),
+            col(Patient.protocol_code),
+            col(Patient.protocol_version),
             col(Visit.id).label("visit_id"),
             col(Visit.code).label("visit_code"),
-            Visit.number,
-            Visit.instruments,
-            Visit.missed_reason,
-            Response.instrument_code,
-            Response.instrument_version,
-            Response.item_code,
-            Response.value,
-            Response.assessment_date,
-            Response.entered_by,
-            Response.language,
+            col(Visit.number),
+            col(Visit.instruments),
+            col(Visit.missed_reason),
+            col(Response.instrument_code),
+            col(Response.instrument_version),
+            col(Response.item_code),
+            col(Response.value),
+            col(Response.assessment_date),
+            col(Response.entered_by),
+            col(Response.language),
             col(Response.corrected_at).is_not(None).label("corrected"),
         )
         .select_from(Visit)
@@ -81,7 +82,7 @@ def _text(text: str, language: str) -> str:
     return ascii_text(text) if language == "en" else text
 
 
-def _subject_records(rows: list[Row], facts: StudyFacts, language: str) -> list[QsRecord]:  # type: ignore[type-arg]
+def _subject_records(rows: list[Row[*tuple[Any, ...]]], facts: StudyFacts, language: str) -> list[QsRecord]:
     first = rows[0]
     day0 = first.procedure_date
     common = {"STUDYID": facts.studyid, "DOMAIN": "QS", "USUBJID": facts.usubjid(first.study_id)}

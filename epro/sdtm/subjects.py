@@ -4,6 +4,7 @@ marked missed)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -16,7 +17,7 @@ from epro.visit_labels import visit_label
 SEX = {"M": "M", "F": "F"}
 
 
-def _last_dates(db: Session) -> dict[int, object]:
+def _last_dates(db: Session) -> dict[int, date]:
     """Each subject's latest visit or assessment date (RFENDTC, RFPENDTC)."""
     visits = db.exec(
         select(Visit.patient_id, func.max(Visit.actual_date)).group_by(col(Visit.patient_id))
@@ -26,9 +27,9 @@ def _last_dates(db: Session) -> dict[int, object]:
         .join(Visit, col(Visit.id) == Response.visit_id)
         .group_by(col(Visit.patient_id))
     ).all()
-    latest: dict[int, object] = {}
+    latest: dict[int, date] = {}
     for patient_id, day in [*visits, *answers]:
-        if day is not None and (latest.get(patient_id) is None or day > latest[patient_id]):  # type: ignore[operator]
+        if day is not None and (latest.get(patient_id) is None or day > latest[patient_id]):
             latest[patient_id] = day
     return latest
 
@@ -41,8 +42,8 @@ def dm_rows(db: Session, facts: StudyFacts) -> Iterator[dict[str, object]]:
     ).all()
     for patient in patients:
         day0 = patient.procedure_date
-        assert day0 is not None
-        end = latest.get(patient.id)  # type: ignore[arg-type]
+        assert day0 is not None and patient.id is not None
+        end = latest.get(patient.id)
         participation_end = patient.withdrawn_on or end
         yield {
             "STUDYID": facts.studyid,
@@ -50,11 +51,11 @@ def dm_rows(db: Session, facts: StudyFacts) -> Iterator[dict[str, object]]:
             "USUBJID": facts.usubjid(patient.study_id),
             "SUBJID": patient.study_id,
             "RFSTDTC": iso_date(day0),
-            "RFENDTC": iso_date(end) or None,  # type: ignore[arg-type]
+            "RFENDTC": iso_date(end) or None,
             "RFXSTDTC": iso_date(day0),
             "RFXENDTC": iso_date(day0),
             "RFICDTC": None,
-            "RFPENDTC": iso_date(participation_end) or None,  # type: ignore[arg-type]
+            "RFPENDTC": iso_date(participation_end) or None,
             "DTHDTC": None,
             "DTHFL": None,
             "SITEID": facts.siteid,
@@ -120,9 +121,9 @@ def disposition_term(reason: str) -> str:
 def ds_rows(db: Session, facts: StudyFacts) -> Iterator[dict[str, object]]:
     """One disposition record per subject whose participation ended: withdrawn (DSTERM = the reason as typed)
     or completed (the protocol's last visit took place). Subjects still in follow-up have none yet."""
-    last_visit: dict[int, tuple[int, object]] = {}
+    last_visit: dict[int, tuple[int, date | None]] = {}
     for patient_id, number, actual in db.exec(
-        select(Visit.patient_id, Visit.number, Visit.actual_date).order_by(
+        select(Visit.patient_id, Visit.number, col(Visit.actual_date)).order_by(
             col(Visit.patient_id), col(Visit.number)
         )
     ).all():
@@ -132,7 +133,7 @@ def ds_rows(db: Session, facts: StudyFacts) -> Iterator[dict[str, object]]:
     ).all()
     for patient in patients:
         day0 = patient.procedure_date
-        assert day0 is not None
+        assert day0 is not None and patient.id is not None
         if patient.withdrawn_on is not None:
             term, decode, on = (
                 patient.withdrawal_reason,
@@ -140,7 +141,7 @@ def ds_rows(db: Session, facts: StudyFacts) -> Iterator[dict[str, object]]:
                 patient.withdrawn_on,
             )
         else:
-            _number, actual = last_visit.get(patient.id, (0, None))  # type: ignore[arg-type]
+            _number, actual = last_visit.get(patient.id, (0, None))
             if actual is None:
                 continue
             term, decode, on = COMPLETED[0], COMPLETED[0], actual
@@ -152,8 +153,8 @@ def ds_rows(db: Session, facts: StudyFacts) -> Iterator[dict[str, object]]:
             "DSTERM": term,
             "DSDECOD": decode,
             "DSCAT": DISPOSITION_EVENT[0],
-            "DSSTDTC": iso_date(on),  # type: ignore[arg-type]
-            "DSSTDY": sdtm_day(day0, on),  # type: ignore[arg-type]
+            "DSSTDTC": iso_date(on),
+            "DSSTDY": sdtm_day(day0, on),
         }
 
 

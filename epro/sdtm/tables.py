@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import SupportsFloat, SupportsInt, cast
 
 import pandas as pd
 import pyreadstat
@@ -53,13 +54,13 @@ class Table:
         return max((_digits(v)[1] for v in present), default=0)
 
     def frame(self) -> pd.DataFrame:
-        columns = {}
+        columns: dict[str, pd.Series] = {}
         for variable in self.spec.variables:
             values = self.values(variable.name)
             if variable.numeric:
                 columns[variable.name] = pd.Series(
-                    [None if v in (None, "") else float(v) for v in values], dtype="float64"
-                )  # type: ignore[arg-type]
+                    [None if v in (None, "") else _double(v) for v in values], dtype="float64"
+                )
             else:
                 columns[variable.name] = pd.Series(
                     ["" if v is None else str(v) for v in values], dtype="object"
@@ -124,11 +125,16 @@ def _digits(value: object) -> tuple[int, int]:
     return len(whole) + len(decimals), len(decimals)
 
 
+def _double(value: object) -> float:
+    """A numeric variable's value (an int, float or Decimal: the rows hold Python numbers) as a double."""
+    return float(cast(SupportsFloat, value))
+
+
 def _json_value(value: object, variable: Variable) -> object:
     if value in (None, ""):
         return None
     if variable.data_type == "integer":
-        return int(value)  # type: ignore[call-overload]
+        return int(cast(SupportsInt, value))
     if variable.data_type == "float":
-        return float(value)  # type: ignore[arg-type]
+        return _double(value)
     return str(value)

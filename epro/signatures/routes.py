@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, session, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -79,7 +80,7 @@ def reviewed_data(patient: Patient, data: bytes) -> dict[str, Any]:
 
 @bp.route("/patients/<int:patient_id>", methods=["GET", "POST"])
 @allow("investigator")
-def sign(patient_id: int):  # type: ignore[no-untyped-def]
+def sign(patient_id: int) -> ResponseReturnValue:
     database = db.session()
     patient = database.get(Patient, patient_id)
     if patient is None or patient.procedure_date is None:

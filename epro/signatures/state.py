@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from epro.models import AuditEvent, Signature
@@ -140,23 +141,25 @@ def _first_changes(db: Session, patient_ids: list[int], after: dict[int, int]) -
         return {}
     records = patient_records(db, patient_ids)
     first: dict[int, datetime] = {}
-    events = db.exec(
-        select(
-            AuditEvent.id,
-            AuditEvent.at,
-            AuditEvent.action,
-            AuditEvent.entity,
-            AuditEvent.entity_id,
-            AuditEvent.field,
+    # Six columns, more than sqlmodel's select() types: SQLAlchemy's, on the session's connection.
+    query = (
+        core_select(
+            col(AuditEvent.id),
+            col(AuditEvent.at),
+            col(AuditEvent.action),
+            col(AuditEvent.entity),
+            col(AuditEvent.entity_id),
+            col(AuditEvent.field),
         )
         .where(col(AuditEvent.id) > min(after.values()), col(AuditEvent.action).in_(list(CHANGE_ACTIONS)))
         .order_by(col(AuditEvent.id))
-    ).all()
-    for event_id, at, action, entity, entity_id, field in events:
+    )
+    for event_id, at, action, entity, entity_id, field in db.connection().execute(query).all():
         patient_id = records.get((entity, entity_id or ""))
         if patient_id is None or patient_id in first or patient_id not in after:
             continue
         fields = CHANGE_ACTIONS[action]
+        assert event_id is not None  # a stored event's key
         if event_id > after[patient_id] and (fields is None or field in fields):
             first[patient_id] = at
     return first

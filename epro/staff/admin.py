@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -14,7 +15,14 @@ from epro.models import StaffUser
 from epro.registry import create_staff_user
 from epro.staff import bp, operations, sessions, throttle
 from epro.staff.form_page import CONFLICT, add_error, form_page
-from epro.staff.forms import EmptyForm, FullNameForm, NewUserForm, PasswordResetForm, RoleForm
+from epro.staff.forms import (
+    EmptyForm,
+    FullNameForm,
+    NewUserForm,
+    PasswordResetForm,
+    RoleForm,
+    entered,
+)
 
 
 def get_user(user_id: int) -> StaffUser:
@@ -26,7 +34,7 @@ def get_user(user_id: int) -> StaffUser:
 
 @bp.route("/admin/users", methods=["GET", "POST"])
 @allow("admin")
-def users():  # type: ignore[no-untyped-def]
+def users() -> ResponseReturnValue:
     database = db.session()
     form = NewUserForm()
     if form.validate_on_submit():
@@ -36,8 +44,8 @@ def users():  # type: ignore[no-untyped-def]
             create_staff_user(
                 database,
                 current_user.actor,
-                username=form.username.data,
-                password=form.password.data,
+                username=entered(form.username),
+                password=entered(form.password),
                 role=form.role.data,
                 preferred_language=form.preferred_language.data,
                 full_name=form.full_name.data,
@@ -52,7 +60,7 @@ def users():  # type: ignore[no-untyped-def]
     )
 
 
-def user_page(account: StaffUser, *, status: int | None = None, **forms: FlaskForm):  # type: ignore[no-untyped-def]
+def user_page(account: StaffUser, *, status: int | None = None, **forms: FlaskForm) -> tuple[str, int]:
     """The account page; a bound form passed in (with its errors) replaces the blank one."""
     blank: dict[str, FlaskForm] = {
         "role_form": RoleForm(formdata=None, role=account.role),
@@ -65,13 +73,13 @@ def user_page(account: StaffUser, *, status: int | None = None, **forms: FlaskFo
 
 @bp.route("/admin/users/<int:user_id>", methods=["GET"])
 @allow("admin")
-def user(user_id: int):  # type: ignore[no-untyped-def]
+def user(user_id: int) -> ResponseReturnValue:
     return user_page(get_user(user_id))
 
 
 @bp.route("/admin/users/<int:user_id>/role", methods=["POST"])
 @allow("admin")
-def user_role(user_id: int):  # type: ignore[no-untyped-def]
+def user_role(user_id: int) -> ResponseReturnValue:
     account = get_user(user_id)
     form = RoleForm()
     if not form.validate_on_submit():
@@ -90,7 +98,7 @@ def user_role(user_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/admin/users/<int:user_id>/full-name", methods=["POST"])
 @allow("admin")
-def user_full_name(user_id: int):  # type: ignore[no-untyped-def]
+def user_full_name(user_id: int) -> ResponseReturnValue:
     """The printed name shown with the person's e-signatures (past signatures keep the name they had)."""
     account = get_user(user_id)
     form = FullNameForm()
@@ -105,7 +113,7 @@ def user_full_name(user_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/admin/users/<int:user_id>/active", methods=["POST"])
 @allow("admin")
-def user_active(user_id: int):  # type: ignore[no-untyped-def]
+def user_active(user_id: int) -> ResponseReturnValue:
     account = get_user(user_id)
     form = EmptyForm()
     if not form.validate_on_submit():
@@ -123,13 +131,13 @@ def user_active(user_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/admin/users/<int:user_id>/password", methods=["POST"])
 @allow("admin")
-def user_password(user_id: int):  # type: ignore[no-untyped-def]
+def user_password(user_id: int) -> ResponseReturnValue:
     account = get_user(user_id)
     form = PasswordResetForm()
     if not form.validate_on_submit():
         return user_page(account, password_form=form)
     database = db.session()
-    operations.reset_password(database, current_user.actor, account, form.password.data)
+    operations.reset_password(database, current_user.actor, account, entered(form.password))
     sessions.end_every_session(database, account)
     throttle.clear_account(database, throttle.account_key(account.username))  # also lifts a lock
     database.commit()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import (
+    Response,
     abort,
     current_app,
     flash,
@@ -15,6 +16,7 @@ from flask import (
     session,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from sqlmodel import select
@@ -46,7 +48,7 @@ def _safe_next(target: str | None) -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 @allow("anonymous", *STAFF)
-def login():  # type: ignore[no-untyped-def]
+def login() -> ResponseReturnValue:
     form = SignInForm()
     if not form.validate_on_submit():
         return render_template("staff/login.html", form=form), 200
@@ -82,7 +84,7 @@ def login():  # type: ignore[no-untyped-def]
     return render_template("staff/login.html", form=form), 401
 
 
-def _refused(form: SignInForm, wait: throttle.Wait):  # type: ignore[no-untyped-def]
+def _refused(form: SignInForm, wait: throttle.Wait) -> Response:
     """A sign-in that must wait: said plainly, with how long; nothing is checked or counted."""
     if wait.locked:
         minutes = (wait.seconds + 59) // 60
@@ -103,7 +105,7 @@ def _refused(form: SignInForm, wait: throttle.Wait):  # type: ignore[no-untyped-
 
 @bp.route("/logout", methods=["POST"])
 @allow(*STAFF)
-def logout():  # type: ignore[no-untyped-def]
+def logout() -> ResponseReturnValue:
     """Signing out ends every session of the account, including copies of this cookie elsewhere."""
     form = EmptyForm()
     if form.validate_on_submit():
@@ -121,7 +123,7 @@ def logout():  # type: ignore[no-untyped-def]
 
 @bp.route("/language", methods=["POST"])
 @allow("anonymous", *STAFF)
-def set_language():  # type: ignore[no-untyped-def]
+def set_language() -> ResponseReturnValue:
     """Switch the interface language; for staff it becomes their saved preference."""
     chosen = request.form.get("language")
     if chosen not in current_app.config["LANGUAGES"]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import Protocol, TypeVar
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -19,7 +20,7 @@ from wtforms import (
     TextAreaField,
     ValidationError,
 )
-from wtforms.fields.choices import SelectChoice
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # not in types-wtforms 3.2 (new in WTForms 3.3)
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from epro.codes import LANGUAGE_ENDONYMS, ROLE_WORDS, SEX_WORDS
@@ -27,13 +28,24 @@ from epro.identifiers import InvalidStudyId, normalise_study_id
 from epro.strict_fields import StrictIntegerField
 
 REASON_MAX = 500
+T = TypeVar("T")
+
+
+class _Field(Protocol[T]):
+    data: T | None
+
+
+def entered(field: _Field[T]) -> T:
+    """The value of a field that validated as required (InputRequired or DataRequired): never None then."""
+    assert field.data is not None
+    return field.data
 
 
 def _strip(value: str | None) -> str | None:
     return value.strip() if isinstance(value, str) else value
 
 
-def _reason(required: bool = True, label: object = None):  # type: ignore[no-untyped-def]
+def _reason(required: bool = True, label: str | None = None) -> TextAreaField:
     """A reason field; spaces alone are no reason."""
     validators = [DataRequired(_l("Please give a reason."))] if required else [Optional()]
     return TextAreaField(
@@ -51,7 +63,7 @@ class DayField(DateField):
             raise ValueError(str(_l("Enter the date as year-month-day, for example 2026-12-01."))) from error
 
 
-def _date(label: object):  # type: ignore[no-untyped-def]
+def _date(label: str) -> DayField:
     """A date typed or picked as YYYY-MM-DD; anything else is a clear error, never a crash."""
     return DayField(
         label,
@@ -179,7 +191,7 @@ class StaffEntryForm(FlaskForm):
     reason = _reason()
 
 
-def _full_name():  # type: ignore[no-untyped-def]
+def _full_name() -> StringField:
     return StringField(
         _l("Printed name"),
         description=_l("The person's full name, shown with their electronic signatures."),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -24,7 +25,7 @@ from epro.schedule import load_protocol
 from epro.staff import bp
 from epro.staff.calendar import patient_calendar
 from epro.staff.form_page import CONFLICT, add_error, form_page
-from epro.staff.forms import EmptyForm, EnrolForm, PatientEditForm, PatientForm
+from epro.staff.forms import EmptyForm, EnrolForm, PatientEditForm, PatientForm, entered
 from epro.staff.operations import update_patient
 from epro.staff.registry_queries import PAGE_SIZE, PatientStatus, patient_page
 from epro.templating import date_text
@@ -47,7 +48,7 @@ def _study_id_taken(study_id: str, except_id: int | None = None) -> bool:
 
 @bp.route("/patients")
 @allow(*STAFF)
-def patients():  # type: ignore[no-untyped-def]
+def patients() -> ResponseReturnValue:
     status_arg = request.args.get("status", "")
     status = PatientStatus(status_arg) if status_arg in set(PatientStatus) else None
     within = request.args.get("next", "")
@@ -78,10 +79,10 @@ def patients():  # type: ignore[no-untyped-def]
 
 @bp.route("/patients/new", methods=["GET", "POST"])
 @allow("nurse")
-def new_patient():  # type: ignore[no-untyped-def]
+def new_patient() -> ResponseReturnValue:
     form = PatientForm()
     if form.validate_on_submit():
-        if _study_id_taken(form.study_id.data):
+        if _study_id_taken(entered(form.study_id)):
             add_error(form, _("This study ID is already registered."), "study_id")
         else:
             database = db.session()
@@ -103,24 +104,25 @@ def new_patient():  # type: ignore[no-untyped-def]
 
 @bp.route("/patients/<int:patient_id>/edit", methods=["GET", "POST"])
 @allow("nurse")
-def edit_patient(patient_id: int):  # type: ignore[no-untyped-def]
+def edit_patient(patient_id: int) -> ResponseReturnValue:
     patient = get_patient(patient_id)
     form = PatientEditForm(obj=patient)
     if form.validate_on_submit():
-        if _study_id_taken(form.study_id.data, except_id=patient.id):
+        if _study_id_taken(entered(form.study_id), except_id=patient.id):
             add_error(form, _("This study ID is already registered."), "study_id")
         else:
             database = db.session()
             changes = {field: getattr(form, field).data for field in PATIENT_FIELDS}
-            changed = update_patient(database, current_user.actor, patient, changes, form.reason.data)
+            changed = update_patient(database, current_user.actor, patient, changes, entered(form.reason))
             database.commit()
             flash(_("%(count)d change(s) saved.", count=changed), "info")
             return redirect(url_for("staff.patient", patient_id=patient.id))
     return form_page("staff/patient_form.html", form=form, patient=patient)
 
 
-def patient_view(patient: Patient, *, status: int | None = None, **forms: FlaskForm):  # type: ignore[no-untyped-def]
+def patient_view(patient: Patient, *, status: int | None = None, **forms: FlaskForm) -> tuple[str, int]:
     """The patient page; a bound form passed in (with its errors) replaces the blank one."""
+    assert patient.id is not None
     today = clinic_today()
     rows = visit_rows(db.session(), today, patient_id=patient.id)
     blank: dict[str, FlaskForm] = {"enrol_form": EnrolForm(formdata=None), "form": EmptyForm(formdata=None)}
@@ -138,7 +140,7 @@ def patient_view(patient: Patient, *, status: int | None = None, **forms: FlaskF
 
 @bp.route("/patients/<int:patient_id>")
 @allow(*STAFF)
-def patient(patient_id: int):  # type: ignore[no-untyped-def]
+def patient(patient_id: int) -> ResponseReturnValue:
     return patient_view(get_patient(patient_id))
 
 
@@ -169,7 +171,7 @@ def day0_problem(form: FlaskForm, day0: date, confirmed: bool) -> bool:
 
 @bp.route("/patients/<int:patient_id>/enrol", methods=["POST"])
 @allow("nurse")
-def enrol_patient(patient_id: int):  # type: ignore[no-untyped-def]
+def enrol_patient(patient_id: int) -> ResponseReturnValue:
     patient = get_patient(patient_id)
     form = EnrolForm()
     if patient.procedure_date is not None:
@@ -179,14 +181,15 @@ def enrol_patient(patient_id: int):  # type: ignore[no-untyped-def]
         return patient_view(patient, status=CONFLICT, enrol_form=form)
     if not form.validate_on_submit():
         return patient_view(patient, enrol_form=form)
-    if day0_problem(form, form.procedure_date.data, bool(form.confirm_far.data)):
+    day0 = entered(form.procedure_date)
+    if day0_problem(form, day0, bool(form.confirm_far.data)):
         return patient_view(patient, enrol_form=form)
     database = db.session()
     visits = enrol(
         database,
         patient,
         load_protocol(current_app.config["PROTOCOL"]),
-        form.procedure_date.data,
+        day0,
         current_user.actor,
     )
     database.commit()
@@ -196,7 +199,7 @@ def enrol_patient(patient_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/patients/<int:patient_id>/visits.ics")
 @allow(*STAFF)
-def patient_ics(patient_id: int):  # type: ignore[no-untyped-def]
+def patient_ics(patient_id: int) -> ResponseReturnValue:
     patient = get_patient(patient_id)
     rows = visit_rows(db.session(), clinic_today(), patient_id=patient.id)
     body = patient_calendar(patient, rows, clinic_today())

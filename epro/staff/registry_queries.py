@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
-from sqlalchemy import and_, exists, func, not_, or_
+from sqlalchemy import ColumnElement, and_, exists, func, not_, or_
 from sqlmodel import Session, col, select
 
 from epro.models import Patient, QuestionnaireSession, Visit
@@ -39,12 +39,12 @@ class PatientListRow:
         return PatientStatus.ACTIVE if self.next_visit else PatientStatus.FINISHED
 
 
-def _open_visit():  # type: ignore[no-untyped-def]
+def _open_visit() -> ColumnElement[bool]:
     """A visit that still waits for data: not missed, no submitted answers."""
     submitted = exists().where(
-        QuestionnaireSession.visit_id == Visit.id, QuestionnaireSession.state == "submitted"
+        col(QuestionnaireSession.visit_id) == Visit.id, col(QuestionnaireSession.state) == "submitted"
     )
-    return and_(Visit.patient_id == Patient.id, col(Visit.missed_at).is_(None), not_(submitted))
+    return and_(col(Visit.patient_id) == Patient.id, col(Visit.missed_at).is_(None), not_(submitted))
 
 
 def patient_page(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, session, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 
@@ -21,7 +22,7 @@ from epro.study.review import ReviewForm
 
 @bp.route("/")
 @allow(*STAFF)
-def home():  # type: ignore[no-untyped-def]
+def home() -> ResponseReturnValue:
     protocol = load_protocol(current_app.config["PROTOCOL"])
     return render_template(
         "staff/home.html",
@@ -33,7 +34,7 @@ def home():  # type: ignore[no-untyped-def]
 
 @bp.route("/visits/<int:visit_id>/tablet", methods=["POST"])
 @allow("nurse")
-def start_tablet(visit_id: int):  # type: ignore[no-untyped-def]
+def start_tablet(visit_id: int) -> ResponseReturnValue:
     """Start (or resume) the visit's questionnaire session and put this browser into patient mode.
 
     A visit outside its window can still be done (it is flagged as a deviation, not blocked)."""

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import delete
+from sqlalchemy.orm import Mapped
 from sqlmodel import Session, col, func, select
 
 from epro.models import SignInFailure, utcnow
@@ -48,9 +49,11 @@ def _delay(failures: int, free: int) -> timedelta:
     return timedelta(seconds=min(2.0 ** (failures - free), cap))
 
 
-def _failures(db: Session, column, value: str, since: datetime) -> tuple[int, datetime | None]:  # type: ignore[no-untyped-def]
+def _failures(db: Session, column: Mapped[str], value: str, since: datetime) -> tuple[int, datetime | None]:
     count, last = db.exec(
-        select(func.count(), func.max(SignInFailure.at)).where(column == value, SignInFailure.at >= since)
+        select(func.count(), func.max(SignInFailure.at)).where(
+            column == value, col(SignInFailure.at) >= since
+        )
     ).one()
     return count, last
 
@@ -60,7 +63,7 @@ def wait_before(db: Session, account: str, address: str, now: datetime | None = 
     config = current_app.config
     now = now or utcnow()
     since = now - _window()
-    count, last = _failures(db, SignInFailure.account, account, since)
+    count, last = _failures(db, col(SignInFailure.account), account, since)
     waits: list[Wait] = []
     if last is not None:
         if count >= int(config["SIGNIN_ACCOUNT_LOCK_AFTER"]):
@@ -68,7 +71,7 @@ def wait_before(db: Session, account: str, address: str, now: datetime | None = 
         else:
             delay = _delay(count, int(config["SIGNIN_ACCOUNT_DELAY_AFTER"]))
             waits.append(Wait(_seconds(last + delay - now), locked=False))
-    count, last = _failures(db, SignInFailure.address, address, since)
+    count, last = _failures(db, col(SignInFailure.address), address, since)
     if last is not None:
         delay = _delay(count, int(config["SIGNIN_ADDRESS_DELAY_AFTER"]))
         waits.append(Wait(_seconds(last + delay - now), locked=False))
@@ -85,7 +88,7 @@ def record_failure(db: Session, account: str, address: str) -> bool:
     """Count one failure (and forget those older than the window); True when it has just locked the account."""
     now = utcnow()
     since = now - _window()
-    db.exec(  # type: ignore[call-overload]
+    db.exec(
         delete(SignInFailure).where(
             (col(SignInFailure.account) == account) | (col(SignInFailure.address) == address),
             col(SignInFailure.at) < since,
@@ -93,12 +96,12 @@ def record_failure(db: Session, account: str, address: str) -> bool:
     )
     db.add(SignInFailure(account=account, address=address[:64], at=now))
     db.flush()
-    count, _last = _failures(db, SignInFailure.account, account, since)
+    count, _last = _failures(db, col(SignInFailure.account), account, since)
     return count == int(current_app.config["SIGNIN_ACCOUNT_LOCK_AFTER"])
 
 
 def clear_account(db: Session, account: str) -> None:
-    db.exec(delete(SignInFailure).where(col(SignInFailure.account) == account))  # type: ignore[call-overload]
+    db.exec(delete(SignInFailure).where(col(SignInFailure.account) == account))
 
 
 def locked_accounts(db: Session) -> dict[str, datetime]:

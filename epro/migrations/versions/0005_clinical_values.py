@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from types import SimpleNamespace
+from typing import Any, cast
 
 import sqlalchemy as sa
 from alembic import op
@@ -146,13 +147,13 @@ class _Chain:
             at=datetime.now(UTC), actor_type="system", actor_id=None, actor_name="migration 0005", **fields
         )
         event.prev_hash = self.prev
-        event.hash = row_hash(event)  # type: ignore[arg-type]
+        event.hash = row_hash(cast(epro.models.AuditEvent, event))  # it reads only the fields, all here
         self.bind.execute(sa.insert(audit).values(**vars(event)))
         self.prev = event.hash
 
 
 def _move_weights(bind: sa.Connection) -> None:
-    history: dict[str, list[sa.Row]] = {}  # type: ignore[type-arg]
+    history: dict[str, list[sa.Row[*tuple[Any, ...]]]] = {}
     for event in bind.execute(
         sa.select(audit.c.entity_id, audit.c.at, audit.c.actor_type, audit.c.actor_id, audit.c.reason)
         .where(audit.c.action == "visit.weight", audit.c.entity == "visit")
@@ -166,7 +167,7 @@ def _move_weights(bind: sa.Connection) -> None:
     ).all():
         events = history.get(str(row.id), [])
         first, last = (events[0], events[-1]) if events else (None, None)
-        corrected = len(events) > 1 and last is not None and last.reason
+        correction = last if len(events) > 1 and last is not None and last.reason else None
         weight = Decimal(row.weight_kg)
         new_id = bind.execute(
             sa.insert(clinical_value)
@@ -181,8 +182,8 @@ def _move_weights(bind: sa.Connection) -> None:
                 out_of_range=not (PLAUSIBLE[0] <= weight <= PLAUSIBLE[1]),
                 entered_by_id=first.actor_id if first is not None and first.actor_type == "staff" else None,
                 entered_at=first.at if first is not None else moment,
-                corrected_at=last.at if corrected else None,
-                correction_reason=last.reason if corrected else None,
+                corrected_at=correction.at if correction is not None else None,
+                correction_reason=correction.reason if correction is not None else None,
             )
             .returning(clinical_value.c.id)
         ).scalar_one()
