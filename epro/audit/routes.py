@@ -1,0 +1,52 @@
+"""The audit trail's pages: the filtered list and the integrity check (for investigators and admins)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request
+from sqlmodel import Session
+
+from epro import audit, db
+from epro.access import allow
+from epro.audit import trail
+from epro.audit.redaction import redacted_fields
+from epro.audit.verify import verify_all
+from epro.clock import clinic_zone
+from epro.models import AuditEvent
+from epro.templating import visit_label
+
+bp = Blueprint("audit", __name__, url_prefix="/staff/audit")
+READERS = ("investigator", "admin")
+
+
+@bp.route("/")
+@allow(*READERS)
+def trail_list():  # type: ignore[no-untyped-def]
+    """The trail, newest first, filtered by action, kind of record, actor and clinic dates."""
+    parsed = trail.parse_filters(request.args)
+    database = db.session()
+    page = None if parsed.errors else trail.trail_page(database, parsed.filters, clinic_zone())
+    events = page.events if page else []
+    return render_template(
+        "audit/list.html",
+        filters=parsed.filters if not parsed.errors else None,
+        args=request.args,
+        errors=parsed.errors,
+        page=page,
+        records=trail.describe_records(database, events, visit_label),
+        actions=trail.known_codes(database, AuditEvent.action),
+        entities=trail.known_codes(database, AuditEvent.entity),
+        action_label=trail.action_label,
+        entity_label=trail.entity_label,
+        actor_label=trail.actor_label,
+        redacted=redacted_fields(database, [e.id for e in events]),  # type: ignore[misc]
+    ), (400 if parsed.errors else 200)
+
+
+@bp.route("/verify")
+@allow(*READERS)
+def verify():  # type: ignore[no-untyped-def]
+    """Recompute the chain, compare it with the anchors and replay it against the tables now."""
+    settings = audit.settings_of(db.engine())
+    with Session(db.engine()) as session:
+        report = verify_all(session, settings.key, settings.anchor_file)
+    return render_template("audit/verify.html", report=report)
