@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from flask import Blueprint, render_template, request
+from flask.typing import ResponseReturnValue
 from sqlmodel import Session
 
 from epro import audit, db
 from epro.access import allow
 from epro.audit import trail
+from epro.audit.forms import TrailFilterForm
 from epro.audit.redaction import redacted_fields
 from epro.audit.verify import verify_all
 from epro.clock import clinic_zone
@@ -20,17 +22,19 @@ READERS = ("investigator", "admin")
 
 @bp.route("/")
 @allow(*READERS)
-def trail_list():  # type: ignore[no-untyped-def]
+def trail_list() -> ResponseReturnValue:
     """The trail, newest first, filtered by action, kind of record, actor and clinic dates."""
-    parsed = trail.parse_filters(request.args)
+    form = TrailFilterForm(request.args)
+    filters = form.filters() if form.validate() else None
     database = db.session()
-    page = None if parsed.errors else trail.trail_page(database, parsed.filters, clinic_zone())
+    page = None if filters is None else trail.trail_page(database, filters, clinic_zone())
     events = page.events if page else []
+    errors = form.messages()
     return render_template(
         "audit/list.html",
-        filters=parsed.filters if not parsed.errors else None,
+        filters=filters,
         args=request.args,
-        errors=parsed.errors,
+        errors=errors,
         page=page,
         records=trail.describe_records(database, events, visit_label),
         actions=trail.known_codes(database, AuditEvent.action),
@@ -39,12 +43,12 @@ def trail_list():  # type: ignore[no-untyped-def]
         entity_label=trail.entity_label,
         actor_label=trail.actor_label,
         redacted=redacted_fields(database, [e.id for e in events]),  # type: ignore[misc]
-    ), (400 if parsed.errors else 200)
+    ), (400 if filters is None else 200)
 
 
 @bp.route("/verify")
 @allow(*READERS)
-def verify():  # type: ignore[no-untyped-def]
+def verify() -> ResponseReturnValue:
     """Recompute the chain, compare it with the anchors and replay it against the tables now."""
     settings = audit.settings_of(db.engine())
     with Session(db.engine()) as session:
