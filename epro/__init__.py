@@ -20,6 +20,7 @@ def _trust_proxy(app: Flask) -> None:
     if any(hops.values()):
         from werkzeug.middleware.proxy_fix import ProxyFix
 
+        # Werkzeug's documented way to add middleware; mypy sees wsgi_app as a method, not an attribute.
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=hops["for"], x_proto=hops["proto"], x_host=hops["host"]
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from epro import audit, db
 from epro.access import allow
@@ -37,12 +37,12 @@ def trail_list() -> ResponseReturnValue:
         errors=errors,
         page=page,
         records=trail.describe_records(database, events, visit_label),
-        actions=trail.known_codes(database, AuditEvent.action),
-        entities=trail.known_codes(database, AuditEvent.entity),
+        actions=trail.known_codes(database, col(AuditEvent.action)),
+        entities=trail.known_codes(database, col(AuditEvent.entity)),
         action_label=trail.action_label,
         entity_label=trail.entity_label,
         actor_label=trail.actor_label,
-        redacted=redacted_fields(database, [e.id for e in events]),  # type: ignore[misc]
+        redacted=redacted_fields(database, [e.id for e in events if e.id is not None]),
     ), (400 if filters is None else 200)
 
 

@@ -3,12 +3,16 @@ epro.audit.forms), and words for the codes the trail stores (actions, records, a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
+from typing import Any, TypeVar
 
 from flask_babel import gettext as _
 from sqlalchemy import func
+from sqlalchemy.orm import Mapped
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from epro.models import (
     AuditEvent,
@@ -22,6 +26,8 @@ from epro.models import (
 )
 
 PER_PAGE = 50
+_Query = TypeVar("_Query", bound=SelectOfScalar[Any])
+_Value = TypeVar("_Value")
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +52,7 @@ class Filters:
         return {key: value for key, value in values.items() if value and (key, value) != ("page", "1")}
 
 
-def _filtered(query, filters: Filters, zone):  # type: ignore[no-untyped-def]
+def _filtered(query: _Query, filters: Filters, zone: tzinfo) -> _Query:
     if filters.action:
         query = query.where(AuditEvent.action == filters.action)
     if filters.entity:
@@ -71,7 +77,7 @@ class TrailPage:
     pages: int
 
 
-def trail_page(db: Session, filters: Filters, zone) -> TrailPage:  # type: ignore[no-untyped-def]
+def trail_page(db: Session, filters: Filters, zone: tzinfo) -> TrailPage:
     """Newest first, PER_PAGE events of those the filters keep."""
     total = db.exec(_filtered(select(func.count()).select_from(AuditEvent), filters, zone)).one()
     pages = max(1, -(-total // PER_PAGE))
@@ -84,7 +90,7 @@ def trail_page(db: Session, filters: Filters, zone) -> TrailPage:  # type: ignor
     return TrailPage(list(events), total, filters.page, pages)
 
 
-def known_codes(db: Session, column) -> list[str]:  # type: ignore[no-untyped-def]
+def known_codes(db: Session, column: Mapped[str]) -> list[str]:
     """The distinct values a column holds, for the filter lists."""
     return sorted(db.exec(select(column).distinct()).all())
 
@@ -170,20 +176,28 @@ def _ids(events: list[AuditEvent], entity: str) -> set[int]:
     return {int(e.entity_id) for e in events if e.entity == entity and e.entity_id and e.entity_id.isdigit()}
 
 
-def describe_records(db: Session, events: list[AuditEvent], visit_label) -> dict[tuple[str, str], str]:  # type: ignore[no-untyped-def]
+def _by_id(
+    db: Session, id_column: Mapped[int | None], value_column: Mapped[_Value], ids: set[int]
+) -> dict[int, _Value]:
+    """row id -> value_column, for the rows whose id is in ids (one query, none for no ids)."""
+    if not ids:
+        return {}
+    rows = db.exec(select(id_column, value_column).where(id_column.in_(ids))).all()
+    return {row_id: value for row_id, value in rows if row_id is not None}
+
+
+def describe_records(
+    db: Session, events: list[AuditEvent], visit_label: Callable[[Visit], str]
+) -> dict[tuple[str, str], str]:
     """(entity, id) -> what a monitor recognises: a study ID and visit rather than a row number."""
     visit_of: dict[tuple[str, int], int] = {}
-    for entity, model in (
-        ("questionnaire_session", QuestionnaireSession),
-        ("response", Response),
-        ("clinical_value", ClinicalValue),
+    for entity, id_column, visit_column in (
+        ("questionnaire_session", col(QuestionnaireSession.id), col(QuestionnaireSession.visit_id)),
+        ("response", col(Response.id), col(Response.visit_id)),
+        ("clinical_value", col(ClinicalValue.id), col(ClinicalValue.visit_id)),
     ):
-        ids = _ids(events, entity)
-        if ids:
-            for row_id, visit_id in db.exec(
-                select(model.id, model.visit_id).where(col(model.id).in_(ids))  # type: ignore[attr-defined]
-            ).all():
-                visit_of[(entity, row_id)] = visit_id
+        for row_id, visit_id in _by_id(db, id_column, visit_column, _ids(events, entity)).items():
+            visit_of[(entity, row_id)] = visit_id
     visit_ids = _ids(events, "visit") | set(visit_of.values())
     visits: dict[int, str] = {}
     if visit_ids:
@@ -192,24 +206,24 @@ def describe_records(db: Session, events: list[AuditEvent], visit_label) -> dict
             .join(Patient, col(Patient.id) == Visit.patient_id)
             .where(col(Visit.id).in_(visit_ids))
         ).all():
-            visits[visit.id] = f"{study_id} · {visit_label(visit)}"  # type: ignore[index]
+            if visit.id is not None:
+                visits[visit.id] = f"{study_id} · {visit_label(visit)}"
     names: dict[tuple[str, int], str] = {}
-    for entity, model, column in (
-        ("patient", Patient, Patient.study_id),
-        ("staff_user", StaffUser, StaffUser.username),
+    for entity, id_column, name_column in (
+        ("patient", col(Patient.id), col(Patient.study_id)),
+        ("staff_user", col(StaffUser.id), col(StaffUser.username)),
     ):
-        ids = _ids(events, entity)
-        if ids:
-            for row_id, name in db.exec(select(model.id, column).where(col(model.id).in_(ids))).all():  # type: ignore[attr-defined]
-                names[(entity, row_id)] = name
+        for row_id, name in _by_id(db, id_column, name_column, _ids(events, entity)).items():
+            names[(entity, row_id)] = name
     characteristic_ids = _ids(events, "patient_characteristic")
     if characteristic_ids:
-        for row_id, study_id in db.exec(
+        for characteristic_id, study_id in db.exec(
             select(PatientCharacteristic.id, Patient.study_id)
             .join(Patient, col(Patient.id) == PatientCharacteristic.patient_id)
             .where(col(PatientCharacteristic.id).in_(characteristic_ids))
         ).all():
-            names[("patient_characteristic", row_id)] = study_id  # type: ignore[index]
+            if characteristic_id is not None:
+                names[("patient_characteristic", characteristic_id)] = study_id
     described: dict[tuple[str, str], str] = {}
     for event in events:
         if not (event.entity_id and event.entity_id.isdigit()):
