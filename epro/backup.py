@@ -22,13 +22,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import click
-from flask import Flask
 from flask.cli import with_appcontext
 from sqlalchemy import Engine, create_engine
 from sqlmodel import Session, func, select
 
 from epro import db, migrate
-from epro.audit import SYSTEM, TrailSettings, anchors, record, settings_for
+from epro.audit import SYSTEM, TrailSettings, anchors, record, settings_of
 from epro.audit.keys import read_key
 from epro.audit.verify import Report, verify_all, verify_chain
 from epro.models import AuditEvent, Response
@@ -137,7 +136,7 @@ def backup_command(file: Path) -> None:
         record(
             session, SYSTEM, "database.backup", "database", None, field="file", new=f"{file} sha256={digest}"
         )
-    settings = _settings()
+    settings = settings_of(db.engine())
     copy = read_only_engine(file)
     found = contents(copy)
     with Session(copy) as session:
@@ -151,10 +150,6 @@ def backup_command(file: Path) -> None:
         f"hash {chain.last_hash} (written to the anchor file {settings.anchor_file})."
     )
     click.echo(key_travel(settings))
-
-
-def _settings() -> TrailSettings:
-    return settings_for(Session(db.engine()))
 
 
 def key_travel(settings: TrailSettings) -> str:
@@ -208,7 +203,7 @@ def restore_command(file: Path, yes: bool, skip_key_check: bool, skip_anchor_che
         raise click.ClickException(
             f"refusing to restore {file}: {'; '.join(problems[:5])}. Nothing was changed."
         )
-    settings = _settings()
+    settings = settings_of(engine)
     key = read_key(settings.key_file)
     backup_engine = read_only_engine(file)
     with Session(backup_engine) as session:
@@ -279,8 +274,3 @@ def restore_command(file: Path, yes: bool, skip_key_check: bool, skip_anchor_che
     )
     if migrate.current_revision(engine) != _head_revision(engine):
         click.echo("The backup has an older schema: run `flask --app epro init-db` to upgrade it.")
-
-
-def init_app(app: Flask) -> None:
-    app.cli.add_command(backup_command)
-    app.cli.add_command(restore_command)

@@ -1,4 +1,4 @@
-"""The flask commands: init-db, create-user, seed-demo, translate."""
+"""The flask commands: init-db, create-user, seed-demo, translate, backup and restore."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from sqlmodel import select
 
 from epro import db, demo, migrate
 from epro.audit import SYSTEM
+from epro.backup import backup_command, restore_command
 from epro.catalog import sync_instruments
 from epro.clock import clinic_today, clinic_zone
 from epro.codes import LANGUAGES, ROLES
@@ -96,5 +97,12 @@ def translate_compile() -> None:
 
 
 def init_app(app: Flask) -> None:
-    for command in (init_db_command, create_user_command, seed_demo_command, translate):
+    for command in (
+        init_db_command,
+        create_user_command,
+        seed_demo_command,
+        translate,
+        backup_command,
+        restore_command,
+    ):
         app.cli.add_command(command)

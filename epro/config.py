@@ -1,9 +1,8 @@
-"""Configuration: defaults, then instance/config.py, then EPRO_* environment variables."""
+"""Configuration: defaults, then instance/config.py, then EPRO_* environment variables (a value that parses
+as JSON, such as a number or true/false, is read as that; anything else as text)."""
 
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -63,29 +62,27 @@ DEFAULTS: dict[str, Any] = {
     # Argon2id parameters of new password hashes (epro.passwords): "production"; the test suite alone sets
     # "test-only-cheap".
     "PASSWORD_HASHING": "production",
+    # Wrong passwords in a row at which signing locks, and for how long (epro.signatures).
+    "SIGNATURE_MAX_FAILURES": 3,
+    "SIGNATURE_LOCK_MINUTES": 15,
     "DEBUG": False,
 }
 
 
-def _parse_env_value(raw: str) -> Any:
-    """Environment values are JSON when they parse as JSON (numbers, booleans), else plain strings."""
-    try:
-        return json.loads(raw)
-    except ValueError:
-        return raw
-
-
 def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
+    instance = Path(app.instance_path)
     app.config.from_mapping(DEFAULTS)
-    app.config["DATABASE_URL"] = "sqlite:///" + str(Path(app.instance_path) / "epro.sqlite3")
+    app.config.from_mapping(
+        DATABASE_URL="sqlite:///" + str(instance / "epro.sqlite3"),
+        AUDIT_KEY_FILE=str(instance / "audit_key"),
+        AUDIT_ANCHOR_FILE=str(instance / "audit-anchors"),
+    )
     app.config.from_pyfile("config.py", silent=True)
-    for key, raw in os.environ.items():
-        if key.startswith("EPRO_"):
-            app.config[key.removeprefix("EPRO_")] = _parse_env_value(raw)
+    app.config.from_prefixed_env("EPRO")
     if test_config:
         app.config.update(test_config)
     if not app.config.get("SECRET_KEY"):
-        app.config["SECRET_KEY"] = instance_secret_key(Path(app.instance_path))
+        app.config["SECRET_KEY"] = instance_secret_key(instance)
     app.config["BABEL_DEFAULT_LOCALE"] = app.config["DEFAULT_LOCALE"]
     app.config["BABEL_DEFAULT_TIMEZONE"] = app.config["CLINIC_TIMEZONE"]
     app.config["PERMANENT_SESSION_LIFETIME"] = 60 * int(app.config["STAFF_IDLE_MINUTES"])

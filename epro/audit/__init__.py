@@ -4,6 +4,7 @@ Events written with an audit key (epro.audit.keys) are hashed with HMAC-SHA256 o
 text among them (actor name, old and new value, reason) entering as its own SHA-256 so a redacted text can
 still be checked (epro.audit.redaction). Events from before the key (key_id NULL) keep their plain SHA-256.
 After each commit that appended events, the new head is anchored outside the database (epro.audit.anchors).
+The trail's pages are in `routes`, its `flask audit` commands in `cli`; `init_app` wires them and the key.
 """
 
 from __future__ import annotations
@@ -17,12 +18,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from flask import Flask
+from flask_babel import lazy_pgettext
 from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select, text
 
 from epro.audit import anchors
-from epro.audit.keys import AuditKey
+from epro.audit.keys import AuditKey, ensure_key
 from epro.models import AuditEvent, utcnow
 
 GENESIS = "0" * 64
@@ -49,7 +52,7 @@ SYSTEM = Actor("system", None, "cli")
 
 @dataclass(slots=True)
 class TrailSettings:
-    """Where one database's trail keeps its key and anchors (set up by epro.audit.views.init_app)."""
+    """Where one database's trail keeps its key and anchors (set up by init_app)."""
 
     key: AuditKey
     anchor_file: Path
@@ -65,16 +68,25 @@ def configure(engine: Engine, settings: TrailSettings) -> None:
     _settings[engine] = settings
 
 
-def configured(db: Session) -> TrailSettings | None:
+def _engine_of(db: Session) -> Engine:
     bind = db.get_bind()
-    return _settings.get(bind if isinstance(bind, Engine) else bind.engine)
+    return bind if isinstance(bind, Engine) else bind.engine
+
+
+def configured(db: Session) -> TrailSettings | None:
+    return _settings.get(_engine_of(db))
+
+
+def settings_of(engine: Engine) -> TrailSettings:
+    """The key and anchor file of the database behind `engine` (the app's: `settings_of(db.engine())`)."""
+    found = _settings.get(engine)
+    if found is None:
+        raise AuditNotConfigured(str(engine.url))
+    return found
 
 
 def settings_for(db: Session) -> TrailSettings:
-    found = configured(db)
-    if found is None:
-        raise AuditNotConfigured(str(db.get_bind().engine.url))
-    return found
+    return settings_of(_engine_of(db))
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,3 +244,17 @@ def _anchor_after_commit(session: OrmSession) -> None:
 @event.listens_for(OrmSession, "after_rollback")
 def _forget_after_rollback(session: OrmSession) -> None:
     session.info.pop(PENDING, None)
+
+
+def init_app(app: Flask) -> None:
+    """Set up the key and anchors of the app's database; register the trail's pages, menu entry and commands."""
+    from epro.audit.cli import audit_cli
+    from epro.audit.routes import bp
+    from epro.templating import add_nav_link
+
+    key_file = Path(app.config["AUDIT_KEY_FILE"])
+    anchor_file = Path(app.config["AUDIT_ANCHOR_FILE"])
+    configure(app.extensions["epro_engine"], TrailSettings(ensure_key(key_file), anchor_file, key_file))
+    app.register_blueprint(bp)
+    add_nav_link(app, "audit.trail_list", lazy_pgettext("menu", "Audit trail"))
+    app.cli.add_command(audit_cli)

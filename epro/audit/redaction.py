@@ -13,7 +13,7 @@ hash needs the text, so removing it would make them unverifiable. They are refus
 
 from __future__ import annotations
 
-from sqlmodel import Session, select, update
+from sqlmodel import Session, col, select, update
 
 from epro.audit import Actor, record, settings_for, text_digest
 from epro.models import REDACTABLE_FIELDS, AuditEvent, AuditRedaction
@@ -58,7 +58,7 @@ def redact(db: Session, actor: Actor, event_id: int, field: str, reason: str) ->
     redaction = AuditRedaction(event_id=event_id, field=field, text_digest=digest, reason=reason)
     db.add(redaction)
     db.flush()
-    db.execute(update(AuditEvent).where(AuditEvent.id == event_id).values({field: None}))
+    db.execute(update(AuditEvent).where(col(AuditEvent.id) == event_id).values({field: None}))
     db.expire(event)
     record(db, actor, "audit.redact", "audit_event", event_id, field=field, new=digest, reason=reason)
     return redaction
@@ -68,5 +68,5 @@ def redacted_fields(db: Session, event_ids: list[int]) -> dict[tuple[int, str], 
     """(event id, field) -> the redaction's reason, for showing redacted fields as such."""
     if not event_ids:
         return {}
-    rows = db.exec(select(AuditRedaction).where(AuditRedaction.event_id.in_(event_ids))).all()  # type: ignore[attr-defined]
+    rows = db.exec(select(AuditRedaction).where(col(AuditRedaction.event_id).in_(event_ids))).all()
     return {(r.event_id, r.field): r.reason for r in rows}

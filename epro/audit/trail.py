@@ -1,16 +1,18 @@
-"""Reading the audit trail for people: filters from a query string, one page of events, and words for
-the codes the trail stores (actions, records, actors) in the reader's language."""
+"""Reading the audit trail for people: one page of the events the filters keep (the filters' form is in
+epro.audit.forms), and words for the codes the trail stores (actions, records, actors) in the reader's language."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, tzinfo
+from typing import Any, TypeVar
 
 from flask_babel import gettext as _
 from sqlalchemy import func
+from sqlalchemy.orm import Mapped
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from epro.models import (
     AuditEvent,
@@ -24,9 +26,8 @@ from epro.models import (
 )
 
 PER_PAGE = 50
-MAX_PAGE = 100_000
-CODE_RE = re.compile(r"^[a-z_]{1,32}(\.[a-z_]{1,32})?$")
-CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+_Query = TypeVar("_Query", bound=SelectOfScalar[Any])
+_Value = TypeVar("_Value")
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,62 +52,13 @@ class Filters:
         return {key: value for key, value in values.items() if value and (key, value) != ("page", "1")}
 
 
-@dataclass
-class ParsedFilters:
-    filters: Filters
-    #: Field name -> translated message, for each argument that could not be used.
-    errors: dict[str, str] = field(default_factory=dict)
-
-
-def _date(raw: str, errors: dict[str, str], name: str) -> date | None:
-    if not raw:
-        return None
-    try:
-        if len(raw) != 10:
-            raise ValueError(raw)
-        return date.fromisoformat(raw)
-    except ValueError:
-        errors[name] = _("Enter the date as YYYY-MM-DD.")
-        return None
-
-
-def parse_filters(args: Mapping[str, str]) -> ParsedFilters:
-    """Read the filters from a query string; anything unusable gets a message instead of a guess."""
-    errors: dict[str, str] = {}
-    action = args.get("action", "").strip()
-    if action and not CODE_RE.match(action):
-        errors["action"] = _("Choose an action from the list.")
-    entity = args.get("entity", "").strip()
-    if entity and not CODE_RE.match(entity):
-        errors["entity"] = _("Choose a kind of record from the list.")
-    actor = args.get("actor", "").strip()
-    if len(actor) > 64 or CONTROL_RE.search(actor):
-        errors["actor"] = _("Enter at most 64 ordinary characters.")
-    date_from = _date(args.get("date_from", "").strip(), errors, "date_from")
-    date_to = _date(args.get("date_to", "").strip(), errors, "date_to")
-    if date_from and date_to and date_from > date_to:
-        errors["date_to"] = _("The end date is before the start date.")
-    raw_page = args.get("page", "1").strip() or "1"
-    page = int(raw_page) if raw_page.isascii() and raw_page.isdigit() and len(raw_page) <= 6 else 0
-    if not 1 <= page <= MAX_PAGE:
-        errors["page"] = _("This page number does not exist.")
-    if errors:
-        return ParsedFilters(Filters(), errors)
-    return ParsedFilters(Filters(action, entity, actor, date_from, date_to, page))
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _filtered(query, filters: Filters, zone):  # type: ignore[no-untyped-def]
+def _filtered(query: _Query, filters: Filters, zone: tzinfo) -> _Query:
     if filters.action:
         query = query.where(AuditEvent.action == filters.action)
     if filters.entity:
         query = query.where(AuditEvent.entity == filters.entity)
     if filters.actor:
-        pattern = f"%{_escape_like(filters.actor.lower())}%"
-        query = query.where(func.lower(col(AuditEvent.actor_name)).like(pattern, escape="\\"))
+        query = query.where(col(AuditEvent.actor_name).icontains(filters.actor, autoescape=True))
     # Dates are the clinic's calendar days: from the start of the first to the end of the last.
     if filters.date_from:
         query = query.where(AuditEvent.at >= datetime.combine(filters.date_from, time(), zone))
@@ -125,7 +77,7 @@ class TrailPage:
     pages: int
 
 
-def trail_page(db: Session, filters: Filters, zone) -> TrailPage:  # type: ignore[no-untyped-def]
+def trail_page(db: Session, filters: Filters, zone: tzinfo) -> TrailPage:
     """Newest first, PER_PAGE events of those the filters keep."""
     total = db.exec(_filtered(select(func.count()).select_from(AuditEvent), filters, zone)).one()
     pages = max(1, -(-total // PER_PAGE))
@@ -138,7 +90,7 @@ def trail_page(db: Session, filters: Filters, zone) -> TrailPage:  # type: ignor
     return TrailPage(list(events), total, filters.page, pages)
 
 
-def known_codes(db: Session, column) -> list[str]:  # type: ignore[no-untyped-def]
+def known_codes(db: Session, column: Mapped[str]) -> list[str]:
     """The distinct values a column holds, for the filter lists."""
     return sorted(db.exec(select(column).distinct()).all())
 
@@ -224,20 +176,28 @@ def _ids(events: list[AuditEvent], entity: str) -> set[int]:
     return {int(e.entity_id) for e in events if e.entity == entity and e.entity_id and e.entity_id.isdigit()}
 
 
-def describe_records(db: Session, events: list[AuditEvent], visit_label) -> dict[tuple[str, str], str]:  # type: ignore[no-untyped-def]
+def _by_id(
+    db: Session, id_column: Mapped[int | None], value_column: Mapped[_Value], ids: set[int]
+) -> dict[int, _Value]:
+    """row id -> value_column, for the rows whose id is in ids (one query, none for no ids)."""
+    if not ids:
+        return {}
+    rows = db.exec(select(id_column, value_column).where(id_column.in_(ids))).all()
+    return {row_id: value for row_id, value in rows if row_id is not None}
+
+
+def describe_records(
+    db: Session, events: list[AuditEvent], visit_label: Callable[[Visit], str]
+) -> dict[tuple[str, str], str]:
     """(entity, id) -> what a monitor recognises: a study ID and visit rather than a row number."""
     visit_of: dict[tuple[str, int], int] = {}
-    for entity, model in (
-        ("questionnaire_session", QuestionnaireSession),
-        ("response", Response),
-        ("clinical_value", ClinicalValue),
+    for entity, id_column, visit_column in (
+        ("questionnaire_session", col(QuestionnaireSession.id), col(QuestionnaireSession.visit_id)),
+        ("response", col(Response.id), col(Response.visit_id)),
+        ("clinical_value", col(ClinicalValue.id), col(ClinicalValue.visit_id)),
     ):
-        ids = _ids(events, entity)
-        if ids:
-            for row_id, visit_id in db.exec(
-                select(model.id, model.visit_id).where(col(model.id).in_(ids))  # type: ignore[attr-defined]
-            ).all():
-                visit_of[(entity, row_id)] = visit_id
+        for row_id, visit_id in _by_id(db, id_column, visit_column, _ids(events, entity)).items():
+            visit_of[(entity, row_id)] = visit_id
     visit_ids = _ids(events, "visit") | set(visit_of.values())
     visits: dict[int, str] = {}
     if visit_ids:
@@ -246,24 +206,24 @@ def describe_records(db: Session, events: list[AuditEvent], visit_label) -> dict
             .join(Patient, col(Patient.id) == Visit.patient_id)
             .where(col(Visit.id).in_(visit_ids))
         ).all():
-            visits[visit.id] = f"{study_id} · {visit_label(visit)}"  # type: ignore[index]
+            if visit.id is not None:
+                visits[visit.id] = f"{study_id} · {visit_label(visit)}"
     names: dict[tuple[str, int], str] = {}
-    for entity, model, column in (
-        ("patient", Patient, Patient.study_id),
-        ("staff_user", StaffUser, StaffUser.username),
+    for entity, id_column, name_column in (
+        ("patient", col(Patient.id), col(Patient.study_id)),
+        ("staff_user", col(StaffUser.id), col(StaffUser.username)),
     ):
-        ids = _ids(events, entity)
-        if ids:
-            for row_id, name in db.exec(select(model.id, column).where(col(model.id).in_(ids))).all():  # type: ignore[attr-defined]
-                names[(entity, row_id)] = name
+        for row_id, name in _by_id(db, id_column, name_column, _ids(events, entity)).items():
+            names[(entity, row_id)] = name
     characteristic_ids = _ids(events, "patient_characteristic")
     if characteristic_ids:
-        for row_id, study_id in db.exec(
+        for characteristic_id, study_id in db.exec(
             select(PatientCharacteristic.id, Patient.study_id)
             .join(Patient, col(Patient.id) == PatientCharacteristic.patient_id)
             .where(col(PatientCharacteristic.id).in_(characteristic_ids))
         ).all():
-            names[("patient_characteristic", row_id)] = study_id  # type: ignore[index]
+            if characteristic_id is not None:
+                names[("patient_characteristic", characteristic_id)] = study_id
     described: dict[tuple[str, str], str] = {}
     for event in events:
         if not (event.entity_id and event.entity_id.isdigit()):

@@ -131,9 +131,8 @@ def _hashes_at(db: Session, ids: set[int]) -> dict[int, str]:
     ordered = sorted(ids)
     for start in range(0, len(ordered), BATCH):
         chunk = ordered[start : start + BATCH]
-        found.update(
-            db.exec(select(AuditEvent.id, AuditEvent.hash).where(col(AuditEvent.id).in_(chunk))).all()
-        )
+        rows = db.exec(select(AuditEvent.id, AuditEvent.hash).where(col(AuditEvent.id).in_(chunk))).all()
+        found.update((event_id, hash_) for event_id, hash_ in rows if event_id is not None)
     return found
 
 

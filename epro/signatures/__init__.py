@@ -31,7 +31,5 @@ def init_app(app: Flask) -> None:
     from epro.signatures import words
     from epro.signatures.routes import bp
 
-    app.config.setdefault("SIGNATURE_MAX_FAILURES", 3)
-    app.config.setdefault("SIGNATURE_LOCK_MINUTES", 15)
     app.register_blueprint(bp)
     app.jinja_env.globals["signature_words"] = words

@@ -25,7 +25,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from epro.codes import LANGUAGE_ENDONYMS, ROLE_WORDS, SEX_WORDS
 from epro.identifiers import InvalidStudyId, normalise_study_id
-from epro.strict_fields import StrictIntegerField
+from epro.strict_fields import DayField, StrictIntegerField, stripped
 
 REASON_MAX = 500
 T = TypeVar("T")
@@ -41,26 +41,12 @@ def entered(field: _Field[T]) -> T:
     return field.data
 
 
-def _strip(value: str | None) -> str | None:
-    return value.strip() if isinstance(value, str) else value
-
-
 def _reason(required: bool = True, label: str | None = None) -> TextAreaField:
     """A reason field; spaces alone are no reason."""
     validators = [DataRequired(_l("Please give a reason."))] if required else [Optional()]
     return TextAreaField(
-        label or _l("Reason"), filters=[_strip], validators=[*validators, Length(max=REASON_MAX)]
+        label or _l("Reason"), filters=[stripped], validators=[*validators, Length(max=REASON_MAX)]
     )
-
-
-class DayField(DateField):
-    """A date as YYYY-MM-DD, with our own translated message when it is not one."""
-
-    def process_formdata(self, valuelist: list[str]) -> None:
-        try:
-            super().process_formdata(valuelist)
-        except ValueError as error:
-            raise ValueError(str(_l("Enter the date as year-month-day, for example 2026-12-01."))) from error
 
 
 def _date(label: str) -> DayField:

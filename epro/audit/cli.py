@@ -1,67 +1,19 @@
-"""The audit trail in the UI and on the command line (registered by init_app)."""
+"""The `flask audit` commands: verify the trail, redact a free text typed into it by mistake."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import click
-from flask import Blueprint, Flask, current_app, render_template, request
 from flask.cli import AppGroup
-from flask_babel import lazy_pgettext
 from sqlmodel import Session, select
 
 from epro import audit, db
-from epro.access import allow
-from epro.audit import Actor, TrailSettings, trail
-from epro.audit.keys import AuditKey, ensure_key, read_key
-from epro.audit.redaction import RedactionRefused, redact, redacted_fields
+from epro.audit import Actor
+from epro.audit.keys import AuditKey, read_key
+from epro.audit.redaction import RedactionRefused, redact
 from epro.audit.verify import Report, verify_all
-from epro.clock import clinic_zone
-from epro.models import REDACTABLE_FIELDS, AuditEvent, StaffUser
-from epro.templating import add_nav_link, visit_label
-
-bp = Blueprint("audit", __name__, url_prefix="/staff/audit")
-READERS = ("investigator", "admin")
-
-
-@bp.route("/")
-@allow(*READERS)
-def trail_list():  # type: ignore[no-untyped-def]
-    """The trail, newest first, filtered by action, kind of record, actor and clinic dates."""
-    parsed = trail.parse_filters(request.args)
-    database = db.session()
-    page = None if parsed.errors else trail.trail_page(database, parsed.filters, clinic_zone())
-    events = page.events if page else []
-    return render_template(
-        "audit/list.html",
-        filters=parsed.filters if not parsed.errors else None,
-        args=request.args,
-        errors=parsed.errors,
-        page=page,
-        records=trail.describe_records(database, events, visit_label),
-        actions=trail.known_codes(database, AuditEvent.action),
-        entities=trail.known_codes(database, AuditEvent.entity),
-        action_label=trail.action_label,
-        entity_label=trail.entity_label,
-        actor_label=trail.actor_label,
-        redacted=redacted_fields(database, [e.id for e in events]),  # type: ignore[misc]
-    ), (400 if parsed.errors else 200)
-
-
-def trail_settings(app: Flask | None = None) -> TrailSettings:
-    """The key and anchor file of the app's own database."""
-    return audit.settings_for(Session((app or current_app).extensions["epro_engine"]))
-
-
-@bp.route("/verify")
-@allow(*READERS)
-def verify():  # type: ignore[no-untyped-def]
-    """Recompute the chain, compare it with the anchors and replay it against the tables now."""
-    settings = trail_settings()
-    with Session(db.engine()) as session:
-        report = verify_all(session, settings.key, settings.anchor_file)
-    return render_template("audit/verify.html", report=report)
-
+from epro.models import REDACTABLE_FIELDS, StaffUser
 
 audit_cli = AppGroup("audit", help="The audit trail.")
 
@@ -109,7 +61,7 @@ def key_line(key: AuditKey | None, path: Path) -> str:
 @audit_cli.command("verify")
 def verify_command() -> None:
     """Check the chain (keyed hashes), the anchors and the replay; exit 1 naming each broken row."""
-    settings = trail_settings()
+    settings = audit.settings_of(db.engine())
     key = read_key(settings.key_file)
     with Session(db.engine()) as session:  # a read: the app keeps writing while the chain is checked
         report = verify_all(session, key, settings.anchor_file)
@@ -138,17 +90,3 @@ def redact_command(event_id: int, field: str, reason: str, admin_name: str) -> N
         f"Redacted the {field} of audit event {event_id} (its keyed digest {digest[:16]}… is kept, so the "
         "event still verifies); the redaction is recorded in the trail."
     )
-
-
-def init_app(app: Flask) -> None:
-    """Register the audit blueprint and CLI commands, and set up the key and anchors of the app's database."""
-    from epro import backup  # the backup commands live beside the trail they record into
-
-    instance = Path(app.instance_path)
-    key_file = Path(app.config.setdefault("AUDIT_KEY_FILE", str(instance / "audit_key")))
-    anchor_file = Path(app.config.setdefault("AUDIT_ANCHOR_FILE", str(instance / "audit-anchors")))
-    audit.configure(app.extensions["epro_engine"], TrailSettings(ensure_key(key_file), anchor_file, key_file))
-    app.register_blueprint(bp)
-    add_nav_link(app, "audit.trail_list", lazy_pgettext("menu", "Audit trail"))
-    app.cli.add_command(audit_cli)
-    backup.init_app(app)
