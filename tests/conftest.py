@@ -32,8 +32,7 @@ PASSWORD = "correct horse battery"
 
 # The cheapest Argon2 parameters for every app of the run, in this process and in the servers and commands
 # it starts (tests/gunicorn_harness.py passes it on): the suite makes thousands of accounts and sign-ins.
-# tests/test_passwords.py asserts the production parameters; @pytest.mark.production_passwords gives one
-# test the production parameters back.
+# tests/test_passwords.py asserts the production parameters.
 os.environ.setdefault("EPRO_PASSWORD_HASHING", "test-only-cheap")
 
 # Hypothesis: derandomised by default, so `make test` on a clean clone tries the same examples every run;
@@ -41,12 +40,6 @@ os.environ.setdefault("EPRO_PASSWORD_HASHING", "test-only-cheap")
 settings.register_profile("ci", derandomize=True, print_blob=True, deadline=None, database=None)
 settings.register_profile("explore", print_blob=True, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers", "production_passwords: this test's apps hash new passwords with the production Argon2 cost"
-    )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -59,13 +52,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         module = Path(item.path).relative_to(Path(__file__).parent)
         group = "e2e" if module.parts[0] == "e2e" else str(module)
         item.add_marker(pytest.mark.xdist_group(group))
-
-
-@pytest.fixture(autouse=True)
-def _password_hashing(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Autouse, so it runs before the `app` fixture reads the setting."""
-    if request.node.get_closest_marker("production_passwords") is not None:
-        monkeypatch.setenv("EPRO_PASSWORD_HASHING", "production")
 
 
 @pytest.fixture
