@@ -46,7 +46,6 @@ def test_verify_reports_an_intact_chain_after_real_activity(app, world, client):
     events = world.audit_count()
     assert events > 10
     assert f"intact: {events} events" in result.output
-    print(f"\naudit verify after a clinic morning: {result.output.strip()}")
 
 
 def test_verify_names_a_row_altered_behind_the_apps_back(app, world, client):
