@@ -12,6 +12,7 @@ from sqlmodel import select
 from epro import db
 from epro.audit import SYSTEM, record
 from epro.models import AuditEvent
+from tests.audit_helpers import audit_verify
 from tests.conftest import sign_in
 from tests.databases import tamper_with_audit_trail
 from tests.kiosk_helpers import Tablet
@@ -29,10 +30,6 @@ def _activity(world, client) -> int:  # type: ignore[no-untyped-def]
     return visit.id
 
 
-def _verify(app):  # type: ignore[no-untyped-def]
-    return app.test_cli_runner().invoke(args=["audit", "verify"])
-
-
 def _tamper(app, statement: str, **params: object) -> None:  # type: ignore[no-untyped-def]
     """Change the trail behind the application's back (guards switched off), on either database."""
     url = app.extensions["epro_engine"].url.render_as_string(hide_password=False)
@@ -41,7 +38,7 @@ def _tamper(app, statement: str, **params: object) -> None:  # type: ignore[no-u
 
 def test_verify_reports_an_intact_chain_after_real_activity(app, world, client):
     _activity(world, client)
-    result = _verify(app)
+    result = audit_verify(app)
     assert result.exit_code == 0, result.output
     events = world.audit_count()
     assert events > 10
@@ -53,7 +50,7 @@ def test_verify_names_a_row_altered_behind_the_apps_back(app, world, client):
     with world.session() as s:
         answer = s.exec(select(AuditEvent).where(AuditEvent.action == "response.submit")).first()
     _tamper(app, "UPDATE audit_event SET new_value = '100' WHERE id = :id", id=answer.id)
-    result = _verify(app)
+    result = audit_verify(app)
     assert result.exit_code == 1
     assert f"BROKEN at audit event id {answer.id}" in result.output
     assert "changed" in result.output
@@ -65,7 +62,7 @@ def test_verify_names_the_row_after_one_deleted_behind_the_apps_back(app, world,
         ids = s.exec(select(AuditEvent.id).order_by(AuditEvent.id)).all()
     victim, follower = ids[3], ids[4]
     _tamper(app, "DELETE FROM audit_event WHERE id = :id", id=victim)
-    result = _verify(app)
+    result = audit_verify(app)
     assert result.exit_code == 1
     assert f"BROKEN at audit event id {follower}" in result.output
     assert "removed" in result.output
@@ -88,7 +85,7 @@ def test_a_forger_without_the_key_cannot_rehash_a_row(app, world, client):
         hash=forged_hash,
         id=target.id,
     )
-    result = _verify(app)
+    result = audit_verify(app)
     assert result.exit_code == 1
     assert f"BROKEN at audit event id {target.id}" in result.output
 
@@ -113,7 +110,7 @@ def test_the_application_cannot_update_or_delete_an_audit_row(app, world, client
     with world.session() as s:
         assert s.get(AuditEvent, event_id).new_value == original
     assert world.audit_count() == before
-    assert _verify(app).exit_code == 0
+    assert audit_verify(app).exit_code == 0
 
 
 # --- the trail in the UI -------------------------------------------------------------------------
