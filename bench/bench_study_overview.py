@@ -47,11 +47,11 @@ class Study:
 
 def build(workdir: Path, patients: int) -> Study:
     from bench.generate_study import generate
+    from bench.harness import csrf_of
     from epro import create_app, db
     from epro.audit import SYSTEM
     from epro.db import make_engine
     from epro.registry import create_staff_user
-    from tests.conftest import csrf_of
 
     url = f"sqlite:///{workdir / f'study-{patients}.sqlite3'}"
     engine = make_engine(url)
@@ -107,7 +107,7 @@ def report(study: Study) -> tuple[float, int]:
 
 def command(study: Study, workdir: Path) -> tuple[float, float]:
     """Wall seconds and peak RSS (MB) of the real command in a child process."""
-    from tests.gunicorn_harness import ROOT, app_env
+    from bench.harness import ROOT, app_env
 
     target = workdir / f"report-{study.patients}.pdf"
     started = time.perf_counter()

@@ -51,13 +51,13 @@ def build(workdir: Path, patients: int) -> Study:
     from sqlmodel import col, select
 
     from bench.generate_study import generate
+    from bench.harness import csrf_of
     from epro import create_app, db
     from epro.audit import SYSTEM
     from epro.clock import clinic_today
     from epro.db import make_engine
     from epro.models import Patient
     from epro.registry import create_staff_user
-    from tests.conftest import csrf_of
 
     url = f"sqlite:///{workdir / f'study-{patients}.sqlite3'}"
     engine = make_engine(url)

@@ -32,6 +32,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
 
+from bench.harness import (
+    NURSE,
+    PASSWORD,
+    Browser,
+    app_env,
+    clinic_with_one_open_visit,
+    csrf_of,
+    free_port,
+    token_of,
+)
 from bench.results import at_least, at_most, print_ratios, print_table, save
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -105,8 +115,6 @@ class Server:
     def __init__(
         self, app_spec: str, env: dict[str, str], log: Path, probe_path: str, cwd: Path = ROOT
     ) -> None:
-        from tests.gunicorn_harness import free_port
-
         self.port = free_port()
         self.probe_path = probe_path
         command = [
@@ -120,18 +128,14 @@ class Server:
         return f"http://127.0.0.1:{self.port}{path}"
 
     def wait_ready(self) -> None:
-        from tests.gunicorn_harness import Browser, ConnectionCut
-
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             probe = Browser(self.port, timeout=5)
             try:
                 if probe.get(self.probe_path).status < 500:
                     return
-            except ConnectionCut:
+            except OSError:  # not listening yet
                 time.sleep(0.1)
-            finally:
-                probe.close()
         raise TimeoutError(f"gunicorn on {self.port} did not come up")
 
     def stop(self) -> None:
@@ -139,18 +143,11 @@ class Server:
         self.process.wait(timeout=30)
 
 
-def _cookie_header(cookies: dict[str, str]) -> str:
-    return "; ".join(f"{name}={value}" for name, value in cookies.items())
-
-
-def open_tablet(port: int, nurse: str, password: str, visit_id: int) -> tuple[str, str]:
+def open_tablet(port: int, visit_id: int) -> tuple[str, str]:
     """A nurse hands the tablet over and the patient picks Korean: (patient-mode cookie, answer POST body)."""
-    from tests.conftest import csrf_of, token_of
-    from tests.gunicorn_harness import Browser
-
     b = Browser(port)
     login = b.get("/staff/login")
-    b.post("/staff/login", username=nurse, password=password, csrf_token=csrf_of(login.text))
+    b.post("/staff/login", username=NURSE, password=PASSWORD, csrf_token=csrf_of(login.text))
     home = b.get("/staff/")
     started = b.post(f"/staff/visits/{visit_id}/tablet", csrf_token=csrf_of(home.text))
     assert started.status == 302 and "/tablet/" in started.location, started
@@ -160,36 +157,31 @@ def open_tablet(port: int, nurse: str, password: str, visit_id: int) -> tuple[st
     page = b.get("/tablet/question/1")
     assert page.status == 200 and "item-text" in page.text, page.status
     value = re.search(r'name="value" value="(\d+)"', page.text).group(1)  # type: ignore[union-attr]
-    b.close()
-    return _cookie_header(b.cookies), urlencode({**form, "value": value, "then": ""})
+    return b.cookie_header(), urlencode({**form, "value": value, "then": ""})
 
 
 def bare_form(port: int, path: str) -> tuple[str, str]:
-    from tests.conftest import csrf_of
-    from tests.gunicorn_harness import Browser
-
     b = Browser(port)
     page = b.get(path)
     body = urlencode({"csrf_token": csrf_of(page.text), "token": "bench", "value": "1"})
     posted = b.post(path, csrf_token=csrf_of(page.text), token="bench", value="1")
     assert posted.status == 302, posted.status
-    b.close()
-    return _cookie_header(b.cookies), body
+    return b.cookie_header(), body
 
 
-def seed(workdir: Path) -> tuple[str, object]:
+def seed(workdir: Path) -> tuple[str, int]:
+    """The study (STUDY_PATIENTS generated patients) and the id of the visit open on the tablet."""
     from bench.generate_study import generate
     from epro.db import make_engine
-    from tests.gunicorn_harness import prepare_clinic
 
     url = f"sqlite:///{workdir / 'tablet.sqlite3'}"
-    clinic = prepare_clinic(url, patients=1, nurses=1, prefix="TB")
+    visit_id = clinic_with_one_open_visit(url)
     engine = make_engine(url)
     try:
         generate(engine, STUDY_PATIENTS)
     finally:
         engine.dispose()
-    return url, clinic
+    return url, visit_id
 
 
 def checkout(ref: str, into: Path) -> Path | None:
@@ -213,15 +205,11 @@ def checkout(ref: str, into: Path) -> Path | None:
 
 
 def run(seconds: float, rounds: int, before: str | None) -> tuple[list, str]:
-    from tests.gunicorn_harness import app_env
-
     workdir = Path(tempfile.mkdtemp(prefix="epro-bench-tablet-"))
     servers: dict[str, Server] = {}
     load_before = os.getloadavg()
     try:
-        url, clinic = seed(workdir)
-        (visit_id,) = clinic.visits  # type: ignore[attr-defined]
-        nurse, password = clinic.nurses[0], clinic.password  # type: ignore[attr-defined]
+        url, visit_id = seed(workdir)
         old_code = checkout(before, workdir / "before") if before else None
         if old_code is not None:
             shutil.copy2(workdir / "tablet.sqlite3", workdir / "before.sqlite3")
@@ -242,7 +230,7 @@ def run(seconds: float, rounds: int, before: str | None) -> tuple[list, str]:
         targets: dict[str, tuple[str, str, str | None]] = {}
         for side in ("before", "epro"):
             if side in servers:
-                cookie, body = open_tablet(servers[side].port, nurse, password, visit_id)
+                cookie, body = open_tablet(servers[side].port, visit_id)
                 page = servers[side].url("/tablet/question/1")
                 targets[f"{side} GET /tablet/question/1"] = (page, cookie, None)
                 targets[f"{side} POST /tablet/question/1"] = (page, cookie, body)

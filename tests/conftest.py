@@ -13,13 +13,14 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import settings
-from sqlmodel import Session
+from sqlmodel import Session, col, func, select
+from werkzeug.test import TestResponse
 
 from epro import create_app, db
 from epro.audit import SYSTEM
 from epro.clock import clinic_today
 from epro.enrolment import enrol
-from epro.models import Patient, Visit
+from epro.models import AuditEvent, Patient, Visit
 from epro.registry import create_staff_user, register_patient
 from epro.schedule import load_protocol
 from tests.databases import database_url
@@ -31,8 +32,7 @@ PASSWORD = "correct horse battery"
 
 # The cheapest Argon2 parameters for every app of the run, in this process and in the servers and commands
 # it starts (tests/gunicorn_harness.py passes it on): the suite makes thousands of accounts and sign-ins.
-# tests/test_passwords.py asserts the production parameters; @pytest.mark.production_passwords gives one
-# test the production parameters back.
+# tests/test_passwords.py asserts the production parameters.
 os.environ.setdefault("EPRO_PASSWORD_HASHING", "test-only-cheap")
 
 # Hypothesis: derandomised by default, so `make test` on a clean clone tries the same examples every run;
@@ -40,12 +40,6 @@ os.environ.setdefault("EPRO_PASSWORD_HASHING", "test-only-cheap")
 settings.register_profile("ci", derandomize=True, print_blob=True, deadline=None, database=None)
 settings.register_profile("explore", print_blob=True, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers", "production_passwords: this test's apps hash new passwords with the production Argon2 cost"
-    )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -58,13 +52,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         module = Path(item.path).relative_to(Path(__file__).parent)
         group = "e2e" if module.parts[0] == "e2e" else str(module)
         item.add_marker(pytest.mark.xdist_group(group))
-
-
-@pytest.fixture(autouse=True)
-def _password_hashing(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Autouse, so it runs before the `app` fixture reads the setting."""
-    if request.node.get_closest_marker("production_passwords") is not None:
-        monkeypatch.setenv("EPRO_PASSWORD_HASHING", "production")
 
 
 @pytest.fixture
@@ -115,10 +102,23 @@ class World:
             return patient
 
     def visit(self, patient: Patient, code: str) -> Visit:
-        from sqlmodel import select
-
         with self.session() as s:
             return s.exec(select(Visit).where(Visit.patient_id == patient.id, Visit.code == code)).one()
+
+    def visits(self, patient_id: int) -> dict[str, Visit]:
+        """The patient's visits by code."""
+        with self.session() as s:
+            return {v.code: v for v in s.exec(select(Visit).where(Visit.patient_id == patient_id)).all()}
+
+    def audit(self, action: str) -> list[AuditEvent]:
+        """The audit events of one action, oldest first."""
+        with self.session() as s:
+            query = select(AuditEvent).where(AuditEvent.action == action).order_by(col(AuditEvent.id))
+            return list(s.exec(query).all())
+
+    def audit_count(self) -> int:
+        with self.session() as s:
+            return s.exec(select(func.count()).select_from(AuditEvent)).one()
 
     def today(self) -> date:
         with self.app.app_context():
@@ -151,3 +151,14 @@ def sign_in(client: FlaskClient, username: str, password: str = PASSWORD):  # ty
     return client.post(
         "/staff/login", data={"username": username, "password": password, "csrf_token": csrf_of(page.text)}
     )
+
+
+def nurse_signed_in(world: World, client: FlaskClient, language: str = "ko") -> str:
+    """Nurse "nurse1" created and signed in on `client`; the CSRF token of the staff pages."""
+    world.staff("nurse1", "nurse", language)
+    assert sign_in(client, "nurse1").status_code == 302
+    return csrf_of(client.get("/staff/").text)
+
+
+def post_form(client: FlaskClient, path: str, csrf: str, **data: str) -> TestResponse:
+    return client.post(path, data={"csrf_token": csrf, **data})

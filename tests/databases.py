@@ -12,19 +12,30 @@ from __future__ import annotations
 import atexit
 import itertools
 import os
+import pwd
+import shlex
 import shutil
 import sqlite3
 import tempfile
-from contextlib import closing
+from contextlib import AbstractContextManager, closing
 from pathlib import Path
 
+import psycopg
 import pytest
 import sqlalchemy as sa
-
-from tests.pg_server import PostgresServer
+from port_for import select_random
+from psycopg import sql
+from pytest_postgresql.executors import PostgreSQLExecutor
+from pytest_postgresql.janitor import DatabaseJanitor
 
 BACKENDS = ("sqlite", "postgresql")
-TEMPLATE = "epro_template"
+SUPERUSER = "postgres"
+# A disposable cluster (pytest-postgresql already turns fsync off): durability off, small enough for a
+# shared 2-core machine.
+SERVER_OPTIONS = (
+    "-c listen_addresses=127.0.0.1 -c synchronous_commit=off -c full_page_writes=off"
+    " -c max_connections=200 -c shared_buffers=64MB -c timezone=UTC"
+)
 
 
 def backend() -> str:
@@ -90,49 +101,142 @@ class SqliteTemplate:
 sqlite_template = SqliteTemplate()
 
 
+def find_bindir() -> Path:
+    """EPRO_PG_BINDIR if set, else the newest /usr/lib/postgresql/<version>/bin, else pg_ctl on PATH."""
+    if os.environ.get("EPRO_PG_BINDIR"):
+        return Path(os.environ["EPRO_PG_BINDIR"])
+    versions = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name))
+    if versions:
+        return versions[-1]
+    pg_ctl = shutil.which("pg_ctl")
+    if pg_ctl is None:
+        raise RuntimeError("PostgreSQL binaries not found: install the Debian package 'postgresql'")
+    return Path(pg_ctl).parent
+
+
+def _pg_ctl(root: Path) -> Path:
+    """pg_ctl, or as root (which initdb and pg_ctl refuse) a wrapper in `root` that runs it as the
+    `postgres` system user, who then owns `root` and the cluster in it."""
+    pg_ctl = find_bindir() / "pg_ctl"
+    if os.geteuid() != 0:
+        return pg_ctl
+    account = pwd.getpwnam(SUPERUSER)
+    os.chown(root, account.pw_uid, account.pw_gid)
+    wrapper = root / "pg_ctl"
+    wrapper.write_text(f'#!/bin/sh\nexec runuser -u {SUPERUSER} -- {shlex.quote(str(pg_ctl))} "$@"\n')
+    wrapper.chmod(0o755)
+    return wrapper
+
+
+def _start_server() -> tuple[PostgreSQLExecutor, Path]:
+    """A cluster in a new temporary directory, started by pytest-postgresql's executor (initdb, then
+    pg_ctl start; trusts local connections, fsync off) on a free port of 127.0.0.1."""
+    root = Path(tempfile.mkdtemp(prefix="epro-pg-"))
+    server = PostgreSQLExecutor(
+        executable=str(_pg_ctl(root)),
+        host="127.0.0.1",
+        port=select_random(),  # port_for: pytest-postgresql's own port picker
+        datadir=str(root / "data"),
+        unixsocketdir=str(root),
+        logfile=str(root / "server.log"),
+        startparams="-w",
+        dbname="epro",
+        user=SUPERUSER,
+        postgres_options=SERVER_OPTIONS,
+    )
+    try:
+        server.start()
+    except BaseException:
+        shutil.rmtree(root, ignore_errors=True)
+        raise
+    return server, root
+
+
 class PostgresDatabases:
-    """The session's PostgreSQL server, its migrated template, and the databases handed out to tests."""
+    """The session's PostgreSQL server, its migrated template, and the databases handed out to tests:
+    pytest-postgresql's PostgreSQLExecutor runs the server, its DatabaseJanitor creates and drops databases.
+    The server starts on first use, so the SQLite run never starts one."""
 
     def __init__(self) -> None:
-        self.server: PostgresServer | None = None
+        self.server: PostgreSQLExecutor | None = None
+        self._root: Path | None = None
         self._names = itertools.count(1)
         self._templated = False
         self.created: list[str] = []
 
-    def started(self) -> PostgresServer:
+    def started(self) -> PostgreSQLExecutor:
         if self.server is None:
-            self.server = PostgresServer().start()
+            self.server, self._root = _start_server()
             atexit.register(self.stop)
         return self.server
 
+    def url(self, name: str, user: str = SUPERUSER) -> str:
+        """The SQLAlchemy URL epro uses (EPRO_DATABASE_URL)."""
+        return f"postgresql+psycopg://{user}@127.0.0.1:{self.started().port}/{name}"
+
+    def _janitor(self, name: str, template: str | None = None, as_template: bool = False) -> DatabaseJanitor:
+        server = self.started()
+        return DatabaseJanitor(
+            user=server.user,
+            host=server.host,
+            port=server.port,
+            dbname=name,
+            template_dbname=template,
+            as_template=as_template,
+        )
+
+    def admin(self) -> AbstractContextManager[psycopg.Cursor]:
+        """An autocommit cursor on the maintenance database (CREATE ROLE, ...)."""
+        return self._janitor("postgres").cursor()
+
+    def create(self, name: str, *, template: str | None = None, owner: str | None = None) -> str:
+        """CREATE DATABASE (a copy of `template`, owned by `owner`); its URL."""
+        janitor = self._janitor(name, template)
+        janitor.init()
+        if owner:
+            with janitor.cursor() as cursor:
+                cursor.execute(
+                    sql.SQL("ALTER DATABASE {} OWNER TO {}").format(
+                        sql.Identifier(name), sql.Identifier(owner)
+                    )
+                )
+        return self.url(name)
+
+    def drop(self, name: str) -> None:
+        """Drop it even if a connection was left open (a server process still running, say)."""
+        self._janitor(name).drop()
+
     def _template(self) -> str:
         if not self._templated:
+            template = self.started().template_dbname
+            self._janitor(template, as_template=True).init()
             folder = Path(tempfile.mkdtemp(prefix="epro-template-"))
             try:
-                _migrate_to_head(self.started().create_database(TEMPLATE), folder)
+                _migrate_to_head(self.url(template), folder)
             finally:
                 shutil.rmtree(folder, ignore_errors=True)
             self._templated = True
-        return TEMPLATE
+        return self.started().template_dbname
 
     def new(self, *, migrated: bool = True, owner: str | None = None) -> str:
         """A new database's URL: migrated to head (a copy of the template), or empty."""
         template = self._template() if migrated else None
         name = f"epro_test_{os.getpid()}_{next(self._names)}"
-        url = self.started().create_database(name, template=template, owner=owner)
+        url = self.create(name, template=template, owner=owner)
         self.created.append(name)
         return url
 
     def drop_created(self) -> None:
         while self.created:
-            name = self.created.pop()
-            if self.server is not None:
-                self.server.drop_database(name)
+            self.drop(self.created.pop())
 
     def stop(self) -> None:
         if self.server is not None:
             self.server.stop()
             self.server = None
+        if self._root is not None:
+            shutil.rmtree(self._root, ignore_errors=True)
+            self._root = None
 
 
 postgres = PostgresDatabases()

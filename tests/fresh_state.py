@@ -30,8 +30,8 @@ def detach_base(url: str) -> str:
 
 
 def drop_base(url: str) -> None:
-    if on_postgres() and postgres.server is not None:
-        postgres.server.drop_database(make_url(url).database)  # type: ignore[arg-type]
+    if on_postgres():
+        postgres.drop(make_url(url).database)  # type: ignore[arg-type]
 
 
 def copy_database(url: str, directory: Path) -> str:
@@ -39,7 +39,7 @@ def copy_database(url: str, directory: Path) -> str:
     number = next(_copies)
     if on_postgres():
         name = f"epro_example_{os.getpid()}_{number}"
-        copied = postgres.started().create_database(name, template=make_url(url).database)
+        copied = postgres.create(name, template=make_url(url).database)
         postgres.created.append(name)  # dropped at the end of the test
         return copied
     source = make_url(url).database

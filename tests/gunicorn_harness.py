@@ -10,7 +10,7 @@ for benchmarks.
   optional retries of requests a crash cut off (as a person pressing the button again would).
 - `RemoteTablet` walks one complete questionnaire: a nurse signs in, opens the visit and hands the
   tablet over, the patient answers every item and submits.
-- `Traffic` gathers what every browser saw (requests, statuses, cut connections, latencies).
+- `Traffic` gathers what every browser saw (requests, statuses, cut connections).
 
 Only the standard library speaks HTTP here: nothing to install.
 """
@@ -278,14 +278,12 @@ class Traffic:
 
     statuses: Counter[int] = field(default_factory=Counter)
     cuts: int = 0
-    latencies: list[float] = field(default_factory=list)
     server_errors: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def saw(self, page: Page, seconds: float) -> None:
+    def saw(self, page: Page) -> None:
         with self.lock:
             self.statuses[page.status] += 1
-            self.latencies.append(seconds)
             if page.status >= 500:
                 self.server_errors.append(f"{page.status} {page.method} {page.path}")
 
@@ -300,10 +298,6 @@ class Traffic:
     @property
     def count_5xx(self) -> int:
         return sum(n for status, n in self.statuses.items() if status >= 500)
-
-    def latency(self, quantile: float) -> float:
-        ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, int(quantile * len(ordered)))] if ordered else 0.0
 
 
 class Browser:
@@ -343,7 +337,6 @@ class Browser:
         if form is not None:
             body = urlencode(form)
             headers["Content-Type"] = "application/x-www-form-urlencoded"
-        started = time.monotonic()
         try:
             if self.connection is None:
                 self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
@@ -359,7 +352,7 @@ class Browser:
             self.close()
         page = Page(method, path, response.status, response.headers.get("Location", ""), text)
         if self.traffic is not None:
-            self.traffic.saw(page, time.monotonic() - started)
+            self.traffic.saw(page)
         return page
 
     def _store_cookie(self, header: str) -> None:
@@ -501,8 +494,8 @@ class WorkerKiller(threading.Thread):
         self.join(timeout=10)
 
 
-def run_together(tablets: Iterable[RemoteTablet]) -> float:
-    """Walk every tablet in its own thread, all starting at once; returns the wall time in seconds."""
+def run_together(tablets: Iterable[RemoteTablet]) -> None:
+    """Walk every tablet in its own thread, all starting at once."""
     tablets = list(tablets)
     barrier = threading.Barrier(len(tablets) + 1)
 
@@ -514,10 +507,8 @@ def run_together(tablets: Iterable[RemoteTablet]) -> float:
     for thread in threads:
         thread.start()
     barrier.wait()
-    started = time.monotonic()
     for thread in threads:
         thread.join(timeout=300)
-    return time.monotonic() - started
 
 
 def random_answers(visit_instruments: str, rng: random.Random) -> list[int]:

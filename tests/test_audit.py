@@ -7,11 +7,12 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy.exc import DatabaseError
-from sqlmodel import func, select
+from sqlmodel import select
 
 from epro import db
 from epro.audit import SYSTEM, record
 from epro.models import AuditEvent
+from tests.audit_helpers import audit_verify
 from tests.conftest import sign_in
 from tests.databases import tamper_with_audit_trail
 from tests.kiosk_helpers import Tablet
@@ -29,15 +30,6 @@ def _activity(world, client) -> int:  # type: ignore[no-untyped-def]
     return visit.id
 
 
-def _count(world) -> int:  # type: ignore[no-untyped-def]
-    with world.session() as s:
-        return s.exec(select(func.count()).select_from(AuditEvent)).one()
-
-
-def _verify(app):  # type: ignore[no-untyped-def]
-    return app.test_cli_runner().invoke(args=["audit", "verify"])
-
-
 def _tamper(app, statement: str, **params: object) -> None:  # type: ignore[no-untyped-def]
     """Change the trail behind the application's back (guards switched off), on either database."""
     url = app.extensions["epro_engine"].url.render_as_string(hide_password=False)
@@ -46,12 +38,11 @@ def _tamper(app, statement: str, **params: object) -> None:  # type: ignore[no-u
 
 def test_verify_reports_an_intact_chain_after_real_activity(app, world, client):
     _activity(world, client)
-    result = _verify(app)
+    result = audit_verify(app)
     assert result.exit_code == 0, result.output
-    events = _count(world)
+    events = world.audit_count()
     assert events > 10
     assert f"intact: {events} events" in result.output
-    print(f"\naudit verify after a clinic morning: {result.output.strip()}")
 
 
 def test_verify_names_a_row_altered_behind_the_apps_back(app, world, client):
@@ -59,7 +50,7 @@ def test_verify_names_a_row_altered_behind_the_apps_back(app, world, client):
     with world.session() as s:
         answer = s.exec(select(AuditEvent).where(AuditEvent.action == "response.submit")).first()
     _tamper(app, "UPDATE audit_event SET new_value = '100' WHERE id = :id", id=answer.id)
-    result = _verify(app)
+    result = audit_verify(app)
     assert result.exit_code == 1
     assert f"BROKEN at audit event id {answer.id}" in result.output
     assert "changed" in result.output
@@ -71,7 +62,7 @@ def test_verify_names_the_row_after_one_deleted_behind_the_apps_back(app, world,
         ids = s.exec(select(AuditEvent.id).order_by(AuditEvent.id)).all()
     victim, follower = ids[3], ids[4]
     _tamper(app, "DELETE FROM audit_event WHERE id = :id", id=victim)
-    result = _verify(app)
+    result = audit_verify(app)
     assert result.exit_code == 1
     assert f"BROKEN at audit event id {follower}" in result.output
     assert "removed" in result.output
@@ -94,14 +85,14 @@ def test_a_forger_without_the_key_cannot_rehash_a_row(app, world, client):
         hash=forged_hash,
         id=target.id,
     )
-    result = _verify(app)
+    result = audit_verify(app)
     assert result.exit_code == 1
     assert f"BROKEN at audit event id {target.id}" in result.output
 
 
 def test_the_application_cannot_update_or_delete_an_audit_row(app, world, client):
     _activity(world, client)
-    before = _count(world)
+    before = world.audit_count()
     with world.session() as s:
         event = s.exec(select(AuditEvent).order_by(AuditEvent.id)).first()
         event_id, original = event.id, event.new_value
@@ -118,8 +109,8 @@ def test_the_application_cannot_update_or_delete_an_audit_row(app, world, client
         s.exec(AuditEvent.__table__.delete())  # type: ignore[attr-defined]
     with world.session() as s:
         assert s.get(AuditEvent, event_id).new_value == original
-    assert _count(world) == before
-    assert _verify(app).exit_code == 0
+    assert world.audit_count() == before
+    assert audit_verify(app).exit_code == 0
 
 
 # --- the trail in the UI -------------------------------------------------------------------------
@@ -161,7 +152,7 @@ def test_sign_ins_and_answers_read_sensibly_in_korean(world, client):
     assert "PS.PS1" in text and ">80<" in text
     assert "auth.sign_in" not in text, "codes are shown as words"
     verify = client.get("/staff/audit/verify")
-    assert "무결" in verify.text and str(_count(world)) in verify.text
+    assert "무결" in verify.text and str(world.audit_count()) in verify.text
 
 
 def test_the_trail_reads_in_english_for_an_english_speaking_admin(world, client):
@@ -186,7 +177,7 @@ def test_filters_by_action_record_actor_and_dates(world, client):
     assert not any("monitor" in row for row in by_nurse)
     today = world.today()
     assert len(_rows(client.get(f"/staff/audit/?date_from={today}&date_to={today}").text)) == min(
-        _count(world), 50
+        world.audit_count(), 50
     )
     last_week = today - timedelta(days=7)
     past = client.get(f"/staff/audit/?date_from={last_week}&date_to={last_week}")

@@ -21,23 +21,10 @@ from epro import db
 from epro.audit import SYSTEM, ChainHead, chain_head, in_trail, record, settings_for
 from epro.audit import anchors as anchor_file
 from epro.models import AuditEvent, AuditRedaction, QuestionnaireSession, Response, Visit
+from tests.audit_helpers import answered_visit, audit_verify
 from tests.conftest import sign_in
 from tests.databases import tamper_with_audit_trail
 from tests.gunicorn_harness import app_env, flask_cli
-from tests.kiosk_helpers import Tablet
-
-
-def _answered(world, client, study_id: str = "EPR-101") -> int:  # type: ignore[no-untyped-def]
-    world.staff("nurse1", "nurse")
-    visit = world.visit(world.patient(study_id), "BL")
-    tablet = Tablet(client)
-    tablet.start("nurse1", visit.id)
-    tablet.complete("en", (80, 6, 5))
-    return visit.id
-
-
-def _verify(app):  # type: ignore[no-untyped-def]
-    return app.test_cli_runner().invoke(args=["audit", "verify"])
 
 
 def _url(app) -> str:  # type: ignore[no-untyped-def]
@@ -71,8 +58,8 @@ def _failed(result, *named: str) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_an_intact_trail_verifies_with_its_key_and_anchors(app, world, client):
-    _answered(world, client)
-    result = _verify(app)
+    answered_visit(world, client)
+    result = audit_verify(app)
     assert result.exit_code == 0, result.output
     assert (
         "keyed hashes checked; anchors match; every replayed row equals its last audited event"
@@ -95,26 +82,29 @@ def test_an_intact_trail_verifies_with_its_key_and_anchors(app, world, client):
 
 
 def test_editing_an_answer_row_is_named(app, world, client):
-    _answered(world, client)
+    answered_visit(world, client)
     answer = _first_answer(world)
     _sql(app, "UPDATE response SET value = 100 WHERE id = :id", id=answer.id)
-    _failed(_verify(app), f"response id {answer.id}: value is '100' but its last audited event says '80'")
+    _failed(
+        audit_verify(app), f"response id {answer.id}: value is '100' but its last audited event says '80'"
+    )
 
 
 def test_deleting_an_answer_row_is_named(app, world, client):
-    _answered(world, client)
+    answered_visit(world, client)
     answer = _first_answer(world)
     creator = next(
         e for e in _events(world) if e.action == "response.submit" and e.entity_id == str(answer.id)
     )
     _sql(app, "DELETE FROM response WHERE id = :id", id=answer.id)
     _failed(
-        _verify(app), f"response id {answer.id}: the row is gone, but audit event id {creator.id} created it"
+        audit_verify(app),
+        f"response id {answer.id}: the row is gone, but audit event id {creator.id} created it",
     )
 
 
 def test_editing_a_visit_status_or_session_state_is_named(app, world, client):
-    visit_id = _answered(world, client)
+    visit_id = answered_visit(world, client)
     with world.session() as s:
         session_id = s.exec(select(QuestionnaireSession.id)).one()
         other = s.exec(select(Visit.id).where(Visit.id != visit_id)).first()
@@ -130,19 +120,19 @@ def test_editing_a_visit_status_or_session_state_is_named(app, world, client):
         id=other,
     )
     _failed(
-        _verify(app),
+        audit_verify(app),
         f"questionnaire_session id {session_id}: state is 'cancelled' but its last audited event says 'submitted'",
         f"visit id {other}: status is 'missed' but its last audited event says None",
     )
 
 
 def test_cutting_the_last_rows_of_the_trail_is_named(app, world, client):
-    _answered(world, client)
+    answered_visit(world, client)
     events = _events(world)
     last = events[-1]
     tamper_with_audit_trail(_url(app), "DELETE FROM audit_event WHERE id > :id", id=events[-4].id)
     _failed(
-        _verify(app),
+        audit_verify(app),
         f"audit_event id {last.id}: anchor line",
         "has no such event: its newest rows were cut off",
     )
@@ -172,7 +162,7 @@ def _v1_hash(row: dict) -> str:  # type: ignore[type-arg]
 def test_rehashing_the_chain_from_an_edited_row_without_the_key_is_named(app, world, client):
     """The forger edits an answer and its event, then re-chains every later row with plain SHA-256 (the
     only hash one can compute without the key file)."""
-    _answered(world, client)
+    answered_visit(world, client)
     answer = _first_answer(world)
     events = _events(world)
     start = next(
@@ -196,7 +186,7 @@ def test_rehashing_the_chain_from_an_edited_row_without_the_key_is_named(app, wo
             **{k: row[k] for k in ("new_value", "prev_hash", "hash", "id")},
         )
     _sql(app, "UPDATE response SET value = 100 WHERE id = :id", id=answer.id)
-    result = _verify(app)
+    result = audit_verify(app)
     _failed(result, f"BROKEN at audit event id {events[start].id}", "re-hashed by someone without the key")
     assert f"audit_event id {events[-1].id}: anchor line" in result.output, "the anchor no longer matches"
 
@@ -209,13 +199,13 @@ def test_rehashing_the_chain_from_an_edited_row_without_the_key_is_named(app, wo
         hash=guessed,
         id=events[start].id,
     )
-    _failed(_verify(app), f"BROKEN at audit event id {events[start].id}: its content no longer matches")
+    _failed(audit_verify(app), f"BROKEN at audit event id {events[start].id}: its content no longer matches")
 
 
 def test_an_appended_forged_investigator_correction_is_named(app, world, client):
     """A correctly chained 'response.correct' event appended at the end, with the answer row changed to
     match: without the key its hash cannot be right."""
-    _answered(world, client)
+    answered_visit(world, client)
     answer = _first_answer(world)
     head = _events(world)[-1]
     at = datetime.now(UTC).replace(tzinfo=None)
@@ -256,18 +246,18 @@ def test_an_appended_forged_investigator_correction_is_named(app, world, client)
                 {"at": at, "reason": row["reason"], "id": answer.id},
             )
         engine.dispose()
-        _failed(_verify(app), f"BROKEN at audit event id {inserted}", problem)
+        _failed(audit_verify(app), f"BROKEN at audit event id {inserted}", problem)
         tamper_with_audit_trail(_url(app), "DELETE FROM audit_event WHERE id = :id", id=inserted)
         _sql(
             app,
             "UPDATE response SET value = 80, corrected_at = NULL, correction_reason = NULL WHERE id = :id",
             id=answer.id,
         )
-    assert _verify(app).exit_code == 0, "undoing the forgery leaves a trail that verifies again"
+    assert audit_verify(app).exit_code == 0, "undoing the forgery leaves a trail that verifies again"
 
 
 def test_a_row_without_its_creating_event_is_named(app, world, client):
-    _answered(world, client)
+    answered_visit(world, client)
     answer = _first_answer(world)
     with world.session() as s:
         visit = s.get(Visit, answer.visit_id)
@@ -281,7 +271,7 @@ def test_a_row_without_its_creating_event_is_named(app, world, client):
     )
     with world.session() as s:
         forged = s.exec(select(QuestionnaireSession.id).where(QuestionnaireSession.id != session_id)).one()
-    _failed(_verify(app), f"questionnaire_session id {forged}: no audit event created this row")
+    _failed(audit_verify(app), f"questionnaire_session id {forged}: no audit event created this row")
 
 
 # --- the key: kept outside the database, losing it loses no data -----------------------------------
@@ -309,14 +299,14 @@ def test_a_trail_from_before_the_key_still_verifies(app, world):
             s.add(event)
             s.commit()
     world.staff("nurse1", "nurse")
-    result = _verify(app)
+    result = audit_verify(app)
     assert result.exit_code == 0, result.output
     assert "keyed hashes checked" in result.output
     assert "no audit event" not in result.output
 
 
 def test_losing_the_key_loses_no_data_and_verify_says_what_it_could_not_check(app, world, client, tmp_path):
-    _answered(world, client)
+    answered_visit(world, client)
     Path(app.config["AUDIT_KEY_FILE"]).unlink()
     from epro import create_app
 
@@ -329,7 +319,7 @@ def test_losing_the_key_loses_no_data_and_verify_says_what_it_could_not_check(ap
             }
         }
     )
-    result = restarted.test_cli_runner().invoke(args=["audit", "verify"])
+    result = audit_verify(restarted)
     restarted.extensions["epro_engine"].dispose()
     assert result.exit_code == 0, result.output
     assert "which is not available" in result.output
@@ -380,7 +370,7 @@ def test_an_admin_redacts_a_reason_and_the_trail_still_verifies(app, world, clie
     )
     assert last.actor_name == "boss" and last.reason == "personal data entered by mistake"
     assert "Gildong" not in json.dumps([e.model_dump(mode="json") for e in _events(world)])
-    verified = _verify(app)
+    verified = audit_verify(app)
     assert verified.exit_code == 0, verified.output
 
     again = _redact(app, str(mistaken), "reason", "--reason", "again", "--admin", "boss")
@@ -427,14 +417,14 @@ def test_a_redaction_row_without_its_event_is_named(app, world):
     tamper_with_audit_trail(_url(app), "UPDATE audit_event SET new_value = NULL WHERE id = :id", id=event.id)
     with world.session() as s:
         redaction_id = s.exec(select(AuditRedaction.id)).one()
-    _failed(_verify(app), f"audit_redaction id {redaction_id}: no audit event created this row")
+    _failed(audit_verify(app), f"audit_redaction id {redaction_id}: no audit event created this row")
 
 
 # --- the acceptance case: a copy of the demo database, through the real command ----------------------
 
 
 @pytest.mark.sqlite_only(reason="the demo database and sqlite3 on a copy of it")
-def test_changing_one_answer_in_a_copy_of_the_demo_database_fails_verify(app, tmp_path):
+def test_changing_one_answer_in_a_copy_of_the_demo_database_failsaudit_verify(app, tmp_path):
     from epro import demo
     from epro.clock import clinic_today, clinic_zone
     from epro.schedule import load_protocol
@@ -499,11 +489,11 @@ def test_a_feature_registers_its_table_for_the_replay(app, world):
 
     replay.register(replay.Replayable("probe_value", "probe_value", rows, frozenset({"probe.enter"}), says))
     try:
-        assert _verify(app).exit_code == 0
+        assert audit_verify(app).exit_code == 0
         _sql(app, "UPDATE probe_value SET amount = 4.1 WHERE id = 1")
         _sql(app, "INSERT INTO probe_value (id, code, amount) VALUES (2, 'BILI', 1)")
         _failed(
-            _verify(app),
+            audit_verify(app),
             "probe_value id 1: amount is '4.1' but its last audited event says '3.5'",
             "probe_value id 2: no audit event created this row",
         )
@@ -529,7 +519,7 @@ def _copy_with(good: Path, target: Path, *statements: str) -> Path:
 def test_restore_refuses_a_backup_that_does_not_verify_and_says_how_the_key_travels(
     app, world, client, tmp_path
 ):
-    _answered(world, client)
+    answered_visit(world, client)
     runner = app.test_cli_runner()
     good = tmp_path / "good.sqlite3"
     taken = runner.invoke(args=["backup", str(good)])
@@ -568,12 +558,12 @@ def test_restore_refuses_a_backup_that_does_not_verify_and_says_how_the_key_trav
         and "it is the backup written at" in restored.output
     )
     assert "The audit key is NOT in the backup" in restored.output
-    after = _verify(app)
+    after = audit_verify(app)
     assert after.exit_code == 0, after.output
 
 
 def test_the_check_page_names_the_row_in_the_readers_language(app, world, client):
-    _answered(world, client)
+    answered_visit(world, client)
     world.staff("monitor", "investigator")
     world.staff("boss", "admin", language="en")
     answer = _first_answer(world)
@@ -601,7 +591,7 @@ def test_an_event_written_without_the_app_after_keyed_ones_is_named(app, world):
             stray_id = stray.id
     finally:
         engine.dispose()
-    _failed(_verify(app), f"BROKEN at audit event id {stray_id}", "unkeyed hash after keyed rows")
+    _failed(audit_verify(app), f"BROKEN at audit event id {stray_id}", "unkeyed hash after keyed rows")
 
 
 def test_signatures_and_clinical_values_replay_and_a_moved_signature_is_named(app, world, client):
@@ -634,8 +624,8 @@ def test_signatures_and_clinical_values_replay_and_a_moved_signature_is_named(ap
         )
     signed_in_investigator(world, client)
     assert sign(client, patient.id).status_code == 302
-    assert _verify(app).exit_code == 0, _verify(app).output
+    assert audit_verify(app).exit_code == 0, audit_verify(app).output
     with world.session() as s:
         signature_id = s.exec(sa.text("SELECT id FROM signature")).one()[0]
     _sql(app, "UPDATE signature SET patient_id = :other WHERE id = :id", other=other.id, id=signature_id)
-    _failed(_verify(app), f"signature id {signature_id}")
+    _failed(audit_verify(app), f"signature id {signature_id}")

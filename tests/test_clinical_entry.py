@@ -15,7 +15,7 @@ from decimal import Decimal
 import pytest
 from sqlmodel import select
 
-from epro.models import AuditEvent, ClinicalValue, PatientCharacteristic
+from epro.models import ClinicalValue, PatientCharacteristic
 from tests.conftest import csrf_of, sign_in
 
 
@@ -50,11 +50,6 @@ def _values(world, visit_id):  # type: ignore[no-untyped-def]
         }
 
 
-def _audit(world, action):  # type: ignore[no-untyped-def]
-    with world.session() as s:
-        return s.exec(select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)).all()
-
-
 def test_the_entry_page_shows_units_and_the_visit_date_as_sample_date(world, client, ward):
     page = client.get(f"/staff/visits/{ward['visit'].id}/clinical")
     assert page.status_code == 200
@@ -84,7 +79,7 @@ def test_values_are_saved_with_unit_and_sample_date_and_audited(world, client, w
     )
     assert values["WEIGHT"].unit == "kg" and values["ASCITES"].value_code == "SLIGHT"
     assert not any(v.out_of_range for v in values.values())
-    entered = {(e.field, e.new_value) for e in _audit(world, "clinical.enter")}
+    entered = {(e.field, e.new_value) for e in world.audit("clinical.enter")}
     assert {("ALB", "3.2"), ("WEIGHT", "61.5"), ("ASCITES", "SLIGHT")} <= entered
     assert ("ALB.sample_date", sample.isoformat()) in entered  # not the visit's date: recorded as such
     visit_page = text_of(client.get(f"/staff/visits/{ward['visit'].id}").text)
@@ -99,7 +94,7 @@ def test_a_value_outside_the_hard_range_is_refused_and_nothing_is_saved(world, c
     assert "저장되지 않았습니다. 아래 표시된 항목을 확인하십시오." in text
     assert 'value="9.9"' in refused.text and 'value="60.0"' in refused.text  # the input is kept
     assert _values(world, ward["visit"].id) == {}  # the valid weight was not saved either
-    assert _audit(world, "clinical.enter") == []
+    assert world.audit("clinical.enter") == []
 
 
 @pytest.mark.parametrize(
@@ -129,7 +124,7 @@ def test_a_value_outside_the_plausible_range_needs_a_confirmation_and_is_flagged
     assert confirmed.status_code == 302
     value = _values(world, ward["visit"].id)["ALB"]
     assert value.value_number == Decimal("1.2") and value.out_of_range
-    assert _audit(world, "clinical.enter")[-1].reason == "out of plausible range, confirmed"
+    assert world.audit("clinical.enter")[-1].reason == "out of plausible range, confirmed"
     assert "통상 범위 이탈 (확인됨)" in text_of(client.get(f"/staff/visits/{ward['visit'].id}").text)
 
 
@@ -174,7 +169,7 @@ def test_a_correction_needs_a_reason_and_keeps_the_original_in_the_audit_trail(w
     value = _values(world, ward["visit"].id)["ALB"]
     assert value.value_number == Decimal("3.4") and value.correction_reason == "Report re-read"
     assert value.corrected_at is not None
-    [event] = _audit(world, "clinical.correct")
+    [event] = world.audit("clinical.correct")
     assert (event.entity, event.field, event.old_value, event.new_value, event.reason) == (
         "clinical_value",
         "ALB",
@@ -217,7 +212,7 @@ def test_baseline_characteristics_are_entered_once_and_changed_with_a_reason(wor
     page = text_of(client.get(f"/staff/patients/{patient.id}").text)
     assert "기저 특성" in page and "B형 간염 바이러스" in page and "2.6 g/dL" in page
     assert "기저 Child-Pugh 10점, C등급" in page  # the seed trial's patient 1, PT activity criterion
-    assert {e.field for e in _audit(world, "characteristic.enter")} == {
+    assert {e.field for e in world.audit("characteristic.enter")} == {
         "AETIOL",
         "BILI",
         "ALB",
@@ -236,7 +231,7 @@ def test_baseline_characteristics_are_entered_once_and_changed_with_a_reason(wor
     assert hard.status_code == 422 and "알부민 값은 0.5–7.0 g/dL 사이여야 합니다" in text_of(hard.text)
     changed = client.post(path, data={**data, "value_AETIOL": "HCV", "reason": "Serology reviewed"})
     assert changed.status_code == 302
-    [event] = _audit(world, "characteristic.change")
+    [event] = world.audit("characteristic.change")
     assert (event.field, event.old_value, event.new_value, event.reason) == (
         "AETIOL",
         "HBV",

@@ -19,8 +19,8 @@ from epro.clinical.measures import load_measure_set
 from epro.models import ClinicalValue, Patient, Visit
 from epro.schedule import load_protocol
 from tests.conftest import World
+from tests.report_helpers import answer
 from tests.test_exports import export
-from tests.test_report_helpers import answer
 
 LIVER = load_measure_set("liver-1.0")
 PROTOCOL = load_protocol("default")

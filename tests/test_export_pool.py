@@ -148,7 +148,6 @@ def _check(results: list[tuple[int, bytes]], port: int, cookie: str) -> None:
         else:  # a complete CSV: its header, and every row ended
             text = body.decode("utf-8")
             assert not text.startswith("\ufeff") and "," in text.splitlines()[0] and text.endswith("\r\n")
-    print(f"\n{EXPORTS} exports at once: {statuses.count(200)} × 200, {statuses.count(503)} × 503")
     browser = Browser(port)
     browser.cookies["epro_session"] = cookie
     after = browser.get("/exports/audit.csv")

@@ -23,8 +23,7 @@ from epro import create_app, db, demo, migrate
 from epro.clock import clinic_today, clinic_zone
 from epro.models import AuditEvent, ClinicalValue, Response, StaffUser
 from epro.schedule import load_protocol
-from tests.databases import postgres
-from tests.pg_server import find_bindir
+from tests.databases import find_bindir, postgres
 
 
 def postgres_app(url: str) -> Flask:

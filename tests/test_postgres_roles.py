@@ -37,17 +37,19 @@ def roles() -> dict[str, str]:
     """An owner and an app role (named like the guide's, made unique on this server)."""
     n = next(_suffix)
     names = {"owner": f"epro_owner_{n}", "app": f"epro_app_{n}"}
-    with postgres.started().admin() as admin:
+    with postgres.admin() as admin:
         for name in names.values():
             admin.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(name)))
     return names
 
 
 def test_the_app_role_runs_a_tablet_visit_but_cannot_alter_the_audit_trail(roles):
-    server = postgres.started()
     database = sa.make_url(postgres.new(migrated=False, owner=roles["owner"])).database
     assert database is not None
-    owner_url, app_url = server.url(database, user=roles["owner"]), server.url(database, user=roles["app"])
+    owner_url, app_url = (
+        postgres.url(database, user=roles["owner"]),
+        postgres.url(database, user=roles["app"]),
+    )
 
     # As the owner: the migrations, then the guide's grants.
     owner_app = create_app({"TESTING": True, "SECRET_KEY": "owner", "DATABASE_URL": owner_url})

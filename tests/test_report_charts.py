@@ -31,7 +31,7 @@ from epro.reports.charts import (
 )
 from epro.reports.context import Report, build_report
 from tests.conftest import World
-from tests.test_report_helpers import SEOUL, eventful_history
+from tests.report_helpers import SEOUL, eventful_history
 
 SVG = "{http://www.w3.org/2000/svg}"
 ROOT = Path(__file__).resolve().parent.parent

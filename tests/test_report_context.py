@@ -11,7 +11,7 @@ import pytest
 from epro.reports.context import Direction, NoteKind, NotEnrolled, Report, build_report
 from epro.schedule import VisitStatus, load_protocol
 from tests.conftest import World
-from tests.test_report_helpers import SEOUL, answer, day0_of, eventful_history
+from tests.report_helpers import SEOUL, answer, day0_of, eventful_history
 
 
 def report_of(world: World, patient_id: int, **kwargs) -> Report:  # type: ignore[no-untyped-def]
@@ -159,7 +159,7 @@ def test_staff_entry_and_correction_are_footnoted(world: World) -> None:
 
 
 def test_a_second_correction_keeps_the_first_original(world: World) -> None:
-    from tests.test_report_helpers import correct
+    from tests.report_helpers import correct
 
     patient = eventful_history(world)
     correct(world, patient, "M2", "PS", 60, "Checked the paper source again")

@@ -7,34 +7,14 @@ from datetime import date, timedelta
 from icalendar import Calendar
 from sqlmodel import select
 
-from epro.models import AuditEvent, Patient, QuestionnaireSession, Response, Visit
-from tests.conftest import csrf_of, sign_in
+from epro.models import Patient, QuestionnaireSession, Response
+from tests.conftest import csrf_of, nurse_signed_in, post_form, sign_in
 from tests.kiosk_helpers import Tablet
 
 
-def _nurse(world, client):  # type: ignore[no-untyped-def]
-    world.staff("nurse1", "nurse")
-    assert sign_in(client, "nurse1").status_code == 302
-    return csrf_of(client.get("/staff/").text)
-
-
-def _post(client, path, csrf, **data):  # type: ignore[no-untyped-def]
-    return client.post(path, data={"csrf_token": csrf, **data})
-
-
-def _visits(world, patient_id):  # type: ignore[no-untyped-def]
-    with world.session() as s:
-        return {v.code: v for v in s.exec(select(Visit).where(Visit.patient_id == patient_id)).all()}
-
-
-def _audit(world, action):  # type: ignore[no-untyped-def]
-    with world.session() as s:
-        return s.exec(select(AuditEvent).where(AuditEvent.action == action)).all()
-
-
 def test_nurse_journey_register_enrol_reschedule_miss_weigh_and_start_tablet(world, client):
-    csrf = _nurse(world, client)
-    created = _post(
+    csrf = nurse_signed_in(world, client)
+    created = post_form(
         client,
         "/staff/patients/new",
         csrf,
@@ -48,13 +28,13 @@ def test_nurse_journey_register_enrol_reschedule_miss_weigh_and_start_tablet(wor
         patient = s.exec(select(Patient).where(Patient.study_id == "EPR-201")).one()
     day0 = world.today() - timedelta(days=30)
     assert (
-        _post(
+        post_form(
             client, f"/staff/patients/{patient.id}/enrol", csrf, procedure_date=day0.isoformat()
         ).status_code
         == 302
     )
 
-    visits = _visits(world, patient.id)
+    visits = world.visits(patient.id)
     assert len(visits) == 9
     assert visits["BL"].target_date == day0 and visits["BL"].window_start == day0 - timedelta(days=14)
     assert visits["M1"].target_date == day0 + timedelta(days=30)
@@ -69,16 +49,18 @@ def test_nurse_journey_register_enrol_reschedule_miss_weigh_and_start_tablet(wor
     # Reschedule M1 inside its window (no reason needed), M2 outside it (reason required, flagged).
     inside = visits["M1"].target_date + timedelta(days=3)
     assert (
-        _post(
+        post_form(
             client, f"/staff/visits/{visits['M1'].id}/reschedule", csrf, new_date=inside.isoformat()
         ).status_code
         == 302
     )
     outside = visits["M2"].window_end + timedelta(days=5)
-    refused = _post(client, f"/staff/visits/{visits['M2'].id}/reschedule", csrf, new_date=outside.isoformat())
+    refused = post_form(
+        client, f"/staff/visits/{visits['M2'].id}/reschedule", csrf, new_date=outside.isoformat()
+    )
     assert refused.status_code == 400
     assert (
-        _post(
+        post_form(
             client,
             f"/staff/visits/{visits['M2'].id}/reschedule",
             csrf,
@@ -87,31 +69,31 @@ def test_nurse_journey_register_enrol_reschedule_miss_weigh_and_start_tablet(wor
         ).status_code
         == 302
     )
-    visits = _visits(world, patient.id)
+    visits = world.visits(patient.id)
     assert visits["M1"].scheduled_date == inside and not visits["M1"].rescheduled_outside_window
     assert visits["M2"].rescheduled_outside_window and visits["M2"].reschedule_reason == "Patient travelling"
     assert visits["M2"].target_date == day0 + timedelta(days=60), "the protocol's target date stays"
     assert "허용 기간 이탈" in client.get(f"/staff/visits/{visits['M2'].id}").text
 
     # Mark week 2 missed with a reason; without one nothing changes.
-    assert _post(client, f"/staff/visits/{visits['W2'].id}/missed", csrf, reason="").status_code == 400
+    assert post_form(client, f"/staff/visits/{visits['W2'].id}/missed", csrf, reason="").status_code == 400
     assert (
-        _post(client, f"/staff/visits/{visits['W2'].id}/missed", csrf, reason="Hospitalised").status_code
+        post_form(client, f"/staff/visits/{visits['W2'].id}/missed", csrf, reason="Hospitalised").status_code
         == 302
     )
-    assert _visits(world, patient.id)["W2"].missed_reason == "Hospitalised"
+    assert world.visits(patient.id)["W2"].missed_reason == "Hospitalised"
     assert "방문 누락" in client.get(f"/staff/visits/{visits['W2'].id}").text
 
     # The clinic list shows M1 (due, window open) and offers the tablet.
     home = client.get("/staff/")
     assert "EPR-201" in home.text and "태블릿 설문 시작" in home.text
-    started = _post(client, f"/staff/visits/{visits['M1'].id}/tablet", csrf)
+    started = post_form(client, f"/staff/visits/{visits['M1'].id}/tablet", csrf)
     assert started.status_code == 302 and started.location.endswith("/tablet/")
     with world.session() as s:
         assert s.exec(select(QuestionnaireSession)).one().visit_id == visits["M1"].id
 
     # Every change is in the audit trail with who, old -> new and why.
-    reschedules = _audit(world, "visit.reschedule")
+    reschedules = world.audit("visit.reschedule")
     assert [(r.actor_name, r.new_value, r.reason) for r in reschedules] == [
         ("nurse1", inside.isoformat(), None),
         ("nurse1", outside.isoformat(), "Patient travelling"),
@@ -142,8 +124,8 @@ def test_investigator_sees_everything_and_changes_nothing(world, client):
             {"study_id": "EPR-999", "birth_year": "1960", "sex": "M", "preferred_language": "ko"},
         ),
     ):
-        assert _post(client, path, csrf, **data).status_code == 403, path
-    assert _visits(world, patient.id)["M1"].missed_at is None
+        assert post_form(client, path, csrf, **data).status_code == 403, path
+    assert world.visits(patient.id)["M1"].missed_at is None
     assert "태블릿 설문 시작" not in client.get("/staff/").text
 
 
@@ -155,8 +137,8 @@ def test_anonymous_reaches_none_of_it(world, client):
 
 
 def test_registration_validates_and_refuses_duplicates(world, client):
-    csrf = _nurse(world, client)
-    bad = _post(
+    csrf = nurse_signed_in(world, client)
+    bad = post_form(
         client,
         "/staff/patients/new",
         csrf,
@@ -167,7 +149,7 @@ def test_registration_validates_and_refuses_duplicates(world, client):
     )
     assert bad.status_code == 400
     assert "대상자 번호 형식에 맞게" in bad.text and "1900년부터" in bad.text
-    ok = _post(
+    ok = post_form(
         client,
         "/staff/patients/new",
         csrf,
@@ -177,7 +159,7 @@ def test_registration_validates_and_refuses_duplicates(world, client):
         preferred_language="en",
     )
     assert ok.status_code == 302
-    dup = _post(
+    dup = post_form(
         client,
         "/staff/patients/new",
         csrf,
@@ -192,17 +174,17 @@ def test_registration_validates_and_refuses_duplicates(world, client):
 
 
 def test_edit_needs_a_reason_and_is_audited(world, client):
-    csrf = _nurse(world, client)
+    csrf = nurse_signed_in(world, client)
     patient = world.patient()
     form = dict(study_id=patient.study_id, birth_year="1966", sex="F", preferred_language="ko")
-    assert _post(client, f"/staff/patients/{patient.id}/edit", csrf, **form).status_code == 400
+    assert post_form(client, f"/staff/patients/{patient.id}/edit", csrf, **form).status_code == 400
     assert (
-        _post(
+        post_form(
             client, f"/staff/patients/{patient.id}/edit", csrf, **form, reason="Typo at registration"
         ).status_code
         == 302
     )
-    [event] = _audit(world, "patient.update")
+    [event] = world.audit("patient.update")
     assert (event.field, event.old_value, event.new_value, event.reason) == (
         "birth_year",
         "1965",
@@ -212,7 +194,7 @@ def test_edit_needs_a_reason_and_is_audited(world, client):
 
 
 def test_patient_list_search_and_filters(world, client):
-    _nurse(world, client)
+    nurse_signed_in(world, client)
     world.patient("EPR-401", day0_offset=5)  # baseline window open, target in 5 days
     world.patient("EPR-402", day0_offset=-20)  # baseline to week 2 without data: overdue
     with world.session() as s:
@@ -233,7 +215,7 @@ def test_patient_list_search_and_filters(world, client):
 
 
 def test_clinic_list_due_overdue_and_upcoming(world, client):
-    _nurse(world, client)
+    nurse_signed_in(world, client)
     world.patient("EPR-501", day0_offset=-30)  # M1 due today
     world.patient("EPR-502", day0_offset=-20)  # W2 closed on day 16: overdue; M1 (day 30) in 10 days
     world.patient("EPR-503", day0_offset=5)  # baseline window open, target in 5 days
@@ -249,9 +231,9 @@ def test_clinic_list_due_overdue_and_upcoming(world, client):
 
 
 def test_staff_entered_answers_are_flagged_and_corrections_keep_the_original(world, client):
-    csrf = _nurse(world, client)
+    csrf = nurse_signed_in(world, client)
     visit = world.visit(world.patient(), "BL")
-    missing_reason = _post(
+    missing_reason = post_form(
         client,
         f"/staff/visits/{visit.id}/enter",
         csrf,
@@ -264,7 +246,7 @@ def test_staff_entered_answers_are_flagged_and_corrections_keep_the_original(wor
     )
     assert missing_reason.status_code == 400
     assert (
-        _post(
+        post_form(
             client,
             f"/staff/visits/{visit.id}/enter",
             csrf,
@@ -278,7 +260,7 @@ def test_staff_entered_answers_are_flagged_and_corrections_keep_the_original(wor
         == 400
     )
     assert (
-        _post(
+        post_form(
             client,
             f"/staff/visits/{visit.id}/enter",
             csrf,
@@ -300,10 +282,15 @@ def test_staff_entered_answers_are_flagged_and_corrections_keep_the_original(wor
     assert "의료진 대리 입력" in page and "Cannot hold the tablet" in page
 
     ps = responses[0]
-    assert _post(client, f"/staff/responses/{ps.id}/correct", csrf, value="70", reason="").status_code == 400
-    assert _post(client, f"/staff/responses/{ps.id}/correct", csrf, value="75", reason="x").status_code == 400
     assert (
-        _post(
+        post_form(client, f"/staff/responses/{ps.id}/correct", csrf, value="70", reason="").status_code == 400
+    )
+    assert (
+        post_form(client, f"/staff/responses/{ps.id}/correct", csrf, value="75", reason="x").status_code
+        == 400
+    )
+    assert (
+        post_form(
             client, f"/staff/responses/{ps.id}/correct", csrf, value="70", reason="Patient pointed at 70"
         ).status_code
         == 302
@@ -311,7 +298,7 @@ def test_staff_entered_answers_are_flagged_and_corrections_keep_the_original(wor
     with world.session() as s:
         corrected = s.get(Response, ps.id)
     assert (corrected.value, corrected.correction_reason) == (70, "Patient pointed at 70")
-    [event] = _audit(world, "response.correct")
+    [event] = world.audit("response.correct")
     assert (event.old_value, event.new_value, event.field) == ("60", "70", "PS.PS1")
 
 
@@ -328,7 +315,7 @@ def test_tablet_session_outside_the_window_is_allowed_and_flagged(world, client)
 
 
 def test_calendar_file_lists_the_visits_still_to_come(world, client):
-    _nurse(world, client)
+    nurse_signed_in(world, client)
     patient = world.patient(day0_offset=-30)
     response = client.get(f"/staff/patients/{patient.id}/visits.ics")
     assert response.mimetype == "text/calendar"
@@ -340,7 +327,7 @@ def test_calendar_file_lists_the_visits_still_to_come(world, client):
 
 
 def test_a_busy_clinic_list_shows_fifty_and_says_there_are_more(world, client):
-    _nurse(world, client)
+    nurse_signed_in(world, client)
     for number in range(52):
         world.patient(f"EPR-{600 + number}", day0_offset=-7)  # week 1 due today for all of them
     home = client.get("/staff/").text
