@@ -8,8 +8,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from flask import Flask, abort, redirect, request, session, url_for
+from flask import Flask, abort, redirect, request, url_for
 from flask_login import current_user
+
+from epro.questionnaires.patient_mode import in_patient_mode
 
 PRINCIPALS = ("anonymous", "patient", "nurse", "investigator", "admin")
 STAFF = ("nurse", "investigator", "admin")
@@ -31,7 +33,7 @@ def allow(*principals: str) -> Callable[[F], F]:
 
 
 def current_principal() -> str:
-    if "kiosk" in session:
+    if in_patient_mode():
         return "patient"
     if current_user.is_authenticated:
         return current_user.role

@@ -22,6 +22,7 @@ from epro.clinical.measures import measure_set_for
 from epro.clinical.operations import enter_value, set_characteristic
 from epro.enrolment import enrol
 from epro.models import Patient, QuestionnaireSession, Response
+from epro.questionnaires.states import SessionState
 from epro.registry import create_staff_user, register_patient
 from epro.schedule import Protocol
 
@@ -194,7 +195,7 @@ def _answer(db: Session, visit, language: str, nurse_id: int, zone: ZoneInfo) ->
     session = QuestionnaireSession(
         token=secrets.token_urlsafe(24),
         visit_id=visit.id,
-        state="submitted",
+        state=SessionState.SUBMITTED,
         language=language,
         started_by_id=nurse_id,
         started_at=moment,
@@ -203,7 +204,7 @@ def _answer(db: Session, visit, language: str, nurse_id: int, zone: ZoneInfo) ->
     )
     db.add_all([visit, session])
     db.flush()
-    for action, state in (("session.start", f"visit {visit.id}"), ("session.submit", "submitted")):
+    for action, state in (("session.start", f"visit {visit.id}"), ("session.submit", SessionState.SUBMITTED)):
         record(db, SYSTEM, action, "questionnaire_session", session.id, new=state, reason="demo data")
     for code, value in zip(("PS", "WB", "QOL"), DEMO_SCORES[visit.code], strict=True):
         instrument = instruments.current(code)

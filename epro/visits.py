@@ -9,6 +9,7 @@ from sqlalchemy import Select, func, or_
 from sqlmodel import Session, col, select
 
 from epro.models import Patient, QuestionnaireSession, Visit
+from epro.questionnaires.states import SessionState
 from epro.schedule import VisitStatus, visit_status
 
 #: When the visit is planned: the rescheduled date, else the protocol's target date (as in Visit).
@@ -50,7 +51,7 @@ def status_of(
         today=today,
         window_start=visit.window_start,
         window_end=visit.window_end,
-        completed=session is not None and session.state == "submitted",
+        completed=session is not None and session.state == SessionState.SUBMITTED,
         missed=visit.missed_at is not None,
         withdrawn_on=withdrawn_on,
     )
@@ -62,7 +63,8 @@ def _query(which: VisitFilter) -> Select:  # type: ignore[type-arg]
         .join(Patient, col(Patient.id) == Visit.patient_id)
         .join(
             QuestionnaireSession,
-            (col(QuestionnaireSession.visit_id) == Visit.id) & (QuestionnaireSession.state != "cancelled"),
+            (col(QuestionnaireSession.visit_id) == Visit.id)
+            & (QuestionnaireSession.state != SessionState.CANCELLED),
             isouter=True,
         )
     )
@@ -85,7 +87,9 @@ def _query(which: VisitFilter) -> Select:  # type: ignore[type-arg]
     if which.open_only:
         query = query.where(
             col(Visit.missed_at).is_(None),
-            or_(col(QuestionnaireSession.id).is_(None), QuestionnaireSession.state == "in_progress"),
+            or_(
+                col(QuestionnaireSession.id).is_(None), QuestionnaireSession.state == SessionState.IN_PROGRESS
+            ),
         )
     return query
 

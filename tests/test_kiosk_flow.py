@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import select
 
 from epro.models import AuditEvent, DraftAnswer, QuestionnaireSession, Response, Visit
+from epro.questionnaires.states import SessionState
 from tests.conftest import csrf_of
 from tests.kiosk_helpers import Tablet
 
@@ -194,7 +195,7 @@ def test_idle_tablet_locks_keeps_answers_and_staff_can_resume(world, client, app
     assert "EPR-101" not in locked.text
     with world.session() as s:
         questionnaire = s.exec(select(QuestionnaireSession)).one()
-        assert questionnaire.state == "in_progress"
+        assert questionnaire.state == SessionState.IN_PROGRESS
         assert [d.value for d in s.exec(select(DraftAnswer)).all()] == [60]
         assert s.exec(select(AuditEvent).where(AuditEvent.action == "session.idle_lock")).first() is not None
     app.config["KIOSK_IDLE_SECONDS"] = 3600

@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 from sqlmodel import func, select
 
 from epro.models import QuestionnaireSession, Response
+from epro.questionnaires.patient_mode import COOKIE_KEY
 from tests.conftest import csrf_of, sign_in
 from tests.kiosk_helpers import Tablet
 
@@ -61,7 +62,7 @@ def test_a_cookie_copied_before_the_idle_lock_reaches_nothing(world, app, client
     tablet, _visit = answered
     copy = _copy(client, app)
     with client.session_transaction() as session:
-        session["kiosk"] = {**session["kiosk"], "seen": time.time() - 3600}
+        session[COOKIE_KEY] = {**session[COOKIE_KEY], "seen": time.time() - 3600}
     assert client.get("/tablet/review").location.endswith("/tablet/locked")
     _replay_reaches_nothing(world, copy, tablet)
 

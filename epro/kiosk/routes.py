@@ -15,13 +15,15 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from epro import db
 from epro.access import EVERYONE, allow
-from epro.audit import Actor, record
 from epro.clock import clinic_today
-from epro.kiosk import bp, operations, state
+from epro.kiosk import bp
 from epro.kiosk.forms import KioskForm
-from epro.kiosk.steps import Step, steps_for_codes
 from epro.models import DraftAnswer, Patient, QuestionnaireSession, Visit
 from epro.numbers import InvalidNumber, parse_int
+from epro.questionnaires import answers, patient_mode, sessions
+from epro.questionnaires.errors import AlreadySubmitted, AnswerNotAChoice, UnansweredItems
+from epro.questionnaires.states import SessionState
+from epro.questionnaires.steps import Step, steps_for_codes
 
 
 class KioskError(Exception):
@@ -95,7 +97,7 @@ def load_open_session() -> WerkzeugResponse | None:
     """Lock an idle or finished tablet; otherwise load its session and show its language."""
     if request.endpoint in ("kiosk.locked", "kiosk.thanks"):
         return None
-    current = state.current_state()
+    current = patient_mode.current_state()
     if current is None:
         return redirect(url_for("kiosk.locked"))
     if request.endpoint == "kiosk.submit":
@@ -108,37 +110,32 @@ def load_open_session() -> WerkzeugResponse | None:
     # screens that change the session load it through the ORM (open_session_row).
     rows = database.connection().execute(_PAGE_STATE, {"sid": current["sid"]}).all()
     questionnaire = OpenSession(*rows[0][:7]) if rows else None
-    if state.is_idle(current, current_app.config["KIOSK_IDLE_SECONDS"]):
-        if questionnaire is not None and questionnaire.state == "in_progress":
+    if patient_mode.is_idle(current, current_app.config["KIOSK_IDLE_SECONDS"]):
+        if questionnaire is not None and questionnaire.state == SessionState.IN_PROGRESS:
             with db.write_in_read_request() as writer:
-                row = writer.get(QuestionnaireSession, questionnaire.id)
-                if row is not None and row.token == current["token"]:
-                    operations.rotate_token(writer, row)
-                record(
-                    writer,
-                    Actor("patient", None, None),
-                    "session.idle_lock",
-                    "questionnaire_session",
-                    questionnaire.id,
-                )
-        state.end_patient_mode()
+                sessions.lock_idle(writer, questionnaire.id, current["token"])
+        patient_mode.end_patient_mode()
         return redirect(url_for("kiosk.locked"))
     if (
         questionnaire is None
-        or questionnaire.state != "in_progress"
+        or questionnaire.state != SessionState.IN_PROGRESS
         or questionnaire.token != current["token"]
     ):
-        state.end_patient_mode()
-        if request.method == "POST" and questionnaire is not None and questionnaire.state == "submitted":
+        patient_mode.end_patient_mode()
+        if (
+            request.method == "POST"
+            and questionnaire is not None
+            and questionnaire.state == SessionState.SUBMITTED
+        ):
             # A double tap or a replayed form after submission: say so, store nothing.
             raise KioskError(_("These answers have already been submitted. Nothing was changed."), 409)
         return redirect(url_for("kiosk.locked"))
     g.questionnaire = questionnaire
     g.drafts = {(row[7], row[8]): Draft(row[9]) for row in rows if row[7] is not None}
-    g.kiosk_language = questionnaire.language or questionnaire.preferred_language
+    patient_mode.show_in(questionnaire.language or questionnaire.preferred_language)
     g.default_language = questionnaire.preferred_language
     g.steps = steps_for_codes(questionnaire.instruments)
-    state.touch()
+    patient_mode.touch()
     return None
 
 
@@ -157,6 +154,17 @@ def _checked_form() -> KioskForm:
     return form
 
 
+def _not_a_choice() -> KioskError:
+    return KioskError(_("That answer is not one of the choices. Nothing was saved."), 400)
+
+
+def _language() -> str:
+    """The language the open session is shown in (its choice, else the patient's preference)."""
+    language = patient_mode.shown_language()
+    assert language is not None
+    return language
+
+
 def _step(number: int) -> Step:
     if not 1 <= number <= len(g.steps):
         raise KioskError(_("This question does not exist."), 404)
@@ -173,7 +181,7 @@ def _where_now() -> str:
     """Where the patient should be now: language first, then the first unanswered item, then review."""
     if g.questionnaire.language is None:
         return url_for("kiosk.language")
-    step = operations.first_unanswered(g.drafts, g.steps)
+    step = answers.first_unanswered(g.drafts, g.steps)
     if step is None:
         return url_for("kiosk.review")
     return url_for("kiosk.question", number=step.number)
@@ -189,7 +197,7 @@ def language():  # type: ignore[no-untyped-def]
         if chosen not in current_app.config["LANGUAGES"]:
             raise KioskError(_("Please choose a language."), 400)
         database = db.session()
-        operations.set_language(database, open_session_row(), chosen)
+        sessions.set_language(database, open_session_row(), chosen)
         database.commit()
         g.questionnaire.language = chosen
         return redirect(_where_now())
@@ -210,9 +218,12 @@ def question(number: int):  # type: ignore[no-untyped-def]
             value = parse_int(raw) if len(raw) <= 4 else None  # ASCII digits only: never '٧٠' for 70
         except InvalidNumber:
             value = None
-        if value is None or str(value) != raw or value not in step.item.values:
-            raise KioskError(_("That answer is not one of the choices. Nothing was saved."), 400)
-        operations.save_draft(database, g.questionnaire.id, step, value, g.kiosk_language)
+        if value is None or str(value) != raw:
+            raise _not_a_choice()
+        try:
+            answers.save_draft(database, g.questionnaire.id, step, value, _language())
+        except AnswerNotAChoice:
+            raise _not_a_choice() from None
         database.commit()
         if request.form.get("then") == "review" or number == len(g.steps):
             return redirect(url_for("kiosk.review"))
@@ -232,7 +243,7 @@ def question(number: int):  # type: ignore[no-untyped-def]
 @allow("patient")
 def review():  # type: ignore[no-untyped-def]
     answered = g.drafts
-    missing = operations.first_unanswered(answered, g.steps)
+    missing = answers.first_unanswered(answered, g.steps)
     if missing is not None:
         return redirect(url_for("kiosk.question", number=missing.number))
     rows = [
@@ -250,18 +261,18 @@ def submit():  # type: ignore[no-untyped-def]
         questionnaire = open_session_row()
         visit = database.get(Visit, questionnaire.visit_id)
         assert visit is not None
-        operations.submit(
-            database, questionnaire, visit, g.steps, Actor("patient", None, None), clinic_today()
-        )
-    except operations.SessionUnavailable:
+        answers.submit(database, questionnaire, visit, g.steps, sessions.PATIENT, clinic_today())
+    except AlreadySubmitted:
         database.rollback()
         raise KioskError(_("These answers have already been submitted. Nothing was changed."), 409) from None
-    except ValueError:
+    except UnansweredItems:
+        # Deliberately not an error page: an answer is missing (a form posted from a stale review page),
+        # so the patient is taken to the first unanswered question, as the review page itself would.
         database.rollback()
         return redirect(url_for("kiosk.resume"))
     database.commit()
-    state.end_patient_mode()
-    session["language"] = g.kiosk_language  # the thank-you screen speaks the patient's language
+    patient_mode.end_patient_mode()
+    session["language"] = _language()  # the thank-you screen speaks the patient's language
     return redirect(url_for("kiosk.thanks"))
 
 
@@ -277,10 +288,11 @@ def locked():  # type: ignore[no-untyped-def]
     """The neutral screen: shows nothing of any patient. Reaching it always ends patient mode, and pausing
     here (or any way of reaching it from an open session) rotates the session's token, so a copy of the
     cookie taken before reaches nothing."""
-    current = state.current_state()
+    current = patient_mode.current_state()
     if current is not None:
-        _pause(current)
-        state.end_patient_mode()
+        with db.write_in_read_request() as writer:
+            sessions.pause(writer, current["sid"], current["token"])
+        patient_mode.end_patient_mode()
     messages = []
     for lang in _languages_current_first():
         with force_locale(lang):
@@ -294,24 +306,6 @@ def locked():  # type: ignore[no-untyped-def]
                 )
             )
     return render_template("kiosk/locked.html", messages=messages, staff_sign_in=_("Staff sign-in"))
-
-
-def _pause(current: state.KioskState) -> None:
-    with db.write_in_read_request() as writer:
-        questionnaire = writer.get(QuestionnaireSession, current["sid"])
-        if (
-            questionnaire is not None
-            and questionnaire.state == "in_progress"
-            and questionnaire.token == current["token"]
-        ):
-            operations.rotate_token(writer, questionnaire)
-            record(
-                writer,
-                Actor("patient", None, None),
-                "session.pause",
-                "questionnaire_session",
-                questionnaire.id,
-            )
 
 
 def _languages_current_first() -> list[str]:

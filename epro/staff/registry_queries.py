@@ -10,6 +10,7 @@ from sqlalchemy import and_, exists, func, not_, or_
 from sqlmodel import Session, col, select
 
 from epro.models import Patient, QuestionnaireSession, Visit
+from epro.questionnaires.states import SessionState
 
 PAGE_SIZE = 50
 
@@ -42,7 +43,7 @@ class PatientListRow:
 def _open_visit():  # type: ignore[no-untyped-def]
     """A visit that still waits for data: not missed, no submitted answers."""
     submitted = exists().where(
-        QuestionnaireSession.visit_id == Visit.id, QuestionnaireSession.state == "submitted"
+        QuestionnaireSession.visit_id == Visit.id, QuestionnaireSession.state == SessionState.SUBMITTED
     )
     return and_(Visit.patient_id == Patient.id, col(Visit.missed_at).is_(None), not_(submitted))
 

@@ -18,9 +18,16 @@ from epro import db, instruments
 from epro.access import STAFF, allow
 from epro.clock import clinic_today
 from epro.followup import rules
-from epro.kiosk.operations import SessionUnavailable, live_session
-from epro.kiosk.steps import steps_for
 from epro.models import Patient, Response, Visit
+from epro.questionnaires import answers
+from epro.questionnaires.errors import (
+    AlreadySubmitted,
+    AnswerNotAChoice,
+    AnswerUnchanged,
+    AssessmentDateOutOfRange,
+)
+from epro.questionnaires.sessions import live_session
+from epro.questionnaires.steps import steps_for
 from epro.schedule import days_outside_window
 from epro.staff import bp, operations
 from epro.staff.form_page import CONFLICT, add_error, form_page
@@ -51,7 +58,7 @@ def visit_page(visit: Visit, patient: Patient, *, status: int | None = None, **f
     responses = database.exec(
         select(Response).where(Response.visit_id == visit.id).order_by(Response.id)
     ).all()
-    answers = [(r, instruments.get(r.instrument_code, r.instrument_version)) for r in responses]
+    answered = [(r, instruments.get(r.instrument_code, r.instrument_version)) for r in responses]
     outside = (
         days_outside_window(visit.actual_date, visit.window_start, visit.window_end)
         if visit.actual_date
@@ -70,7 +77,7 @@ def visit_page(visit: Visit, patient: Patient, *, status: int | None = None, **f
         patient=patient,
         visit_status=status_of(visit, session, clinic_today(), patient.withdrawn_on),
         session=session,
-        answers=answers,
+        answers=answered,
         days_outside=outside,
         correction_for=forms.pop("correction_for", None),
         **(blank | forms),
@@ -209,7 +216,7 @@ def enter_answers(visit_id: int):  # type: ignore[no-untyped-def]
         values = {step.item.code: int(form[f"item_{step.item.code}"].data) for step in steps_for(visit)}
         database = db.session()
         try:
-            operations.enter_on_behalf(
+            answers.enter_on_behalf(
                 database,
                 current_user.actor,
                 visit,
@@ -219,11 +226,11 @@ def enter_answers(visit_id: int):  # type: ignore[no-untyped-def]
                 clinic_today(),
                 form.assessment_date.data,
             )
-        except SessionUnavailable:
+        except AlreadySubmitted:
             database.rollback()
             add_error(form, _("The questionnaires for this visit have already been submitted."))
             conflict = CONFLICT
-        except operations.AssessmentDateOutOfRange as refused:
+        except AssessmentDateOutOfRange as refused:
             database.rollback()
             add_error(
                 form,
@@ -233,6 +240,13 @@ def enter_answers(visit_id: int):  # type: ignore[no-untyped-def]
                     latest=date_text(refused.latest),
                 ),
                 "assessment_date",
+            )
+        except AnswerNotAChoice as refused:
+            database.rollback()
+            add_error(
+                form,
+                _("That answer is not one of the choices. Nothing was saved."),
+                f"item_{refused.item_code}",
             )
         else:
             database.commit()
@@ -260,19 +274,14 @@ def correct_response(response_id: int):  # type: ignore[no-untyped-def]
     form = CorrectionForm()
     if not form.validate_on_submit():
         return visit_page(visit, patient, correction_form=form, correction_for=response.id)
-    item = next(
-        i
-        for i in instruments.get(response.instrument_code, response.instrument_version).items
-        if i.code == response.item_code
-    )
     try:
-        operations.correct_response(
-            database, current_user.actor, response, form.value.data, form.reason.data.strip(), item.values
+        answers.correct_response(
+            database, current_user.actor, response, form.value.data, form.reason.data.strip()
         )
-    except operations.NotAChoice:
+    except AnswerNotAChoice:
         add_error(form, _("That answer is not one of the choices. Nothing was saved."), "value")
         return visit_page(visit, patient, correction_form=form, correction_for=response.id)
-    except operations.NotAllowedNow:
+    except AnswerUnchanged:
         add_error(
             form, _("The corrected value is the same as the current one. Nothing was changed."), "value"
         )
