@@ -139,12 +139,16 @@ def test_a_later_change_supersedes_the_signature_until_signed_again(world, clien
 
 
 def test_a_change_undone_still_supersedes(world, client, app):
-    """An answer corrected and corrected back: the data hashes as signed again, but it changed."""
-    patient = answered_patient(world, values=(70, 5, 6))
+    """A visit marked missed and the mark withdrawn: the data hashes as signed again, but it changed."""
+    patient = answered_patient(world)
     signed_in_investigator(world, client)
     sign(client, patient.id)
-    correct(world, patient, "PS", 80)
-    correct(world, patient, "PS", 70)
+    w1 = world.visit(patient, "W1")
+    system = Actor("system", None, "test")
+    with app.app_context(), db.unit_of_work() as s:
+        operations.mark_missed(s, system, s.get(Visit, w1.id), "phoned: in hospital")
+    with app.app_context(), db.unit_of_work() as s:
+        operations.undo_missed(s, system, s.get(Visit, w1.id), "came after all")
     with app.app_context(), world.session() as s:
         state = state_for(s, [patient.id])[patient.id]
         assert state.signature is not None and state.signature.content_hash == state.current_hash

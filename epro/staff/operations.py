@@ -83,6 +83,17 @@ def mark_missed(db: Session, actor: Actor, visit: Visit, reason: str) -> None:
     )
 
 
+def undo_missed(db: Session, actor: Actor, visit: Visit, reason: str) -> None:
+    if visit.missed_at is None:
+        raise NotAllowedNow
+    record(
+        db, actor, "visit.unmissed", "visit", visit.id, field="status", old="missed", new=None, reason=reason
+    )
+    visit.missed_at, visit.missed_reason = None, None
+    db.add(visit)
+    db.flush()
+
+
 def update_staff_field(db: Session, actor: Actor, user: StaffUser, field: str, new: object) -> None:
     """Change one field of a staff account (role, active, preferred language), audited old -> new."""
     old = getattr(user, field)
