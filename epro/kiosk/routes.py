@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from flask import current_app, g, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, inspect
 from sqlalchemy import select as sql_select
 from werkzeug.wrappers import Response as WerkzeugResponse
 
@@ -33,7 +34,7 @@ class KioskError(Exception):
 
 
 @bp.errorhandler(KioskError)
-def kiosk_error(error: KioskError):  # type: ignore[no-untyped-def]
+def kiosk_error(error: KioskError) -> ResponseReturnValue:
     return render_template("kiosk/error.html", message=error.message), error.status
 
 
@@ -54,10 +55,10 @@ class Draft(NamedTuple):
     value: int
 
 
-_session_table = QuestionnaireSession.__table__  # type: ignore[attr-defined]
-_visit_table = Visit.__table__  # type: ignore[attr-defined]
-_patient_table = Patient.__table__  # type: ignore[attr-defined]
-_draft_table = DraftAnswer.__table__  # type: ignore[attr-defined]
+_session_table = inspect(QuestionnaireSession).local_table
+_visit_table = inspect(Visit).local_table
+_patient_table = inspect(Patient).local_table
+_draft_table = inspect(DraftAnswer).local_table
 _PAGE_STATE = (
     sql_select(
         _session_table.c.id,
@@ -173,7 +174,7 @@ def _step(number: int) -> Step:
 
 @bp.route("/")
 @allow("patient")
-def resume():  # type: ignore[no-untyped-def]
+def resume() -> ResponseReturnValue:
     return redirect(_where_now())
 
 
@@ -189,12 +190,12 @@ def _where_now() -> str:
 
 @bp.route("/language", methods=["GET", "POST"])
 @allow("patient")
-def language():  # type: ignore[no-untyped-def]
+def language() -> ResponseReturnValue:
     form = KioskForm(token=g.questionnaire.token)
     if request.method == "POST":
         _checked_form()
         chosen = request.form.get("language")
-        if chosen not in current_app.config["LANGUAGES"]:
+        if chosen is None or chosen not in current_app.config["LANGUAGES"]:
             raise KioskError(_("Please choose a language."), 400)
         database = db.session()
         sessions.set_language(database, open_session_row(), chosen)
@@ -206,7 +207,7 @@ def language():  # type: ignore[no-untyped-def]
 
 @bp.route("/question/<int:number>", methods=["GET", "POST"])
 @allow("patient")
-def question(number: int):  # type: ignore[no-untyped-def]
+def question(number: int) -> ResponseReturnValue:
     step = _step(number)
     database = db.session()
     if request.method == "POST":
@@ -241,7 +242,7 @@ def question(number: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/review")
 @allow("patient")
-def review():  # type: ignore[no-untyped-def]
+def review() -> ResponseReturnValue:
     answered = g.drafts
     missing = answers.first_unanswered(answered, g.steps)
     if missing is not None:
@@ -254,7 +255,7 @@ def review():  # type: ignore[no-untyped-def]
 
 @bp.route("/submit", methods=["POST"])
 @allow("patient")
-def submit():  # type: ignore[no-untyped-def]
+def submit() -> ResponseReturnValue:
     _checked_form()
     database = db.session()
     try:
@@ -278,13 +279,13 @@ def submit():  # type: ignore[no-untyped-def]
 
 @bp.route("/thanks")
 @allow(*EVERYONE)
-def thanks():  # type: ignore[no-untyped-def]
+def thanks() -> ResponseReturnValue:
     return render_template("kiosk/thanks.html")
 
 
 @bp.route("/locked")
 @allow(*EVERYONE)
-def locked():  # type: ignore[no-untyped-def]
+def locked() -> ResponseReturnValue:
     """The neutral screen: shows nothing of any patient. Reaching it always ends patient mode, and pausing
     here (or any way of reaching it from an open session) rotates the session's token, so a copy of the
     cookie taken before reaches nothing."""
@@ -315,7 +316,7 @@ def _languages_current_first() -> list[str]:
 
 @bp.route("/pause")
 @allow("patient")
-def pause():  # type: ignore[no-untyped-def]
+def pause() -> ResponseReturnValue:
     """Ask before pausing: pausing ends the patient's turn (answers so far are kept for the nurse)."""
     number = request.args.get("from", "")
     back = (

@@ -8,7 +8,9 @@ from datetime import date, datetime, timedelta
 from functools import cache
 
 from sqlalchemy import Executable, bindparam, update
+from sqlalchemy.dialects.postgresql import Insert as PostgresqlInsert
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -84,10 +86,13 @@ def save_draft(db: Session, session_id: int, step: Step, value: int, language: s
 def _draft_statements(dialect: str) -> tuple[Executable, Executable] | None:
     """The draft upsert and the conditional last-activity update, built once per dialect (None: a
     database without ON CONFLICT)."""
-    insert = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}.get(dialect)
-    if insert is None:
+    statement: PostgresqlInsert | SqliteInsert
+    if dialect == "postgresql":
+        statement = postgresql_insert(DraftAnswer)
+    elif dialect == "sqlite":
+        statement = sqlite_insert(DraftAnswer)
+    else:
         return None
-    statement = insert(DraftAnswer)
     upsert = statement.on_conflict_do_update(
         index_elements=["session_id", "instrument_code", "item_code"],
         set_={

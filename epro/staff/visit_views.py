@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import abort, current_app, flash, redirect, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -46,17 +47,19 @@ def get_visit(visit_id: int) -> tuple[Visit, Patient]:
     return visit, patient
 
 
-def _back(visit: Visit):  # type: ignore[no-untyped-def]
+def _back(visit: Visit) -> ResponseReturnValue:
     return redirect(url_for("staff.visit", visit_id=visit.id))
 
 
-def visit_page(visit: Visit, patient: Patient, *, status: int | None = None, **forms: FlaskForm):  # type: ignore[no-untyped-def]
+def visit_page(
+    visit: Visit, patient: Patient, *, status: int | None = None, **forms: FlaskForm
+) -> ResponseReturnValue:
     """The visit page with its forms; a form passed in (bound, with its errors) replaces the blank one.
     Every visit form's failure renders this page again (see epro.staff.form_page)."""
     database = db.session()
     session = live_session(database, visit)
     responses = database.exec(
-        select(Response).where(Response.visit_id == visit.id).order_by(Response.id)
+        select(Response).where(Response.visit_id == visit.id).order_by(col(Response.id))
     ).all()
     answered = [(r, instruments.get(r.instrument_code, r.instrument_version)) for r in responses]
     outside = (
@@ -86,7 +89,7 @@ def visit_page(visit: Visit, patient: Patient, *, status: int | None = None, **f
 
 @bp.route("/visits/<int:visit_id>")
 @allow(*STAFF)
-def visit(visit_id: int):  # type: ignore[no-untyped-def]
+def visit(visit_id: int) -> ResponseReturnValue:
     visit, patient = get_visit(visit_id)
     return visit_page(visit, patient)
 
@@ -95,7 +98,7 @@ def _next_target(visit: Visit) -> date | None:
     later = (
         db.session()
         .exec(
-            select(Visit.target_date)
+            select(col(Visit.target_date))
             .where(Visit.patient_id == visit.patient_id, Visit.number > visit.number)
             .order_by(col(Visit.number))
         )
@@ -115,7 +118,7 @@ RESCHEDULE_MESSAGES = {
 
 @bp.route("/visits/<int:visit_id>/reschedule", methods=["POST"])
 @allow("nurse")
-def reschedule(visit_id: int):  # type: ignore[no-untyped-def]
+def reschedule(visit_id: int) -> ResponseReturnValue:
     visit, patient = get_visit(visit_id)
     form = RescheduleForm()
     if not form.validate_on_submit():
@@ -165,7 +168,7 @@ def reschedule(visit_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/visits/<int:visit_id>/missed", methods=["POST"])
 @allow("nurse")
-def mark_missed(visit_id: int):  # type: ignore[no-untyped-def]
+def mark_missed(visit_id: int) -> ResponseReturnValue:
     visit, patient = get_visit(visit_id)
     form = MissedForm()
     if not form.validate_on_submit():
@@ -201,7 +204,7 @@ def _entry_form(visit: Visit, language: str) -> StaffEntryForm:
 
 @bp.route("/visits/<int:visit_id>/enter", methods=["GET", "POST"])
 @allow("nurse")
-def enter_answers(visit_id: int):  # type: ignore[no-untyped-def]
+def enter_answers(visit_id: int) -> ResponseReturnValue:
     """Answers a nurse enters for a patient who cannot use the tablet (flagged, with a reason)."""
     visit, patient = get_visit(visit_id)
     language = request.form.get("language") or patient.preferred_language
@@ -265,7 +268,7 @@ def enter_answers(visit_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/responses/<int:response_id>/correct", methods=["POST"])
 @allow("nurse")
-def correct_response(response_id: int):  # type: ignore[no-untyped-def]
+def correct_response(response_id: int) -> ResponseReturnValue:
     database = db.session()
     response = database.get(Response, response_id)
     if response is None:
@@ -274,6 +277,7 @@ def correct_response(response_id: int):  # type: ignore[no-untyped-def]
     form = CorrectionForm()
     if not form.validate_on_submit():
         return visit_page(visit, patient, correction_form=form, correction_for=response.id)
+    assert form.value.data is not None  # InputRequired
     try:
         answers.correct_response(
             database, current_user.actor, response, form.value.data, form.reason.data.strip()
