@@ -105,6 +105,25 @@ def test_replayed_submit_stores_nothing_more(world, client):
     assert [r.value for r in _responses(world, visit.id)] == [70, 5, 6]
 
 
+def test_submit_before_every_answer_leads_to_the_first_unanswered_question(world, client):
+    """A submit posted while an item has no answer (a stale review page) stores nothing and takes the
+    patient to that question, as the review page would."""
+    world.staff()
+    visit = world.visit(world.patient(), "BL")
+    tablet = Tablet(client)
+    tablet.start("nurse1", visit.id)
+    tablet.choose_language("ko")
+    tablet.answer(1, 70)
+    tablet.answer(3, 6)
+    response = tablet.submit()
+    assert response.status_code == 302 and response.headers["Location"].endswith("/tablet/")
+    assert client.get("/tablet/").headers["Location"].endswith("/tablet/question/2")
+    assert _responses(world, visit.id) == []
+    tablet.answer(2, 5)
+    assert tablet.submit().headers["Location"].endswith("/tablet/thanks")
+    assert [r.value for r in _responses(world, visit.id)] == [70, 5, 6]
+
+
 def test_out_of_range_values_are_refused_and_nothing_stored(world, client):
     world.staff()
     visit = world.visit(world.patient(), "BL")
