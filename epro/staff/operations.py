@@ -10,11 +10,16 @@ from sqlmodel import Session
 from epro.audit import Actor, record
 from epro.models import Patient, StaffUser, Visit, utcnow
 from epro.passwords import hash_password
+from epro.questionnaires.errors import AlreadySubmitted
 from epro.questionnaires.sessions import is_submitted
 
 
-class NotAllowedNow(Exception):
-    """The change does not fit the record's current state (e.g. a completed visit marked missed)."""
+class AlreadyMissed(Exception):
+    """The visit is already marked missed."""
+
+
+class NotMissed(Exception):
+    """The visit is not marked missed, so there is no mark to withdraw."""
 
 
 class ReasonRequired(Exception):
@@ -48,13 +53,14 @@ def update_patient(
 
 
 def reschedule(db: Session, actor: Actor, visit: Visit, new_date: date, reason: str | None) -> None:
-    """Inside the window a reason is optional; outside it one is required and the visit is flagged."""
+    """Inside the window a reason is optional; outside it one is required and the visit is flagged.
+    AlreadySubmitted when the visit's answers are in."""
     reason = reason or None
     outside = not (visit.window_start <= new_date <= visit.window_end)
     if outside and not reason:
         raise ReasonRequired
     if is_submitted(db, visit):
-        raise NotAllowedNow
+        raise AlreadySubmitted
     record(
         db,
         actor,
@@ -73,8 +79,11 @@ def reschedule(db: Session, actor: Actor, visit: Visit, new_date: date, reason: 
 
 
 def mark_missed(db: Session, actor: Actor, visit: Visit, reason: str) -> None:
-    if is_submitted(db, visit) or visit.missed_at is not None:
-        raise NotAllowedNow
+    """AlreadySubmitted when the visit's answers are in, AlreadyMissed when it is marked already."""
+    if is_submitted(db, visit):
+        raise AlreadySubmitted
+    if visit.missed_at is not None:
+        raise AlreadyMissed
     visit.missed_at, visit.missed_reason = utcnow(), reason
     db.add(visit)
     db.flush()
@@ -85,7 +94,7 @@ def mark_missed(db: Session, actor: Actor, visit: Visit, reason: str) -> None:
 
 def undo_missed(db: Session, actor: Actor, visit: Visit, reason: str) -> None:
     if visit.missed_at is None:
-        raise NotAllowedNow
+        raise NotMissed
     record(
         db, actor, "visit.unmissed", "visit", visit.id, field="status", old="missed", new=None, reason=reason
     )

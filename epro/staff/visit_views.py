@@ -158,7 +158,7 @@ def reschedule(visit_id: int) -> ResponseReturnValue:
             "reason",
         )
         return visit_page(visit, patient, reschedule_form=form)
-    except operations.NotAllowedNow:
+    except AlreadySubmitted:
         add_error(form, _("A completed visit cannot be rescheduled."))
         return visit_page(visit, patient, status=CONFLICT, reschedule_form=form)
     database.commit()
@@ -176,8 +176,11 @@ def mark_missed(visit_id: int) -> ResponseReturnValue:
     database = db.session()
     try:
         operations.mark_missed(database, current_user.actor, visit, form.reason.data.strip())
-    except operations.NotAllowedNow:
-        add_error(form, _("This visit already has answers or is already marked missed."))
+    except AlreadySubmitted:
+        add_error(form, _("The questionnaires for this visit have already been submitted."))
+        return visit_page(visit, patient, status=CONFLICT, missed_form=form)
+    except operations.AlreadyMissed:
+        add_error(form, _("This visit is marked as missed."))
         return visit_page(visit, patient, status=CONFLICT, missed_form=form)
     database.commit()
     flash(_("Visit marked as missed."), "info")
