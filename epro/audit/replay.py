@@ -18,7 +18,6 @@ from sqlalchemy import inspect, text
 from sqlmodel import Session, col, select
 
 from epro.models import AuditEvent, AuditRedaction, QuestionnaireSession, Response, Visit
-from epro.questionnaires.states import SessionState
 
 #: A value an event cannot tell (its text was redacted): any row value is accepted.
 UNKNOWN = object()
@@ -220,10 +219,10 @@ def _session_rows(db: Session) -> Iterable[Row]:
 
 def _session_says(event: AuditEvent) -> dict[str, object]:
     return {
-        "session.start": {"state": SessionState.IN_PROGRESS, "entered_by": "patient"},
-        "session.staff_entry": {"state": SessionState.IN_PROGRESS, "entered_by": "staff"},
-        "session.cancel": {"state": SessionState.CANCELLED},
-        "session.submit": {"state": SessionState.SUBMITTED},
+        "session.start": {"state": "in_progress", "entered_by": "patient"},
+        "session.staff_entry": {"state": "in_progress", "entered_by": "staff"},
+        "session.cancel": {"state": "cancelled"},
+        "session.submit": {"state": "submitted"},
     }.get(event.action, {})
 
 

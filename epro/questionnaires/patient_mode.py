@@ -6,11 +6,12 @@ public names rather than the cookie's key or the kiosk's request state."""
 from __future__ import annotations
 
 import time
-from typing import TypedDict
+from typing import TYPE_CHECKING, TypedDict
 
 from flask import g, session
 
-from epro.models import QuestionnaireSession
+if TYPE_CHECKING:  # a leaf: access and i18n, low in the house, import this module
+    from epro.models import QuestionnaireSession
 
 #: The cookie key that marks a tablet in patient mode.
 COOKIE_KEY = "kiosk"
