@@ -9,7 +9,7 @@ from sqlmodel import select
 from epro.models import AuditEvent, DraftAnswer, QuestionnaireSession, Response, Visit
 from epro.questionnaires.states import SessionState
 from tests.conftest import csrf_of
-from tests.kiosk_helpers import Tablet
+from tests.kiosk_helpers import Tablet, handed_over
 
 
 def _responses(world, visit_id):  # type: ignore[no-untyped-def]
@@ -68,10 +68,7 @@ def test_patient_completes_all_three_items_in_korean(world, client):
 
 
 def test_back_and_change_from_review_keeps_one_answer_per_item(world, client):
-    world.staff()
-    visit = world.visit(world.patient(), "BL")
-    tablet = Tablet(client)
-    tablet.start("nurse1", visit.id)
+    tablet, visit = handed_over(world, client)
     tablet.choose_language("en")
     tablet.answer(1, 90)
     back = client.get("/tablet/question/1")
@@ -87,10 +84,7 @@ def test_back_and_change_from_review_keeps_one_answer_per_item(world, client):
 
 
 def test_replayed_submit_stores_nothing_more(world, client):
-    world.staff()
-    visit = world.visit(world.patient(), "BL")
-    tablet = Tablet(client)
-    tablet.start("nurse1", visit.id)
+    tablet, visit = handed_over(world, client)
     cookie = client.get_cookie("epro_session").value
     tablet.complete()
     # The replay carries the old cookie (still in patient mode) and the same form.
@@ -108,10 +102,7 @@ def test_replayed_submit_stores_nothing_more(world, client):
 def test_submit_before_every_answer_leads_to_the_first_unanswered_question(world, client):
     """A submit posted while an item has no answer (a stale review page) stores nothing and takes the
     patient to that question, as the review page would."""
-    world.staff()
-    visit = world.visit(world.patient(), "BL")
-    tablet = Tablet(client)
-    tablet.start("nurse1", visit.id)
+    tablet, visit = handed_over(world, client)
     tablet.choose_language("ko")
     tablet.answer(1, 70)
     tablet.answer(3, 6)
@@ -125,10 +116,7 @@ def test_submit_before_every_answer_leads_to_the_first_unanswered_question(world
 
 
 def test_out_of_range_values_are_refused_and_nothing_stored(world, client):
-    world.staff()
-    visit = world.visit(world.patient(), "BL")
-    tablet = Tablet(client)
-    tablet.start("nurse1", visit.id)
+    tablet, _ = handed_over(world, client)
     tablet.choose_language("ko")
     for number, bad in ((1, "110"), (1, "75"), (1, "-10"), (1, "ten"), (3, "8"), (3, "0"), (2, "")):
         response = tablet.answer(number, bad)
@@ -139,10 +127,7 @@ def test_out_of_range_values_are_refused_and_nothing_stored(world, client):
 
 
 def test_post_without_csrf_is_refused_with_a_clear_message(world, client):
-    world.staff()
-    visit = world.visit(world.patient(), "BL")
-    tablet = Tablet(client)
-    tablet.start("nurse1", visit.id)
+    tablet, _ = handed_over(world, client)
     tablet.choose_language("ko")
     response = client.post("/tablet/question/1", data={"token": tablet.token, "value": "70"})
     assert response.status_code == 400
@@ -152,10 +137,7 @@ def test_post_without_csrf_is_refused_with_a_clear_message(world, client):
 
 
 def test_tampered_session_token_is_refused(world, client):
-    world.staff()
-    visit = world.visit(world.patient(), "BL")
-    tablet = Tablet(client)
-    tablet.start("nurse1", visit.id)
+    tablet, _ = handed_over(world, client)
     tablet.token = "not-the-token"
     response = tablet.choose_language("ko")
     assert response.status_code == 400
@@ -237,10 +219,7 @@ def test_a_new_instrument_version_serves_new_sessions_and_keeps_the_old_one(worl
             o.instrument_version for o in s.exec(select(ItemOption).where(ItemOption.instrument_code == "PS"))
         }
     assert versions == {"1.0", "1.1"}, "answers given on 1.0 keep valid options"
-    world.staff()
-    visit = world.visit(world.patient(), "BL")
-    tablet = Tablet(client)
-    tablet.start("nurse1", visit.id)
+    tablet, visit = handed_over(world, client)
     tablet.choose_language("ko")
     assert "제 몸 돌보기는" in client.get("/tablet/question/1").text
     tablet.answer(1, 60)

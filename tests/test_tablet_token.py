@@ -13,7 +13,7 @@ from sqlmodel import func, select
 from epro.models import QuestionnaireSession, Response
 from epro.questionnaires.patient_mode import COOKIE_KEY
 from tests.conftest import csrf_of, sign_in
-from tests.kiosk_helpers import Tablet
+from tests.kiosk_helpers import Tablet, handed_over
 
 COOKIE = "epro_session"
 
@@ -21,10 +21,7 @@ COOKIE = "epro_session"
 @pytest.fixture
 def answered(world, client):  # type: ignore[no-untyped-def]
     """A tablet whose patient answered every item and is on the review screen."""
-    world.staff()
-    visit = world.visit(world.patient(), "BL")
-    tablet = Tablet(client)
-    tablet.start("nurse1", visit.id)
+    tablet, visit = handed_over(world, client)
     tablet.choose_language("ko")
     for number, value in enumerate((70, 5, 6), start=1):
         tablet.answer(number, value)
