@@ -8,12 +8,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from flask import Flask, abort, redirect, request, session, url_for
+from flask import Flask, abort, redirect, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
+
+from epro.questionnaires.patient_mode import in_patient_mode
 
 PRINCIPALS = ("anonymous", "patient", "nurse", "investigator", "admin")
 STAFF = ("nurse", "investigator", "admin")
 EVERYONE = PRINCIPALS
+#: Where @allow keeps a view's principals.
+ALLOW_ATTRIBUTE = "_epro_allow"
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -24,14 +29,14 @@ def allow(*principals: str) -> Callable[[F], F]:
         raise ValueError(f"unknown principals: {unknown}")
 
     def mark(view: F) -> F:
-        view._epro_allow = frozenset(principals)  # type: ignore[attr-defined]
+        setattr(view, ALLOW_ATTRIBUTE, frozenset(principals))
         return view
 
     return mark
 
 
 def current_principal() -> str:
-    if "kiosk" in session:
+    if in_patient_mode():
         return "patient"
     if current_user.is_authenticated:
         return current_user.role
@@ -42,12 +47,12 @@ def allowed(app: Flask, endpoint: str | None, principal: str) -> bool:
     if endpoint == "static":
         return True
     view = app.view_functions.get(endpoint or "")
-    return principal in getattr(view, "_epro_allow", frozenset())
+    return principal in getattr(view, ALLOW_ATTRIBUTE, frozenset())
 
 
 def init_app(app: Flask) -> None:
     @app.before_request
-    def enforce_access():  # type: ignore[no-untyped-def]
+    def enforce_access() -> ResponseReturnValue | None:
         if request.endpoint is None:
             return None  # 404/405: let Flask answer
         principal = current_principal()

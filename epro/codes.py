@@ -78,6 +78,16 @@ ACTOR_TYPE_MEANINGS = {
 }
 
 
+class SessionState(StrEnum):
+    """A questionnaire session's state (epro.questionnaires). A visit has at most one session that is not
+    cancelled."""
+
+    IN_PROGRESS = "in_progress"
+    SUBMITTED = "submitted"
+    #: Replaced by a staff entry; its drafts stay as they were.
+    CANCELLED = "cancelled"
+
+
 class SignatureMeaning(StrEnum):
     REVIEWED = "reviewed"
     APPROVED = "approved"

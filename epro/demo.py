@@ -20,6 +20,7 @@ from epro.audit import SYSTEM, Actor, record
 from epro.clinical.characteristics import characteristics_for
 from epro.clinical.measures import measure_set_for
 from epro.clinical.operations import enter_value, set_characteristic
+from epro.codes import SessionState
 from epro.enrolment import enrol
 from epro.models import Patient, QuestionnaireSession, Response, Visit
 from epro.registry import create_staff_user, register_patient
@@ -196,7 +197,7 @@ def _answer(db: Session, visit: Visit, language: str, nurse_id: int, zone: ZoneI
     session = QuestionnaireSession(
         token=secrets.token_urlsafe(24),
         visit_id=visit.id,
-        state="submitted",
+        state=SessionState.SUBMITTED,
         language=language,
         started_by_id=nurse_id,
         started_at=moment,
@@ -206,7 +207,7 @@ def _answer(db: Session, visit: Visit, language: str, nurse_id: int, zone: ZoneI
     db.add_all([visit, session])
     db.flush()
     assert session.id is not None
-    for action, state in (("session.start", f"visit {visit.id}"), ("session.submit", "submitted")):
+    for action, state in (("session.start", f"visit {visit.id}"), ("session.submit", SessionState.SUBMITTED)):
         record(db, SYSTEM, action, "questionnaire_session", session.id, new=state, reason="demo data")
     for code, value in zip(("PS", "WB", "QOL"), DEMO_SCORES[visit.code], strict=True):
         instrument = instruments.current(code)

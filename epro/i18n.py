@@ -3,14 +3,16 @@ Accept-Language -> Korean. Dates are shown in the clinic's time zone."""
 
 from __future__ import annotations
 
-from flask import Flask, current_app, g, request, session
+from flask import Flask, current_app, request, session
 from flask_babel import Babel
 from flask_login import current_user
+
+from epro.questionnaires.patient_mode import shown_language
 
 
 def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
-    kiosk_language = g.get("kiosk_language")
+    kiosk_language = shown_language()
     if kiosk_language in languages:
         return kiosk_language
     if getattr(current_user, "is_authenticated", False) and current_user.preferred_language in languages:

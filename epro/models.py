@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlmodel import Field, SQLModel
 
-from epro.codes import ENTERED_BY, LANGUAGES, ROLES, SEXES, SIGNATURE_MEANINGS
+from epro.codes import ENTERED_BY, LANGUAGES, ROLES, SEXES, SIGNATURE_MEANINGS, SessionState
 
 
 def utcnow() -> datetime:
@@ -304,7 +304,7 @@ class PatientCharacteristic(SQLModel, table=True):
     change_reason: str | None = Field(default=None, sa_column=Column(String(500)))
 
 
-SESSION_STATES = ("in_progress", "submitted", "cancelled")
+SESSION_STATES = tuple(SessionState)
 
 
 class QuestionnaireSession(SQLModel, table=True):
@@ -330,7 +330,7 @@ class QuestionnaireSession(SQLModel, table=True):
     #: Opaque token the tablet's forms echo back; a mismatch means a stale or tampered page.
     token: str = Field(sa_column=Column(String(64), unique=True, nullable=False))
     visit_id: int = Field(foreign_key="visit.id", index=True)
-    state: str = Field(default="in_progress", sa_column=Column(String(16), nullable=False))
+    state: str = Field(default=SessionState.IN_PROGRESS, sa_column=Column(String(16), nullable=False))
     entered_by: str = Field(default="patient", sa_column=Column(String(8), nullable=False))
     staff_reason: str | None = Field(default=None, sa_column=Column(String(500)))
     language: str | None = Field(default=None, sa_column=Column(String(2)))

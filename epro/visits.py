@@ -9,6 +9,7 @@ from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import Select
 
+from epro.codes import SessionState
 from epro.models import Patient, QuestionnaireSession, Visit
 from epro.schedule import VisitStatus, visit_status
 
@@ -51,7 +52,7 @@ def status_of(
         today=today,
         window_start=visit.window_start,
         window_end=visit.window_end,
-        completed=session is not None and session.state == "submitted",
+        completed=session is not None and session.state == SessionState.SUBMITTED,
         missed=visit.missed_at is not None,
         withdrawn_on=withdrawn_on,
     )
@@ -63,7 +64,8 @@ def _query(which: VisitFilter) -> Select[Visit, Patient, QuestionnaireSession]:
         .join(Patient, col(Patient.id) == Visit.patient_id)
         .join(
             QuestionnaireSession,
-            (col(QuestionnaireSession.visit_id) == Visit.id) & (QuestionnaireSession.state != "cancelled"),
+            (col(QuestionnaireSession.visit_id) == Visit.id)
+            & (QuestionnaireSession.state != SessionState.CANCELLED),
             isouter=True,
         )
     )
@@ -86,7 +88,10 @@ def _query(which: VisitFilter) -> Select[Visit, Patient, QuestionnaireSession]:
     if which.open_only:
         query = query.where(
             col(Visit.missed_at).is_(None),
-            or_(col(QuestionnaireSession.id).is_(None), col(QuestionnaireSession.state) == "in_progress"),
+            or_(
+                col(QuestionnaireSession.id).is_(None),
+                col(QuestionnaireSession.state) == SessionState.IN_PROGRESS,
+            ),
         )
     return query
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask.testing import FlaskClient
 
-from tests.conftest import csrf_of, sign_in, token_of
+from epro.models import Visit
+from tests.conftest import World, csrf_of, sign_in, token_of
 
 
 class Tablet:
@@ -43,3 +44,12 @@ class Tablet:
         for number, value in enumerate(values, start=1):
             self.answer(number, value)
         return self.submit()
+
+
+def handed_over(world: World, client: FlaskClient) -> tuple[Tablet, Visit]:
+    """A nurse (nurse1) hands the tablet over for a new patient's baseline visit."""
+    world.staff()
+    visit = world.visit(world.patient(), "BL")
+    tablet = Tablet(client)
+    tablet.start("nurse1", visit.id)
+    return tablet, visit

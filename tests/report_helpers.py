@@ -1,22 +1,21 @@
 """Story helpers for the report tests: answer a visit (on the tablet or by staff), correct an answer,
-mark a visit missed. Rows are written directly, as the staff screens for these are built elsewhere."""
+mark a visit missed. Answers go through the operations the app uses (epro.questionnaires)."""
 
 from __future__ import annotations
 
-import secrets
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from sqlmodel import select
 
-from epro import instruments
-from epro.audit import Actor, record
-from epro.models import ClinicalValue, Patient, QuestionnaireSession, Response, Visit
+from epro.audit import Actor
+from epro.models import ClinicalValue, Patient, Response, Visit
+from epro.questionnaires import answers, sessions
+from epro.questionnaires.steps import steps_for
 from tests.conftest import World
 
 SEOUL = ZoneInfo("Asia/Seoul")
-NURSE = Actor("staff", None, "nurse1")
 
 
 def answer(
@@ -29,27 +28,26 @@ def answer(
     weight: str | None = None,
     staff_reason: str | None = None,
 ) -> None:
-    """Submit the given answers (measure code -> value) at the visit, ``shift_days`` after its target date."""
-    nurse_id = _nurse_id(world)
+    """Submit the given answers (instrument code -> value of its item) at the visit, ``shift_days`` after
+    its target date: on the tablet, or entered by staff when a ``staff_reason`` is given. Instruments left
+    out of ``values`` stay unanswered (a sitting from before every item was required): only the given
+    instruments' steps are submitted."""
+    nurse = _nurse(world)
+    today = world.today()
     with world.session() as s:
         visit = s.exec(select(Visit).where(Visit.patient_id == patient.id, Visit.code == code)).one()
         visit.actual_date = visit.target_date + timedelta(days=shift_days)
-        moment = datetime.combine(visit.actual_date, time(10, 0), SEOUL).astimezone(UTC)
-        entered_by = "patient" if staff_reason is None else "staff"
-        sitting = QuestionnaireSession(
-            token=secrets.token_urlsafe(16),
-            visit_id=visit.id,  # type: ignore[arg-type]
-            state="submitted",
-            entered_by=entered_by,
-            staff_reason=staff_reason,
-            language="ko",
-            started_by_id=nurse_id,
-            started_at=moment,
-            last_activity_at=moment,
-            submitted_at=moment,
-        )
-        s.add_all([visit, sitting])
-        s.flush()
+        steps = [step for step in steps_for(visit) if step.instrument.code in values]
+        by_item = {step.item.code: values[step.instrument.code] for step in steps}
+        if staff_reason is not None:
+            answers.enter_on_behalf(s, nurse, visit, by_item, "ko", staff_reason, today, visit.actual_date)
+        else:
+            questionnaire = sessions.open_tablet_session(s, visit, nurse)
+            sessions.set_language(s, questionnaire, "ko")
+            assert questionnaire.id is not None
+            for step in steps:
+                answers.save_draft(s, questionnaire.id, step, by_item[step.item.code], "ko")
+            answers.submit(s, questionnaire, visit, steps, sessions.PATIENT, visit.actual_date)
         if weight is not None:
             s.add(
                 ClinicalValue(
@@ -59,52 +57,22 @@ def answer(
                     value_number=Decimal(weight),
                     unit="kg",
                     sample_date=visit.actual_date,
-                    entered_by_id=nurse_id,
-                )
-            )
-        for measure, value in values.items():
-            s.add(
-                Response(
-                    visit_id=visit.id,  # type: ignore[arg-type]
-                    session_id=sitting.id,  # type: ignore[arg-type]
-                    instrument_code=measure,
-                    instrument_version=instruments.current(measure).version,
-                    item_code=instruments.current(measure).items[0].code,
-                    value=value,
-                    language="ko",
-                    entered_by=entered_by,
-                    answered_at=moment,
-                    submitted_at=moment,
-                    assessment_date=visit.actual_date or moment.date(),
+                    entered_by_id=nurse.id,
                 )
             )
         s.commit()
 
 
-def correct(world: World, patient: Patient, code: str, measure: str, value: int, reason: str) -> datetime:
+def correct(world: World, patient: Patient, code: str, measure: str, value: int, reason: str) -> None:
     """A nurse corrects one submitted answer; the original value goes to the audit trail."""
-    at = datetime.now(UTC)
+    nurse = _nurse(world)
     with world.session() as s:
         visit = s.exec(select(Visit).where(Visit.patient_id == patient.id, Visit.code == code)).one()
         response = s.exec(
             select(Response).where(Response.visit_id == visit.id, Response.instrument_code == measure)
         ).one()
-        old = response.value
-        response.value, response.corrected_at, response.correction_reason = value, at, reason
-        s.add(response)
-        record(
-            s,
-            NURSE,
-            "response.correct",
-            "response",
-            response.id,
-            field=f"{measure}.{response.item_code}",
-            old=old,
-            new=value,
-            reason=reason,
-        )
+        answers.correct_response(s, nurse, response, value, reason)
         s.commit()
-    return at
 
 
 def miss(world: World, patient: Patient, code: str, reason: str) -> None:
@@ -115,12 +83,13 @@ def miss(world: World, patient: Patient, code: str, reason: str) -> None:
         s.commit()
 
 
-def _nurse_id(world: World) -> int:
+def _nurse(world: World) -> Actor:
     from epro.models import StaffUser
 
     with world.session() as s:
         user = s.exec(select(StaffUser).where(StaffUser.username == "nurse1")).first()
-    return user.id if user is not None else world.staff("nurse1")  # type: ignore[return-value]
+    nurse_id = user.id if user is not None else world.staff("nurse1")
+    return Actor("staff", nurse_id, "nurse1")
 
 
 def day0_of(world: World, patient: Patient) -> date:

@@ -7,6 +7,7 @@ from sqlmodel import select
 from epro import db
 from epro.audit import Actor
 from epro.models import Patient, Response, StaffUser, Visit
+from epro.questionnaires.answers import correct_response, enter_on_behalf
 from epro.staff import operations
 from tests.conftest import PASSWORD, World, csrf_of, sign_in
 
@@ -34,7 +35,7 @@ def answered_patient(
         visit = s.get(Visit, visit.id)
         assert visit is not None
         answers = dict(zip(("PS1", "WB1", "QOL1"), values, strict=True))
-        operations.enter_on_behalf(
+        enter_on_behalf(
             s,
             Actor("staff", nurse_id, "nurse"),
             visit,
@@ -54,9 +55,7 @@ def correct(world: World, patient: Patient, item: str, value: int) -> None:
             .join(Visit, Visit.id == Response.visit_id)  # type: ignore[arg-type]
             .where(Visit.patient_id == patient.id, Response.item_code == f"{item}1")
         ).one()
-        operations.correct_response(
-            s, Actor("system", None, "test"), response, value, "typo", frozenset(range(0, 101))
-        )
+        correct_response(s, Actor("system", None, "test"), response, value, "typo")
 
 
 def sign_page(client, patient_id: int):  # type: ignore[no-untyped-def]

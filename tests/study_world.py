@@ -13,9 +13,10 @@ from epro.audit import SYSTEM, Actor
 from epro.clock import clinic_today
 from epro.enrolment import enrol
 from epro.models import Visit
+from epro.questionnaires.answers import enter_on_behalf
 from epro.registry import register_patient
 from epro.schedule import load_protocol
-from epro.staff.operations import enter_on_behalf, mark_missed
+from epro.staff.operations import mark_missed
 
 #: Day 0 forty days ago: BL, W1, W2 and M1 have closed windows (M1 closed 3 days ago), M2 onward upcoming.
 DAY0_OFFSET = -40

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import secrets
 import time
 
 import pytest
@@ -12,9 +11,10 @@ from sqlmodel import Session, select
 from werkzeug.exceptions import HTTPException
 
 from epro.access import PRINCIPALS
-from epro.audit import SYSTEM
-from epro.kiosk.operations import open_tablet_session
+from epro.audit import SYSTEM, Actor
 from epro.models import QuestionnaireSession, Response, StaffUser, Visit
+from epro.questionnaires.answers import enter_on_behalf
+from epro.questionnaires.sessions import open_tablet_session
 from tests.conftest import sign_in
 
 ALL = set(PRINCIPALS)
@@ -100,36 +100,14 @@ def matrix_app(app: Flask, world):  # type: ignore[no-untyped-def]
         world.staff(role, role)
     world.staff("victim", "nurse")
     patient = world.patient()
+    today = world.today()
     with world.session() as s:
         visits = s.exec(select(Visit).where(Visit.patient_id == patient.id)).all()
         nurse = s.exec(select(StaffUser).where(StaffUser.username == "nurse")).one()
-        from epro.audit import Actor
-
-        questionnaire = open_tablet_session(s, visits[0], Actor("staff", nurse.id, "nurse"))
-        submitted = QuestionnaireSession(
-            token=secrets.token_urlsafe(8),
-            visit_id=visits[1].id,
-            state="submitted",
-            started_by_id=nurse.id,
-            submitted_at=questionnaire.started_at,
-        )
-        s.add(submitted)
-        s.flush()
-        s.add(
-            Response(
-                visit_id=visits[1].id,
-                session_id=submitted.id,
-                instrument_code="PS",
-                instrument_version="1.0",
-                item_code="PS1",
-                value=70,
-                language="ko",
-                entered_by="patient",
-                answered_at=submitted.started_at,
-                submitted_at=submitted.started_at,
-                assessment_date=visits[1].target_date,
-            )
-        )
+        actor = Actor("staff", nurse.id, "nurse")
+        questionnaire = open_tablet_session(s, visits[0], actor)
+        values = {"PS1": 70, "WB1": 5, "QOL1": 6}
+        enter_on_behalf(s, actor, visits[1], values, "ko", "Paper form", today, today)
         s.commit()
         ids = {
             "patient_id": patient.id,

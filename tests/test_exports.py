@@ -18,7 +18,7 @@ from epro import db, instruments
 from epro.audit import Actor
 from epro.codes import ActorType
 from epro.models import AuditEvent, Patient, Response, Visit, utcnow
-from epro.staff import operations as staff_ops
+from epro.questionnaires.answers import correct_response, enter_on_behalf
 from tests.conftest import World, sign_in
 from tests.kiosk_helpers import Tablet
 
@@ -121,7 +121,7 @@ def study(app: Flask, world: World) -> Study:
     with app.app_context(), db.unit_of_work() as s:
         w1 = s.exec(select(Visit).where(Visit.patient_id == p101.id, Visit.code == "W1")).one()
         answers = {"PS1": 80, "WB1": 6, "QOL1": 6}
-        staff_ops.enter_on_behalf(
+        enter_on_behalf(
             s,
             nurse,
             w1,
@@ -132,9 +132,7 @@ def study(app: Flask, world: World) -> Study:
             day0["EPR-101"] + timedelta(days=7),
         )
         w1_wb = s.exec(select(Response).where(Response.visit_id == w1.id, Response.item_code == "WB1")).one()
-        staff_ops.correct_response(
-            s, nurse, w1_wb, 5, "Patient pressed the wrong answer", frozenset(range(1, 8))
-        )
+        correct_response(s, nurse, w1_wb, 5, "Patient pressed the wrong answer")
         w1_102 = s.exec(select(Visit).where(Visit.patient_id == p102.id, Visit.code == "W1")).one()
         w1_102.missed_at, w1_102.missed_reason = utcnow(), MISSED_REASON
         s.add_all([w1, w1_102])

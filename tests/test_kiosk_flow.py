@@ -6,9 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import select
 
+from epro.codes import SessionState
 from epro.models import AuditEvent, DraftAnswer, QuestionnaireSession, Response, Visit
 from tests.conftest import csrf_of
-from tests.kiosk_helpers import Tablet
+from tests.kiosk_helpers import Tablet, handed_over
 
 
 def _responses(world, visit_id):  # type: ignore[no-untyped-def]
@@ -67,10 +68,7 @@ def test_patient_completes_all_three_items_in_korean(world, client):
 
 
 def test_back_and_change_from_review_keeps_one_answer_per_item(world, client):
-    world.staff()
-    visit = world.visit(world.patient(), "BL")
-    tablet = Tablet(client)
-    tablet.start("nurse1", visit.id)
+    tablet, visit = handed_over(world, client)
     tablet.choose_language("en")
     tablet.answer(1, 90)
     back = client.get("/tablet/question/1")
@@ -86,10 +84,7 @@ def test_back_and_change_from_review_keeps_one_answer_per_item(world, client):
 
 
 def test_replayed_submit_stores_nothing_more(world, client):
-    world.staff()
-    visit = world.visit(world.patient(), "BL")
-    tablet = Tablet(client)
-    tablet.start("nurse1", visit.id)
+    tablet, visit = handed_over(world, client)
     cookie = client.get_cookie("epro_session").value
     tablet.complete()
     # The replay carries the old cookie (still in patient mode) and the same form.
@@ -104,11 +99,24 @@ def test_replayed_submit_stores_nothing_more(world, client):
     assert [r.value for r in _responses(world, visit.id)] == [70, 5, 6]
 
 
+def test_submit_before_every_answer_leads_to_the_first_unanswered_question(world, client):
+    """A submit posted while an item has no answer (a stale review page) stores nothing and takes the
+    patient to that question, as the review page would."""
+    tablet, visit = handed_over(world, client)
+    tablet.choose_language("ko")
+    tablet.answer(1, 70)
+    tablet.answer(3, 6)
+    response = tablet.submit()
+    assert response.status_code == 302 and response.headers["Location"].endswith("/tablet/")
+    assert client.get("/tablet/").headers["Location"].endswith("/tablet/question/2")
+    assert _responses(world, visit.id) == []
+    tablet.answer(2, 5)
+    assert tablet.submit().headers["Location"].endswith("/tablet/thanks")
+    assert [r.value for r in _responses(world, visit.id)] == [70, 5, 6]
+
+
 def test_out_of_range_values_are_refused_and_nothing_stored(world, client):
-    world.staff()
-    visit = world.visit(world.patient(), "BL")
-    tablet = Tablet(client)
-    tablet.start("nurse1", visit.id)
+    tablet, _ = handed_over(world, client)
     tablet.choose_language("ko")
     for number, bad in ((1, "110"), (1, "75"), (1, "-10"), (1, "ten"), (3, "8"), (3, "0"), (2, "")):
         response = tablet.answer(number, bad)
@@ -119,10 +127,7 @@ def test_out_of_range_values_are_refused_and_nothing_stored(world, client):
 
 
 def test_post_without_csrf_is_refused_with_a_clear_message(world, client):
-    world.staff()
-    visit = world.visit(world.patient(), "BL")
-    tablet = Tablet(client)
-    tablet.start("nurse1", visit.id)
+    tablet, _ = handed_over(world, client)
     tablet.choose_language("ko")
     response = client.post("/tablet/question/1", data={"token": tablet.token, "value": "70"})
     assert response.status_code == 400
@@ -132,10 +137,7 @@ def test_post_without_csrf_is_refused_with_a_clear_message(world, client):
 
 
 def test_tampered_session_token_is_refused(world, client):
-    world.staff()
-    visit = world.visit(world.patient(), "BL")
-    tablet = Tablet(client)
-    tablet.start("nurse1", visit.id)
+    tablet, _ = handed_over(world, client)
     tablet.token = "not-the-token"
     response = tablet.choose_language("ko")
     assert response.status_code == 400
@@ -194,7 +196,7 @@ def test_idle_tablet_locks_keeps_answers_and_staff_can_resume(world, client, app
     assert "EPR-101" not in locked.text
     with world.session() as s:
         questionnaire = s.exec(select(QuestionnaireSession)).one()
-        assert questionnaire.state == "in_progress"
+        assert questionnaire.state == SessionState.IN_PROGRESS
         assert [d.value for d in s.exec(select(DraftAnswer)).all()] == [60]
         assert s.exec(select(AuditEvent).where(AuditEvent.action == "session.idle_lock")).first() is not None
     app.config["KIOSK_IDLE_SECONDS"] = 3600
@@ -217,10 +219,7 @@ def test_a_new_instrument_version_serves_new_sessions_and_keeps_the_old_one(worl
             o.instrument_version for o in s.exec(select(ItemOption).where(ItemOption.instrument_code == "PS"))
         }
     assert versions == {"1.0", "1.1"}, "answers given on 1.0 keep valid options"
-    world.staff()
-    visit = world.visit(world.patient(), "BL")
-    tablet = Tablet(client)
-    tablet.start("nurse1", visit.id)
+    tablet, visit = handed_over(world, client)
     tablet.choose_language("ko")
     assert "제 몸 돌보기는" in client.get("/tablet/question/1").text
     tablet.answer(1, 60)

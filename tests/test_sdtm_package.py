@@ -30,9 +30,9 @@ from epro.clinical.measures import load_measure_set
 from epro.exports.formats import FORMATS
 from epro.followup.changes import withdraw
 from epro.models import AuditEvent, Patient, Response, Visit, utcnow
+from epro.questionnaires.answers import correct_response, enter_on_behalf
 from epro.schedule import load_protocol
 from epro.sdtm.spec import DATASETS
-from epro.staff import operations as staff_ops
 from tests.conftest import World, csrf_of, sign_in
 from tests.kiosk_helpers import Tablet
 
@@ -79,7 +79,7 @@ def _entered(world: World, study_id: str, code: str, answers: dict[str, int], on
     with world.app.app_context(), db.unit_of_work() as s:
         patient = s.exec(select(Patient).where(Patient.study_id == study_id)).one()
         visit = s.exec(select(Visit).where(Visit.patient_id == patient.id, Visit.code == code)).one()
-        staff_ops.enter_on_behalf(s, nurse, visit, answers, "ko", "Paper form", world.today(), on)
+        enter_on_behalf(s, nurse, visit, answers, "ko", "Paper form", world.today(), on)
 
 
 def _nurse_id(world: World) -> int:
@@ -146,7 +146,7 @@ def study(app: Flask, world: World) -> Study:
             .join(Visit, Visit.id == Response.visit_id)  # type: ignore[arg-type]
             .where(Visit.patient_id == p202.id, Response.item_code == "WB1")
         ).one()
-        staff_ops.correct_response(s, nurse, wb, 6, "Pressed the wrong answer", frozenset(range(1, 8)))
+        correct_response(s, nurse, wb, 6, "Pressed the wrong answer")
         withdraw(s, nurse, s.get(Patient, p202.id), today, WITHDRAWAL_REASON, today, None)
     return Study(day0, today)
 

@@ -82,6 +82,8 @@ def test_nurse_journey_register_enrol_reschedule_miss_weigh_and_start_tablet(wor
         == 302
     )
     assert world.visits(patient.id)["W2"].missed_reason == "Hospitalised"
+    again = post_form(client, f"/staff/visits/{visits['W2'].id}/missed", csrf, reason="Twice")
+    assert again.status_code == 409 and world.visits(patient.id)["W2"].missed_reason == "Hospitalised"
     assert "방문 누락" in client.get(f"/staff/visits/{visits['W2'].id}").text
 
     # The clinic list shows M1 (due, window open) and offers the tablet.

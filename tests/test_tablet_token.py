@@ -11,8 +11,9 @@ from flask.testing import FlaskClient
 from sqlmodel import func, select
 
 from epro.models import QuestionnaireSession, Response
+from epro.questionnaires.patient_mode import COOKIE_KEY
 from tests.conftest import csrf_of, sign_in
-from tests.kiosk_helpers import Tablet
+from tests.kiosk_helpers import Tablet, handed_over
 
 COOKIE = "epro_session"
 
@@ -20,10 +21,7 @@ COOKIE = "epro_session"
 @pytest.fixture
 def answered(world, client):  # type: ignore[no-untyped-def]
     """A tablet whose patient answered every item and is on the review screen."""
-    world.staff()
-    visit = world.visit(world.patient(), "BL")
-    tablet = Tablet(client)
-    tablet.start("nurse1", visit.id)
+    tablet, visit = handed_over(world, client)
     tablet.choose_language("ko")
     for number, value in enumerate((70, 5, 6), start=1):
         tablet.answer(number, value)
@@ -61,7 +59,7 @@ def test_a_cookie_copied_before_the_idle_lock_reaches_nothing(world, app, client
     tablet, _visit = answered
     copy = _copy(client, app)
     with client.session_transaction() as session:
-        session["kiosk"] = {**session["kiosk"], "seen": time.time() - 3600}
+        session[COOKIE_KEY] = {**session[COOKIE_KEY], "seen": time.time() - 3600}
     assert client.get("/tablet/review").location.endswith("/tablet/locked")
     _replay_reaches_nothing(world, copy, tablet)
 

@@ -20,6 +20,6 @@ class KioskForm(FlaskForm):
     token = HiddenField()
 
     class Meta(FlaskForm.Meta):
-        def get_translations(self, form):  # type: ignore[no-untyped-def]
+        def get_translations(self, form: FlaskForm) -> support.Translations | support.NullTranslations:
             # Flask-WTF reads WTForms' catalogue from disk for every form; the tablet loads it once.
             return _wtforms_translations(str(get_locale()))

@@ -7,21 +7,24 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from flask import current_app, g, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, inspect
 from sqlalchemy import select as sql_select
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from epro import db
 from epro.access import EVERYONE, allow
-from epro.audit import Actor, record
 from epro.clock import clinic_today
-from epro.kiosk import bp, operations, state
+from epro.codes import SessionState
+from epro.kiosk import bp
 from epro.kiosk.forms import KioskForm
-from epro.kiosk.steps import Step, steps_for_codes
 from epro.models import DraftAnswer, Patient, QuestionnaireSession, Visit
 from epro.numbers import InvalidNumber, parse_int
+from epro.questionnaires import answers, patient_mode, sessions
+from epro.questionnaires.errors import AlreadySubmitted, AnswerNotAChoice, UnansweredItems
+from epro.questionnaires.steps import Step, steps_for_codes
 
 
 class KioskError(Exception):
@@ -31,7 +34,7 @@ class KioskError(Exception):
 
 
 @bp.errorhandler(KioskError)
-def kiosk_error(error: KioskError):  # type: ignore[no-untyped-def]
+def kiosk_error(error: KioskError) -> ResponseReturnValue:
     return render_template("kiosk/error.html", message=error.message), error.status
 
 
@@ -52,10 +55,10 @@ class Draft(NamedTuple):
     value: int
 
 
-_session_table = QuestionnaireSession.__table__  # type: ignore[attr-defined]
-_visit_table = Visit.__table__  # type: ignore[attr-defined]
-_patient_table = Patient.__table__  # type: ignore[attr-defined]
-_draft_table = DraftAnswer.__table__  # type: ignore[attr-defined]
+_session_table = inspect(QuestionnaireSession).local_table
+_visit_table = inspect(Visit).local_table
+_patient_table = inspect(Patient).local_table
+_draft_table = inspect(DraftAnswer).local_table
 _PAGE_STATE = (
     sql_select(
         _session_table.c.id,
@@ -95,7 +98,7 @@ def load_open_session() -> WerkzeugResponse | None:
     """Lock an idle or finished tablet; otherwise load its session and show its language."""
     if request.endpoint in ("kiosk.locked", "kiosk.thanks"):
         return None
-    current = state.current_state()
+    current = patient_mode.current_state()
     if current is None:
         return redirect(url_for("kiosk.locked"))
     if request.endpoint == "kiosk.submit":
@@ -108,37 +111,32 @@ def load_open_session() -> WerkzeugResponse | None:
     # screens that change the session load it through the ORM (open_session_row).
     rows = database.connection().execute(_PAGE_STATE, {"sid": current["sid"]}).all()
     questionnaire = OpenSession(*rows[0][:7]) if rows else None
-    if state.is_idle(current, current_app.config["KIOSK_IDLE_SECONDS"]):
-        if questionnaire is not None and questionnaire.state == "in_progress":
+    if patient_mode.is_idle(current, current_app.config["KIOSK_IDLE_SECONDS"]):
+        if questionnaire is not None and questionnaire.state == SessionState.IN_PROGRESS:
             with db.write_in_read_request() as writer:
-                row = writer.get(QuestionnaireSession, questionnaire.id)
-                if row is not None and row.token == current["token"]:
-                    operations.rotate_token(writer, row)
-                record(
-                    writer,
-                    Actor("patient", None, None),
-                    "session.idle_lock",
-                    "questionnaire_session",
-                    questionnaire.id,
-                )
-        state.end_patient_mode()
+                sessions.lock_idle(writer, questionnaire.id, current["token"])
+        patient_mode.end_patient_mode()
         return redirect(url_for("kiosk.locked"))
     if (
         questionnaire is None
-        or questionnaire.state != "in_progress"
+        or questionnaire.state != SessionState.IN_PROGRESS
         or questionnaire.token != current["token"]
     ):
-        state.end_patient_mode()
-        if request.method == "POST" and questionnaire is not None and questionnaire.state == "submitted":
+        patient_mode.end_patient_mode()
+        if (
+            request.method == "POST"
+            and questionnaire is not None
+            and questionnaire.state == SessionState.SUBMITTED
+        ):
             # A double tap or a replayed form after submission: say so, store nothing.
             raise KioskError(_("These answers have already been submitted. Nothing was changed."), 409)
         return redirect(url_for("kiosk.locked"))
     g.questionnaire = questionnaire
     g.drafts = {(row[7], row[8]): Draft(row[9]) for row in rows if row[7] is not None}
-    g.kiosk_language = questionnaire.language or questionnaire.preferred_language
+    patient_mode.show_in(questionnaire.language or questionnaire.preferred_language)
     g.default_language = questionnaire.preferred_language
     g.steps = steps_for_codes(questionnaire.instruments)
-    state.touch()
+    patient_mode.touch()
     return None
 
 
@@ -157,6 +155,17 @@ def _checked_form() -> KioskForm:
     return form
 
 
+def _not_a_choice() -> KioskError:
+    return KioskError(_("That answer is not one of the choices. Nothing was saved."), 400)
+
+
+def _language() -> str:
+    """The language the open session is shown in (its choice, else the patient's preference)."""
+    language = patient_mode.shown_language()
+    assert language is not None
+    return language
+
+
 def _step(number: int) -> Step:
     if not 1 <= number <= len(g.steps):
         raise KioskError(_("This question does not exist."), 404)
@@ -165,7 +174,7 @@ def _step(number: int) -> Step:
 
 @bp.route("/")
 @allow("patient")
-def resume():  # type: ignore[no-untyped-def]
+def resume() -> ResponseReturnValue:
     return redirect(_where_now())
 
 
@@ -173,7 +182,7 @@ def _where_now() -> str:
     """Where the patient should be now: language first, then the first unanswered item, then review."""
     if g.questionnaire.language is None:
         return url_for("kiosk.language")
-    step = operations.first_unanswered(g.drafts, g.steps)
+    step = answers.first_unanswered(g.drafts, g.steps)
     if step is None:
         return url_for("kiosk.review")
     return url_for("kiosk.question", number=step.number)
@@ -181,15 +190,15 @@ def _where_now() -> str:
 
 @bp.route("/language", methods=["GET", "POST"])
 @allow("patient")
-def language():  # type: ignore[no-untyped-def]
+def language() -> ResponseReturnValue:
     form = KioskForm(token=g.questionnaire.token)
     if request.method == "POST":
         _checked_form()
         chosen = request.form.get("language")
-        if chosen not in current_app.config["LANGUAGES"]:
+        if chosen is None or chosen not in current_app.config["LANGUAGES"]:
             raise KioskError(_("Please choose a language."), 400)
         database = db.session()
-        operations.set_language(database, open_session_row(), chosen)
+        sessions.set_language(database, open_session_row(), chosen)
         database.commit()
         g.questionnaire.language = chosen
         return redirect(_where_now())
@@ -198,7 +207,7 @@ def language():  # type: ignore[no-untyped-def]
 
 @bp.route("/question/<int:number>", methods=["GET", "POST"])
 @allow("patient")
-def question(number: int):  # type: ignore[no-untyped-def]
+def question(number: int) -> ResponseReturnValue:
     step = _step(number)
     database = db.session()
     if request.method == "POST":
@@ -210,9 +219,12 @@ def question(number: int):  # type: ignore[no-untyped-def]
             value = parse_int(raw) if len(raw) <= 4 else None  # ASCII digits only: never '٧٠' for 70
         except InvalidNumber:
             value = None
-        if value is None or str(value) != raw or value not in step.item.values:
-            raise KioskError(_("That answer is not one of the choices. Nothing was saved."), 400)
-        operations.save_draft(database, g.questionnaire.id, step, value, g.kiosk_language)
+        if value is None or str(value) != raw:
+            raise _not_a_choice()
+        try:
+            answers.save_draft(database, g.questionnaire.id, step, value, _language())
+        except AnswerNotAChoice:
+            raise _not_a_choice() from None
         database.commit()
         if request.form.get("then") == "review" or number == len(g.steps):
             return redirect(url_for("kiosk.review"))
@@ -230,9 +242,9 @@ def question(number: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/review")
 @allow("patient")
-def review():  # type: ignore[no-untyped-def]
+def review() -> ResponseReturnValue:
     answered = g.drafts
-    missing = operations.first_unanswered(answered, g.steps)
+    missing = answers.first_unanswered(answered, g.steps)
     if missing is not None:
         return redirect(url_for("kiosk.question", number=missing.number))
     rows = [
@@ -243,44 +255,45 @@ def review():  # type: ignore[no-untyped-def]
 
 @bp.route("/submit", methods=["POST"])
 @allow("patient")
-def submit():  # type: ignore[no-untyped-def]
+def submit() -> ResponseReturnValue:
     _checked_form()
     database = db.session()
     try:
         questionnaire = open_session_row()
         visit = database.get(Visit, questionnaire.visit_id)
         assert visit is not None
-        operations.submit(
-            database, questionnaire, visit, g.steps, Actor("patient", None, None), clinic_today()
-        )
-    except operations.SessionUnavailable:
+        answers.submit(database, questionnaire, visit, g.steps, sessions.PATIENT, clinic_today())
+    except AlreadySubmitted:
         database.rollback()
         raise KioskError(_("These answers have already been submitted. Nothing was changed."), 409) from None
-    except ValueError:
+    except UnansweredItems:
+        # Deliberately not an error page: an answer is missing (a form posted from a stale review page),
+        # so the patient is taken to the first unanswered question, as the review page itself would.
         database.rollback()
         return redirect(url_for("kiosk.resume"))
     database.commit()
-    state.end_patient_mode()
-    session["language"] = g.kiosk_language  # the thank-you screen speaks the patient's language
+    patient_mode.end_patient_mode()
+    session["language"] = _language()  # the thank-you screen speaks the patient's language
     return redirect(url_for("kiosk.thanks"))
 
 
 @bp.route("/thanks")
 @allow(*EVERYONE)
-def thanks():  # type: ignore[no-untyped-def]
+def thanks() -> ResponseReturnValue:
     return render_template("kiosk/thanks.html")
 
 
 @bp.route("/locked")
 @allow(*EVERYONE)
-def locked():  # type: ignore[no-untyped-def]
+def locked() -> ResponseReturnValue:
     """The neutral screen: shows nothing of any patient. Reaching it always ends patient mode, and pausing
     here (or any way of reaching it from an open session) rotates the session's token, so a copy of the
     cookie taken before reaches nothing."""
-    current = state.current_state()
+    current = patient_mode.current_state()
     if current is not None:
-        _pause(current)
-        state.end_patient_mode()
+        with db.write_in_read_request() as writer:
+            sessions.pause(writer, current["sid"], current["token"])
+        patient_mode.end_patient_mode()
     messages = []
     for lang in _languages_current_first():
         with force_locale(lang):
@@ -296,24 +309,6 @@ def locked():  # type: ignore[no-untyped-def]
     return render_template("kiosk/locked.html", messages=messages, staff_sign_in=_("Staff sign-in"))
 
 
-def _pause(current: state.KioskState) -> None:
-    with db.write_in_read_request() as writer:
-        questionnaire = writer.get(QuestionnaireSession, current["sid"])
-        if (
-            questionnaire is not None
-            and questionnaire.state == "in_progress"
-            and questionnaire.token == current["token"]
-        ):
-            operations.rotate_token(writer, questionnaire)
-            record(
-                writer,
-                Actor("patient", None, None),
-                "session.pause",
-                "questionnaire_session",
-                questionnaire.id,
-            )
-
-
 def _languages_current_first() -> list[str]:
     current = str(get_locale())
     return [current] + [lang for lang in current_app.config["LANGUAGES"] if lang != current]
@@ -321,7 +316,7 @@ def _languages_current_first() -> list[str]:
 
 @bp.route("/pause")
 @allow("patient")
-def pause():  # type: ignore[no-untyped-def]
+def pause() -> ResponseReturnValue:
     """Ask before pausing: pausing ends the patient's turn (answers so far are kept for the nurse)."""
     number = request.args.get("from", "")
     back = (

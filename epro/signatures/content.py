@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from epro.codes import SessionState
 from epro.models import ClinicalValue, Patient, PatientCharacteristic, QuestionnaireSession, Response, Visit
 
 FORMAT = "epro-sign/3"
@@ -85,7 +86,7 @@ def _visits(db: Session, ids: list[int]) -> dict[int, Any]:
         for session in db.exec(
             select(QuestionnaireSession)
             .join(Visit, col(Visit.id) == QuestionnaireSession.visit_id)
-            .where(col(Visit.patient_id).in_(ids), QuestionnaireSession.state == "submitted")
+            .where(col(Visit.patient_id).in_(ids), QuestionnaireSession.state == SessionState.SUBMITTED)
         ).all()
     }
     out: dict[int, list[Json]] = {pid: [] for pid in ids}

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from flask import Flask, flash, redirect, request, session, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 
+from epro.questionnaires.patient_mode import in_patient_mode
 from epro.staff import sessions
 
 
-def enforce_idle_timeout():  # type: ignore[no-untyped-def]
-    if "kiosk" in session or not current_user.is_authenticated:  # a tablet in patient mode has no staff
+def enforce_idle_timeout() -> ResponseReturnValue | None:
+    if in_patient_mode() or not current_user.is_authenticated:  # a tablet in patient mode has no staff
         return None
     if sessions.idle_too_long():
         logout_user()

@@ -1,47 +1,29 @@
-"""Changes nurses and admins make. Each one audits old -> new (and why) and flushes; the view commits."""
+"""Changes nurses and admins make to patients, visits and staff accounts (answers: epro.questionnaires).
+Each one audits old -> new (and why) and flushes; the view commits."""
 
 from __future__ import annotations
 
-import secrets
-from datetime import date, timedelta
+from datetime import date
 
 from sqlmodel import Session
 
 from epro.audit import Actor, record
-from epro.kiosk import operations as kiosk_ops
-from epro.kiosk.steps import steps_for
-from epro.models import DraftAnswer, Patient, QuestionnaireSession, Response, StaffUser, Visit, utcnow
+from epro.models import Patient, StaffUser, Visit, utcnow
 from epro.passwords import hash_password
+from epro.questionnaires.errors import AlreadySubmitted
+from epro.questionnaires.sessions import is_submitted
 
 
-class NotAllowedNow(Exception):
-    """The change does not fit the record's current state (e.g. a completed visit marked missed)."""
+class AlreadyMissed(Exception):
+    """The visit is already marked missed."""
 
 
-class AssessmentDateOutOfRange(Exception):
-    """A transcribed assessment date before day 0 minus ASSESSMENT_LOOKBACK_DAYS, or after today."""
-
-    def __init__(self, earliest: date, latest: date) -> None:
-        super().__init__(earliest, latest)
-        self.earliest, self.latest = earliest, latest
-
-
-#: How long before day 0 a transcribed assessment may date from (a screening visit on paper).
-ASSESSMENT_LOOKBACK_DAYS = 60
-
-
-def assessment_date_range(patient: Patient, today: date) -> tuple[date, date]:
-    """The dates a nurse may give for a transcribed assessment: day 0 - 60 days ... today."""
-    day0 = patient.procedure_date or today
-    return day0 - timedelta(days=ASSESSMENT_LOOKBACK_DAYS), today
+class NotMissed(Exception):
+    """The visit is not marked missed, so there is no mark to withdraw."""
 
 
 class ReasonRequired(Exception):
     """This change needs a reason (a date outside the window, a changed weight)."""
-
-
-class NotAChoice(Exception):
-    """A corrected answer that is not one of the item's choices."""
 
 
 def update_patient(
@@ -71,13 +53,14 @@ def update_patient(
 
 
 def reschedule(db: Session, actor: Actor, visit: Visit, new_date: date, reason: str | None) -> None:
-    """Inside the window a reason is optional; outside it one is required and the visit is flagged."""
+    """Inside the window a reason is optional; outside it one is required and the visit is flagged.
+    AlreadySubmitted when the visit's answers are in."""
     reason = reason or None
     outside = not (visit.window_start <= new_date <= visit.window_end)
     if outside and not reason:
         raise ReasonRequired
-    if _completed(db, visit):
-        raise NotAllowedNow
+    if is_submitted(db, visit):
+        raise AlreadySubmitted
     record(
         db,
         actor,
@@ -96,8 +79,11 @@ def reschedule(db: Session, actor: Actor, visit: Visit, new_date: date, reason: 
 
 
 def mark_missed(db: Session, actor: Actor, visit: Visit, reason: str) -> None:
-    if _completed(db, visit) or visit.missed_at is not None:
-        raise NotAllowedNow
+    """AlreadySubmitted when the visit's answers are in, AlreadyMissed when it is marked already."""
+    if is_submitted(db, visit):
+        raise AlreadySubmitted
+    if visit.missed_at is not None:
+        raise AlreadyMissed
     visit.missed_at, visit.missed_reason = utcnow(), reason
     db.add(visit)
     db.flush()
@@ -108,112 +94,12 @@ def mark_missed(db: Session, actor: Actor, visit: Visit, reason: str) -> None:
 
 def undo_missed(db: Session, actor: Actor, visit: Visit, reason: str) -> None:
     if visit.missed_at is None:
-        raise NotAllowedNow
+        raise NotMissed
     record(
         db, actor, "visit.unmissed", "visit", visit.id, field="status", old="missed", new=None, reason=reason
     )
     visit.missed_at, visit.missed_reason = None, None
     db.add(visit)
-    db.flush()
-
-
-def enter_on_behalf(
-    db: Session,
-    actor: Actor,
-    visit: Visit,
-    values: dict[str, int],
-    language: str,
-    reason: str,
-    today: date,
-    assessment_date: date,
-) -> list[Response]:
-    """Answers a nurse enters for a patient who cannot use the tablet; flagged as staff-entered, all at once.
-
-    ``assessment_date`` is when the patient actually answered (a paper form transcribed later, a phone
-    call): it must lie within day 0 - 60 days ... today (AssessmentDateOutOfRange otherwise).
-    An in-progress tablet session for the visit is cancelled first (its drafts stay as they were).
-    """
-    patient = db.get(Patient, visit.patient_id)
-    earliest, latest = assessment_date_range(patient, today)  # type: ignore[arg-type]
-    if not earliest <= assessment_date <= latest:
-        raise AssessmentDateOutOfRange(earliest, latest)
-    live = kiosk_ops.live_session(db, visit)
-    if live is not None:
-        if live.state == "submitted":
-            raise kiosk_ops.SessionUnavailable
-        live.state = "cancelled"
-        db.add(live)
-        db.flush()
-        record(
-            db,
-            actor,
-            "session.cancel",
-            "questionnaire_session",
-            live.id,
-            old="in_progress",
-            new="cancelled",
-            reason=reason,
-        )
-    questionnaire = QuestionnaireSession(
-        token=secrets.token_urlsafe(24),
-        visit_id=visit.id,
-        entered_by="staff",
-        staff_reason=reason,
-        language=language,  # type: ignore[arg-type]
-        started_by_id=actor.id,  # type: ignore[arg-type]
-    )
-    db.add(questionnaire)
-    db.flush()
-    steps = steps_for(visit)
-    for step in steps:
-        value = values[step.item.code]
-        if value not in step.item.values:
-            raise ValueError(step.item.code)
-        db.add(
-            DraftAnswer(
-                session_id=questionnaire.id,
-                instrument_code=step.instrument.code,  # type: ignore[arg-type]
-                instrument_version=step.instrument.version,
-                item_code=step.item.code,
-                value=value,
-                language=language,
-            )
-        )
-    db.flush()
-    record(
-        db,
-        actor,
-        "session.staff_entry",
-        "questionnaire_session",
-        questionnaire.id,
-        field="assessment_date",
-        new=assessment_date.isoformat(),
-        reason=reason,
-    )
-    return kiosk_ops.submit(db, questionnaire, visit, steps, actor, today, assessment_date)
-
-
-def correct_response(
-    db: Session, actor: Actor, response: Response, new_value: int, reason: str, allowed: frozenset[int]
-) -> None:
-    """Change a submitted answer; the original stays in the audit trail, the row is marked corrected."""
-    if new_value not in allowed:
-        raise NotAChoice(new_value)
-    if new_value == response.value:
-        raise NotAllowedNow
-    record(
-        db,
-        actor,
-        "response.correct",
-        "response",
-        response.id,
-        field=f"{response.instrument_code}.{response.item_code}",
-        old=response.value,
-        new=new_value,
-        reason=reason,
-    )
-    response.value, response.corrected_at, response.correction_reason = new_value, utcnow(), reason
-    db.add(response)
     db.flush()
 
 
@@ -232,8 +118,3 @@ def reset_password(db: Session, actor: Actor, user: StaffUser, password: str) ->
     user.password_hash = hash_password(password)
     db.add(user)
     db.flush()
-
-
-def _completed(db: Session, visit: Visit) -> bool:
-    live = kiosk_ops.live_session(db, visit)
-    return live is not None and live.state == "submitted"

@@ -9,6 +9,7 @@ from enum import StrEnum
 from sqlalchemy import ColumnElement, and_, exists, func, not_, or_
 from sqlmodel import Session, col, select
 
+from epro.codes import SessionState
 from epro.models import Patient, QuestionnaireSession, Visit
 
 PAGE_SIZE = 50
@@ -42,7 +43,8 @@ class PatientListRow:
 def _open_visit() -> ColumnElement[bool]:
     """A visit that still waits for data: not missed, no submitted answers."""
     submitted = exists().where(
-        col(QuestionnaireSession.visit_id) == Visit.id, col(QuestionnaireSession.state) == "submitted"
+        col(QuestionnaireSession.visit_id) == Visit.id,
+        col(QuestionnaireSession.state) == SessionState.SUBMITTED,
     )
     return and_(col(Visit.patient_id) == Patient.id, col(Visit.missed_at).is_(None), not_(submitted))
 

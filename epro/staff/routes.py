@@ -10,9 +10,10 @@ from flask_login import current_user, logout_user
 from epro import db
 from epro.access import STAFF, allow
 from epro.clock import clinic_today
-from epro.kiosk.operations import SessionUnavailable, open_tablet_session
-from epro.kiosk.state import enter_patient_mode
 from epro.models import Patient, Visit
+from epro.questionnaires.errors import AlreadySubmitted
+from epro.questionnaires.patient_mode import enter_patient_mode
+from epro.questionnaires.sessions import open_tablet_session
 from epro.schedule import load_protocol
 from epro.staff import bp
 from epro.staff.clinic import clinic_list
@@ -54,7 +55,7 @@ def start_tablet(visit_id: int) -> ResponseReturnValue:
         return redirect(url_for("staff.visit", visit_id=visit.id))
     try:
         questionnaire = open_tablet_session(database, visit, current_user.actor)
-    except SessionUnavailable:
+    except AlreadySubmitted:
         flash(_("The questionnaires for this visit have already been submitted."), "error")
         return redirect(url_for("staff.visit", visit_id=visit.id))
     database.commit()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import abort, current_app, flash, redirect, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -18,9 +19,16 @@ from epro import db, instruments
 from epro.access import STAFF, allow
 from epro.clock import clinic_today
 from epro.followup import rules
-from epro.kiosk.operations import SessionUnavailable, live_session
-from epro.kiosk.steps import steps_for
 from epro.models import Patient, Response, Visit
+from epro.questionnaires import answers
+from epro.questionnaires.errors import (
+    AlreadySubmitted,
+    AnswerNotAChoice,
+    AnswerUnchanged,
+    AssessmentDateOutOfRange,
+)
+from epro.questionnaires.sessions import live_session
+from epro.questionnaires.steps import steps_for
 from epro.schedule import days_outside_window
 from epro.staff import bp, operations
 from epro.staff.form_page import CONFLICT, add_error, form_page
@@ -39,19 +47,21 @@ def get_visit(visit_id: int) -> tuple[Visit, Patient]:
     return visit, patient
 
 
-def _back(visit: Visit):  # type: ignore[no-untyped-def]
+def _back(visit: Visit) -> ResponseReturnValue:
     return redirect(url_for("staff.visit", visit_id=visit.id))
 
 
-def visit_page(visit: Visit, patient: Patient, *, status: int | None = None, **forms: FlaskForm):  # type: ignore[no-untyped-def]
+def visit_page(
+    visit: Visit, patient: Patient, *, status: int | None = None, **forms: FlaskForm
+) -> ResponseReturnValue:
     """The visit page with its forms; a form passed in (bound, with its errors) replaces the blank one.
     Every visit form's failure renders this page again (see epro.staff.form_page)."""
     database = db.session()
     session = live_session(database, visit)
     responses = database.exec(
-        select(Response).where(Response.visit_id == visit.id).order_by(Response.id)
+        select(Response).where(Response.visit_id == visit.id).order_by(col(Response.id))
     ).all()
-    answers = [(r, instruments.get(r.instrument_code, r.instrument_version)) for r in responses]
+    answered = [(r, instruments.get(r.instrument_code, r.instrument_version)) for r in responses]
     outside = (
         days_outside_window(visit.actual_date, visit.window_start, visit.window_end)
         if visit.actual_date
@@ -70,7 +80,7 @@ def visit_page(visit: Visit, patient: Patient, *, status: int | None = None, **f
         patient=patient,
         visit_status=status_of(visit, session, clinic_today(), patient.withdrawn_on),
         session=session,
-        answers=answers,
+        answers=answered,
         days_outside=outside,
         correction_for=forms.pop("correction_for", None),
         **(blank | forms),
@@ -79,7 +89,7 @@ def visit_page(visit: Visit, patient: Patient, *, status: int | None = None, **f
 
 @bp.route("/visits/<int:visit_id>")
 @allow(*STAFF)
-def visit(visit_id: int):  # type: ignore[no-untyped-def]
+def visit(visit_id: int) -> ResponseReturnValue:
     visit, patient = get_visit(visit_id)
     return visit_page(visit, patient)
 
@@ -88,7 +98,7 @@ def _next_target(visit: Visit) -> date | None:
     later = (
         db.session()
         .exec(
-            select(Visit.target_date)
+            select(col(Visit.target_date))
             .where(Visit.patient_id == visit.patient_id, Visit.number > visit.number)
             .order_by(col(Visit.number))
         )
@@ -108,7 +118,7 @@ RESCHEDULE_MESSAGES = {
 
 @bp.route("/visits/<int:visit_id>/reschedule", methods=["POST"])
 @allow("nurse")
-def reschedule(visit_id: int):  # type: ignore[no-untyped-def]
+def reschedule(visit_id: int) -> ResponseReturnValue:
     visit, patient = get_visit(visit_id)
     form = RescheduleForm()
     if not form.validate_on_submit():
@@ -148,7 +158,7 @@ def reschedule(visit_id: int):  # type: ignore[no-untyped-def]
             "reason",
         )
         return visit_page(visit, patient, reschedule_form=form)
-    except operations.NotAllowedNow:
+    except AlreadySubmitted:
         add_error(form, _("A completed visit cannot be rescheduled."))
         return visit_page(visit, patient, status=CONFLICT, reschedule_form=form)
     database.commit()
@@ -158,7 +168,7 @@ def reschedule(visit_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/visits/<int:visit_id>/missed", methods=["POST"])
 @allow("nurse")
-def mark_missed(visit_id: int):  # type: ignore[no-untyped-def]
+def mark_missed(visit_id: int) -> ResponseReturnValue:
     visit, patient = get_visit(visit_id)
     form = MissedForm()
     if not form.validate_on_submit():
@@ -166,8 +176,11 @@ def mark_missed(visit_id: int):  # type: ignore[no-untyped-def]
     database = db.session()
     try:
         operations.mark_missed(database, current_user.actor, visit, form.reason.data.strip())
-    except operations.NotAllowedNow:
-        add_error(form, _("This visit already has answers or is already marked missed."))
+    except AlreadySubmitted:
+        add_error(form, _("The questionnaires for this visit have already been submitted."))
+        return visit_page(visit, patient, status=CONFLICT, missed_form=form)
+    except operations.AlreadyMissed:
+        add_error(form, _("This visit is marked as missed."))
         return visit_page(visit, patient, status=CONFLICT, missed_form=form)
     database.commit()
     flash(_("Visit marked as missed."), "info")
@@ -194,7 +207,7 @@ def _entry_form(visit: Visit, language: str) -> StaffEntryForm:
 
 @bp.route("/visits/<int:visit_id>/enter", methods=["GET", "POST"])
 @allow("nurse")
-def enter_answers(visit_id: int):  # type: ignore[no-untyped-def]
+def enter_answers(visit_id: int) -> ResponseReturnValue:
     """Answers a nurse enters for a patient who cannot use the tablet (flagged, with a reason)."""
     visit, patient = get_visit(visit_id)
     language = request.form.get("language") or patient.preferred_language
@@ -209,7 +222,7 @@ def enter_answers(visit_id: int):  # type: ignore[no-untyped-def]
         values = {step.item.code: int(form[f"item_{step.item.code}"].data) for step in steps_for(visit)}
         database = db.session()
         try:
-            operations.enter_on_behalf(
+            answers.enter_on_behalf(
                 database,
                 current_user.actor,
                 visit,
@@ -219,11 +232,11 @@ def enter_answers(visit_id: int):  # type: ignore[no-untyped-def]
                 clinic_today(),
                 form.assessment_date.data,
             )
-        except SessionUnavailable:
+        except AlreadySubmitted:
             database.rollback()
             add_error(form, _("The questionnaires for this visit have already been submitted."))
             conflict = CONFLICT
-        except operations.AssessmentDateOutOfRange as refused:
+        except AssessmentDateOutOfRange as refused:
             database.rollback()
             add_error(
                 form,
@@ -233,6 +246,13 @@ def enter_answers(visit_id: int):  # type: ignore[no-untyped-def]
                     latest=date_text(refused.latest),
                 ),
                 "assessment_date",
+            )
+        except AnswerNotAChoice as refused:
+            database.rollback()
+            add_error(
+                form,
+                _("That answer is not one of the choices. Nothing was saved."),
+                f"item_{refused.item_code}",
             )
         else:
             database.commit()
@@ -251,7 +271,7 @@ def enter_answers(visit_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/responses/<int:response_id>/correct", methods=["POST"])
 @allow("nurse")
-def correct_response(response_id: int):  # type: ignore[no-untyped-def]
+def correct_response(response_id: int) -> ResponseReturnValue:
     database = db.session()
     response = database.get(Response, response_id)
     if response is None:
@@ -260,19 +280,15 @@ def correct_response(response_id: int):  # type: ignore[no-untyped-def]
     form = CorrectionForm()
     if not form.validate_on_submit():
         return visit_page(visit, patient, correction_form=form, correction_for=response.id)
-    item = next(
-        i
-        for i in instruments.get(response.instrument_code, response.instrument_version).items
-        if i.code == response.item_code
-    )
+    assert form.value.data is not None  # InputRequired
     try:
-        operations.correct_response(
-            database, current_user.actor, response, form.value.data, form.reason.data.strip(), item.values
+        answers.correct_response(
+            database, current_user.actor, response, form.value.data, form.reason.data.strip()
         )
-    except operations.NotAChoice:
+    except AnswerNotAChoice:
         add_error(form, _("That answer is not one of the choices. Nothing was saved."), "value")
         return visit_page(visit, patient, correction_form=form, correction_for=response.id)
-    except operations.NotAllowedNow:
+    except AnswerUnchanged:
         add_error(
             form, _("The corrected value is the same as the current one. Nothing was changed."), "value"
         )

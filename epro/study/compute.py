@@ -8,6 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import Float, and_, case, extract, func, or_, type_coerce
 from sqlmodel import Session, col, select
 
+from epro.codes import SessionState
 from epro.models import Patient, QuestionnaireSession, Visit
 from epro.schedule import Protocol, VisitStatus, visit_status
 from epro.study.overview import (
@@ -39,7 +40,9 @@ from epro.text import Text
 #: The all-patients charts draw at most this many patients' lines (an even sample by study ID beyond it).
 MAX_LINES = 60
 
-LIVE_SESSION = and_(col(QuestionnaireSession.visit_id) == Visit.id, QuestionnaireSession.state != "cancelled")
+LIVE_SESSION = and_(
+    col(QuestionnaireSession.visit_id) == Visit.id, QuestionnaireSession.state != SessionState.CANCELLED
+)
 SEX_LABELS = {"M": Text(ko="남성", en="Male"), "F": Text(ko="여성", en="Female")}
 
 
@@ -181,7 +184,7 @@ def _status_expression(today: date):  # type: ignore[no-untyped-def]
     """The visit status of epro.schedule.visit_status, as SQL (data wins over a missed mark, which wins
     over a withdrawal, then dates). The query joins Patient and the live session (outer)."""
     return case(
-        (QuestionnaireSession.state == "submitted", VisitStatus.COMPLETED.value),
+        (QuestionnaireSession.state == SessionState.SUBMITTED, VisitStatus.COMPLETED.value),
         (col(Visit.missed_at).is_not(None), VisitStatus.MISSED.value),
         (~expected_visits(), VisitStatus.CANCELLED.value),
         (Visit.window_start > today, VisitStatus.UPCOMING.value),
@@ -192,7 +195,7 @@ def _status_expression(today: date):  # type: ignore[no-untyped-def]
 
 def _late_expression():  # type: ignore[no-untyped-def]
     return and_(
-        QuestionnaireSession.state == "submitted",
+        QuestionnaireSession.state == SessionState.SUBMITTED,
         col(Visit.actual_date).is_not(None),
         or_(Visit.actual_date < Visit.window_start, Visit.actual_date > Visit.window_end),
     )
@@ -273,7 +276,7 @@ def matrix_rows(
     withdrawn = {p.id: p.withdrawn_on for p in patients}
     cells: dict[int, dict[str, Cell]] = defaultdict(dict)
     for patient_id, code, window_start, window_end, actual_date, missed_reason, state, entered_by in rows:
-        completed = state == "submitted"
+        completed = state == SessionState.SUBMITTED
         status = visit_status(
             today=today,
             window_start=window_start,

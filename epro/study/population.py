@@ -22,6 +22,7 @@ from sqlalchemy import ColumnElement, and_, func, or_
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 
+from epro.codes import SessionState
 from epro.models import Patient, QuestionnaireSession, Visit
 
 
@@ -38,7 +39,7 @@ def expected_visits() -> ColumnElement[bool]:
         col(Patient.withdrawn_on).is_(None),
         col(Visit.window_end) < Patient.withdrawn_on,
         col(Visit.missed_at).is_not(None),
-        func.coalesce(QuestionnaireSession.state, "") == "submitted",
+        func.coalesce(QuestionnaireSession.state, "") == SessionState.SUBMITTED,
     )
 
 

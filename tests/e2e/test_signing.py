@@ -16,9 +16,9 @@ from epro.audit import SYSTEM, Actor
 from epro.clock import clinic_today
 from epro.enrolment import enrol
 from epro.models import Response, Visit
+from epro.questionnaires.answers import correct_response, enter_on_behalf
 from epro.registry import create_staff_user, register_patient
 from epro.schedule import load_protocol
-from epro.staff import operations
 from tests.e2e.conftest import Study
 from tests.e2e.screens import LANDSCAPE, Inspector, tablet
 from tests.e2e.test_journeys import PATIENT_PAGE, sign_in, url_of
@@ -67,7 +67,7 @@ def _prepare(study: Study, language: str) -> tuple[str, int]:
             s, SYSTEM, username=f"es_nurse_{language}", password=study.password, role="nurse"
         )
         nurse = Actor("staff", nurse_user.id, nurse_user.username)
-        operations.enter_on_behalf(
+        enter_on_behalf(
             s, nurse, visit, {"PS1": 60, "WB1": 4, "QOL1": 4}, language, "e2e", clinic_today(), clinic_today()
         )
         patient_id = patient.id
@@ -86,9 +86,7 @@ def _correct_an_answer(study: Study, patient_id: int) -> None:
                 Visit.patient_id == patient_id, Response.item_code == "PS1"
             )
         ).one()
-        operations.correct_response(
-            s, Actor("system", None, "e2e"), response, 70, "e2e", frozenset(range(0, 101, 10))
-        )
+        correct_response(s, Actor("system", None, "e2e"), response, 70, "e2e")
     app.extensions["epro_engine"].dispose()
 
 
