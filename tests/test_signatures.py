@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from epro import db
 from epro.audit import Actor
-from epro.models import AuditEvent, Signature, Visit
+from epro.models import AuditEvent, Patient, Signature, Visit
 from epro.signatures import SignatureStatus, content_of, state_for
 from epro.staff import operations
 from tests.conftest import sign_in
@@ -139,16 +139,15 @@ def test_a_later_change_supersedes_the_signature_until_signed_again(world, clien
 
 
 def test_a_change_undone_still_supersedes(world, client, app):
-    """A visit marked missed and the mark withdrawn: the data hashes as signed again, but it changed."""
+    """The patient's birth year corrected and corrected back: the data hashes as signed again, but it changed."""
     patient = answered_patient(world)
     signed_in_investigator(world, client)
     sign(client, patient.id)
-    w1 = world.visit(patient, "W1")
     system = Actor("system", None, "test")
-    with app.app_context(), db.unit_of_work() as s:
-        operations.mark_missed(s, system, s.get(Visit, w1.id), "phoned: in hospital")
-    with app.app_context(), db.unit_of_work() as s:
-        operations.undo_missed(s, system, s.get(Visit, w1.id), "came after all")
+    signed_year = patient.birth_year
+    for year, reason in ((signed_year + 1, "typing error"), (signed_year, "the first year was right")):
+        with app.app_context(), db.unit_of_work() as s:
+            operations.update_patient(s, system, s.get(Patient, patient.id), {"birth_year": year}, reason)
     with app.app_context(), world.session() as s:
         state = state_for(s, [patient.id])[patient.id]
         assert state.signature is not None and state.signature.content_hash == state.current_hash

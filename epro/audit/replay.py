@@ -205,8 +205,6 @@ def _visit_rows(db: Session) -> Iterable[Row]:
 def _visit_says(event: AuditEvent) -> dict[str, object]:
     if event.action == "visit.missed":
         return {"status": "missed", "missed_reason": said(event, "reason")}
-    if event.action == "visit.unmissed":
-        return {"status": None, "missed_reason": None}
     if event.action == "visit.reschedule":
         return {"scheduled_date": said(event, "new_value"), "reschedule_reason": said(event, "reason")}
     return {}

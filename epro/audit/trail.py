@@ -112,7 +112,6 @@ def action_label(action: str) -> str:
         "visit.day0_move": _("Visit moved with the procedure date"),
         "visit.reschedule": _("Visit rescheduled"),
         "visit.missed": _("Visit marked as missed"),
-        "visit.unmissed": _("Missed mark withdrawn"),
         "visit.weight": _("Body weight recorded"),
         "clinical.enter": _("Clinical value entered"),
         "clinical.correct": _("Clinical value corrected"),

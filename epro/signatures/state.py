@@ -24,7 +24,6 @@ from epro.signatures.content import signed_content
 CHANGE_ACTIONS: dict[str, frozenset[str] | None] = {
     "patient.update": frozenset({"study_id", "birth_year", "sex"}),
     "visit.missed": None,
-    "visit.unmissed": None,
     "visit.weight": None,
     "clinical.enter": None,
     "clinical.correct": None,

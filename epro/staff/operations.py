@@ -18,10 +18,6 @@ class AlreadyMissed(Exception):
     """The visit is already marked missed."""
 
 
-class NotMissed(Exception):
-    """The visit is not marked missed, so there is no mark to withdraw."""
-
-
 class ReasonRequired(Exception):
     """This change needs a reason (a date outside the window, a changed weight)."""
 
@@ -90,17 +86,6 @@ def mark_missed(db: Session, actor: Actor, visit: Visit, reason: str) -> None:
     record(
         db, actor, "visit.missed", "visit", visit.id, field="status", old=None, new="missed", reason=reason
     )
-
-
-def undo_missed(db: Session, actor: Actor, visit: Visit, reason: str) -> None:
-    if visit.missed_at is None:
-        raise NotMissed
-    record(
-        db, actor, "visit.unmissed", "visit", visit.id, field="status", old="missed", new=None, reason=reason
-    )
-    visit.missed_at, visit.missed_reason = None, None
-    db.add(visit)
-    db.flush()
 
 
 def update_staff_field(db: Session, actor: Actor, user: StaffUser, field: str, new: object) -> None:
