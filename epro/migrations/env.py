@@ -10,7 +10,6 @@ from sqlalchemy import Connection
 from sqlmodel import SQLModel
 
 import epro.models  # noqa: F401  (registers the tables)
-import epro.study.tally_tables  # noqa: F401  (the study overview's tallies)
 
 config = context.config
 target_metadata = SQLModel.metadata

@@ -23,7 +23,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from epro.baseline import baseline_key
-from epro.models import ClinicalValue, Patient, PatientCharacteristic, QuestionnaireSession, Response, Visit
+from epro.models import ClinicalValue, Patient, PatientCharacteristic, QuestionnaireSession, Visit
 from epro.schedule import Protocol, VisitStatus
 from epro.study.population import live_session
 from epro.study.sources import Source, sources
