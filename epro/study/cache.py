@@ -3,7 +3,9 @@
 Every change to the study's data is recorded in the audit trail in the same transaction, so the newest
 audit event that is not a sign-in or an export names the data's version; with the clinic's date (statuses
 move with the calendar) it keys the cached overview. A page view costs one indexed look-up while nothing
-changed, and the full computation (a few grouped queries) after any change. Each process keeps its own.
+changed; after a change the overview is made again from the tallies kept in the database
+(epro.study.tallies), which are first brought up to date for the patients the change touched. Each
+process keeps its own overview; the tallies are shared by every process (and `flask study-report`).
 """
 
 from __future__ import annotations

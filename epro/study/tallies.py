@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import case, delete, func, insert, text, update
 from sqlmodel import Session, col, select
 
-from epro.db import unit_of_work
+from epro.db import unit_of_work, write_intended
 from epro.models import ClinicalValue, Patient, PatientCharacteristic, QuestionnaireSession, Response, Visit
 from epro.schedule import Protocol, VisitStatus
 from epro.study.cache import latest_change, read_only_action
@@ -76,6 +76,8 @@ def current(db: Session, protocol: Protocol, today: date) -> Tallies:
     ).first()
     if state is not None and state[0] == _context(protocol) and state[1] == latest_change(db):
         return _read(db, _load_summaries(state[2]), today)
+    if write_intended():  # the caller writes (an export's POST): in its transaction, which holds the lock
+        return _read(db, _bring_up_to_date(db, protocol), today)
     with unit_of_work(db.get_bind()) as writer:  # type: ignore[arg-type]
         return _read(writer, _bring_up_to_date(writer, protocol), today)
 
