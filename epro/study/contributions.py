@@ -45,6 +45,12 @@ class Share:
     visits: list[VisitEntry] = field(default_factory=list)
 
 
+def _rows(db: Session, query: Any) -> list[Any]:
+    """Plain rows through the session's Core connection (no ORM result processing: the rebuild reads
+    every value of the study)."""
+    return list(db.connection().execute(query).all())
+
+
 def scaled(value: Any) -> int:
     """A value of the database (int, Decimal or float) as a whole number of 1/SCALE."""
     exact = value if isinstance(value, Decimal) else Decimal(str(value))
@@ -61,7 +67,8 @@ def shares(db: Session, protocol: Protocol, patient_ids: Iterable[int]) -> Itera
 def _batch(db: Session, protocol: Protocol, ids: list[int]) -> Iterator[tuple[int, Share]]:
     patients = {
         row.id: row
-        for row in db.exec(
+        for row in _rows(
+            db,
             select(
                 Patient.id,
                 Patient.sex,
@@ -72,13 +79,14 @@ def _batch(db: Session, protocol: Protocol, ids: list[int]) -> Iterator[tuple[in
                 col(Patient.id).in_(ids),
                 col(Patient.procedure_date).is_not(None),
                 col(Patient.protocol_code).is_not(None),
-            )
-        ).all()
+            ),
+        )
     }
     if not patients:
         return
     analysed = list(patients)
-    visits = db.exec(
+    visits = _rows(
+        db,
         select(
             Visit.id,
             Visit.patient_id,
@@ -92,8 +100,8 @@ def _batch(db: Session, protocol: Protocol, ids: list[int]) -> Iterator[tuple[in
             QuestionnaireSession.entered_by,
         )
         .join(QuestionnaireSession, live_session(), isouter=True)
-        .where(col(Visit.patient_id).in_(analysed))
-    ).all()
+        .where(col(Visit.patient_id).in_(analysed)),
+    )
     visit_of = {v.id: (v.patient_id, v.code, v.number) for v in visits}
     result = {pid: Share() for pid in analysed}
     for v in visits:
@@ -143,11 +151,12 @@ def _values(
 ) -> None:
     """Each value of the source, and its change from the same patient's baseline."""
     row = source.alias()
-    rows = db.exec(
+    rows = _rows(
+        db,
         select(source.visit_id(row), source.key(row), source.value(row), source.assessed_on(row))
         .join(Visit, col(Visit.id) == source.visit_id(row))
-        .where(col(Visit.patient_id).in_(analysed), source.where(row))
-    ).all()
+        .where(col(Visit.patient_id).in_(analysed), source.where(row)),
+    )
     by_measure: dict[tuple[int, str], list[tuple[int, int, date | None, int]]] = defaultdict(list)
     for visit_id, key, value, assessed_on in rows:
         pid, _code, number = visit_of[visit_id]
@@ -184,7 +193,8 @@ def _characteristics(
     from epro.clinical.child_pugh import INPUTS
 
     measured: dict[tuple[int, str], list[tuple[int, int, date | None, str]]] = defaultdict(list)
-    for visit_id, code, number, category, sampled in db.exec(
+    for visit_id, code, number, category, sampled in _rows(
+        db,
         select(
             ClinicalValue.visit_id,
             ClinicalValue.measure_code,
@@ -193,8 +203,8 @@ def _characteristics(
             ClinicalValue.sample_date,
         )
         .join(Visit, col(Visit.id) == ClinicalValue.visit_id)
-        .where(col(Visit.patient_id).in_(analysed), col(ClinicalValue.measure_code).in_(INPUTS))
-    ).all():
+        .where(col(Visit.patient_id).in_(analysed), col(ClinicalValue.measure_code).in_(INPUTS)),
+    ):
         pid, _code, visit_number = visit_of[visit_id]
         text = category if category is not None else str(number)
         measured[(pid, code)].append((visit_number, visit_id, sampled, text))
@@ -207,11 +217,12 @@ def _characteristics(
         )
         if base is not None:
             values[pid][code] = found[base][3]
-    for pid, code, value in db.exec(
+    for pid, code, value in _rows(
+        db,
         select(
             PatientCharacteristic.patient_id, PatientCharacteristic.code, PatientCharacteristic.value
-        ).where(col(PatientCharacteristic.patient_id).in_(analysed))
-    ).all():
+        ).where(col(PatientCharacteristic.patient_id).in_(analysed)),
+    ):
         values[pid][code] = value
 
     categories = [c.code for c in characteristics_for(protocol) if c.measure is None and c.kind == "category"]
