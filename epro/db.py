@@ -220,6 +220,11 @@ def session() -> Session:
     return g.db_session
 
 
+def write_intended() -> bool:
+    """Whether transactions begun now are writers (a POST request, a unit_of_work)."""
+    return _write_intent.get()
+
+
 @contextmanager
 def unit_of_work(bind: Engine | None = None) -> Iterator[Session]:
     """A write session outside a request (CLI, tests): commits on success, rolls back on error."""

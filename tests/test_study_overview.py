@@ -148,12 +148,14 @@ def test_baseline_is_the_last_value_on_or_before_day_0_whatever_the_visit(dated)
 
 
 def test_the_sql_baseline_is_epro_baseline_definition(app, dated) -> None:  # type: ignore[no-untyped-def]
-    """The grouped statistics' SQL picks the same records as epro.baseline (used by the PDF and SDTM)."""
+    """The "needs review" worklist's SQL baseline picks the same records as epro.baseline (used by the
+    tallies, the PDF and SDTM)."""
+    from sqlalchemy import literal
     from sqlmodel import col, select
 
     from epro.baseline import baseline_keys
     from epro.models import Patient, Response, Visit
-    from epro.study.population import baseline_values
+    from epro.study.population import baseline_value_of
     from epro.study.sources import pro_source
 
     with app.app_context():
@@ -168,15 +170,19 @@ def test_the_sql_baseline_is_epro_baseline_definition(app, dated) -> None:  # ty
         expected = baseline_keys(
             day0,
             (
-                (sid, key, (vid, key, r.value), r.assessment_date, True)
-                for sid, _d, r, vid in rows
+                (sid, key, (sid, key, r.value), r.assessment_date, True)
+                for sid, _d, r, _vid in rows
                 for key in [f"{r.instrument_code}.{r.item_code}"]
             ),
         )
         source, _infos = pro_source(load_protocol("default"))
-        base = baseline_values(source)
-        chosen = s.exec(select(base.c.visit_id, base.c.key, base.c.value)).all()
-        found = {(vid, key, int(value)) for vid, key, value in chosen}
+        found = set()
+        for key in source.measure_of:
+            for sid, value in s.exec(
+                select(Patient.study_id, baseline_value_of(source, Patient.id, literal(key)))
+            ).all():
+                if value is not None:
+                    found.add((sid, key, int(value)))
     assert found == expected and len(found) == 3  # EPR-204's BL: PS, WB and QOL
 
 

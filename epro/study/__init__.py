@@ -20,7 +20,8 @@ READERS = ("nurse", "investigator", "admin")
 
 
 def overview_for(db: Session, *, use_cache: bool = True) -> StudyOverview:
-    """The overview of the site's protocol as of now (cached per data version and clinic date)."""
+    """The overview of the site's protocol as of now (cached in this process per data version and clinic
+    date; use_cache=False still reads the tallies kept in the database, brought up to date first)."""
     today = clinic_today()
     protocol = load_protocol(current_app.config["PROTOCOL"])
     study_name = current_app.config["STUDY_NAME"]

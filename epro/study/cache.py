@@ -3,7 +3,9 @@
 Every change to the study's data is recorded in the audit trail in the same transaction, so the newest
 audit event that is not a sign-in or an export names the data's version; with the clinic's date (statuses
 move with the calendar) it keys the cached overview. A page view costs one indexed look-up while nothing
-changed, and the full computation (a few grouped queries) after any change. Each process keeps its own.
+changed; after a change the overview is made again from the tallies kept in the database
+(epro.study.tallies), which are first brought up to date for the patients the change touched. Each
+process keeps its own overview; the tallies are shared by every process (and `flask study-report`).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import TypeVar
 
-from sqlalchemy import not_, or_
+from sqlalchemy import ColumnElement, not_, or_
 from sqlmodel import Session, col, select
 
 from epro.models import AuditEvent
@@ -43,14 +45,19 @@ def _database(db: Session) -> str:
     return token
 
 
+def read_only_action() -> ColumnElement[bool]:
+    """The audit events that read data without changing it."""
+    return or_(*(col(AuditEvent.action).like(pattern) for pattern in READ_ONLY_ACTIONS))
+
+
+def latest_change(db: Session) -> int:
+    """The id of the newest audit event that changed data (0 before any)."""
+    query = select(AuditEvent.id).where(not_(read_only_action())).order_by(col(AuditEvent.id).desc()).limit(1)
+    return db.exec(query).first() or 0
+
+
 def data_version(db: Session) -> tuple[str, int]:
-    query = (
-        select(AuditEvent.id)
-        .where(not_(or_(*(col(AuditEvent.action).like(pattern) for pattern in READ_ONLY_ACTIONS))))
-        .order_by(col(AuditEvent.id).desc())
-        .limit(1)
-    )
-    return _database(db), db.exec(query).first() or 0
+    return _database(db), latest_change(db)
 
 
 def cached(key: tuple[object, ...]) -> StudyOverview | None:

@@ -1,11 +1,12 @@
-"""Building the StudyOverview from the database: a handful of grouped queries, whatever the study's size."""
+"""Building the StudyOverview: the statistics, completion counts and Table 1 from the kept tallies
+(epro.study.tallies), the charts' lines and the completion matrix from the patients they show."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date, datetime
 
-from sqlalchemy import Float, and_, case, extract, func, or_, type_coerce
+from sqlalchemy import Float, func, type_coerce
 from sqlmodel import Session, col, select
 
 from epro.codes import SessionState
@@ -13,7 +14,6 @@ from epro.models import Patient, QuestionnaireSession, Visit
 from epro.schedule import Protocol, VisitStatus, visit_status
 from epro.study.overview import (
     Cell,
-    Change,
     Completion,
     Count,
     MatrixRow,
@@ -26,23 +26,14 @@ from epro.study.overview import (
     VisitInfo,
     VisitStats,
 )
-from epro.study.population import (
-    analysed_patients,
-    baseline_rank,
-    baseline_values,
-    before_exposure,
-    expected_visits,
-)
+from epro.study.population import analysed_patients, live_session
 from epro.study.sources import Source, sources
-from epro.study.statistics import change_from_moments, summarise
+from epro.study.tallies import Tallies, current
 from epro.text import Text
 
 #: The all-patients charts draw at most this many patients' lines (an even sample by study ID beyond it).
 MAX_LINES = 60
 
-LIVE_SESSION = and_(
-    col(QuestionnaireSession.visit_id) == Visit.id, QuestionnaireSession.state != SessionState.CANCELLED
-)
 SEX_LABELS = {"M": Text(ko="남성", en="Male"), "F": Text(ko="여성", en="Female")}
 
 
@@ -57,91 +48,59 @@ def build_overview(
 ) -> StudyOverview:
     # Visits planned on or before day 0 are where baselines come from: no change from baseline shown there.
     visits = tuple(VisitInfo(v.code, v.number, v.label, v.day, v.day <= 0) for v in protocol.visits)
-    patients = db.exec(
-        select(Patient.id, Patient.study_id).where(analysed_patients()).order_by(col(Patient.study_id))
-    ).all()
-    sample = _even_sample([(pid, sid) for pid, sid in patients], max_lines)
+    tallies = current(db, protocol, today)
+    patients = sum(n for (kind, _measure, _category), n in tallies.counts.items() if kind == "sex")
+    sample = _even_sample(db, patients, max_lines)
     measures: list[MeasureStats] = []
     for source, infos in sources(protocol):
-        measures.extend(_measure_stats(db, source, infos, visits, sample))
+        measures.extend(_measure_stats(db, tallies, source, infos, visits, sample))
     return StudyOverview(
         study_name=study_name,
         protocol_name=protocol.name,
         today=today,
         generated_at=now,
         visits=visits,
-        completion=completion(db, visits, today),
+        completion=completion(tallies, visits),
         measures=tuple(measures),
-        table1=table1(db, protocol),
-        patients=len(patients),
+        table1=table1(tallies, protocol, patients),
+        patients=patients,
         lines_drawn=len(sample),
     )
 
 
 def _rows(db: Session, query) -> list:  # type: ignore[no-untyped-def,type-arg]
-    """Plain rows through the session's Core connection: no ORM result processing for large groupings."""
+    """Plain rows through the session's Core connection: no ORM result processing."""
     return db.connection().execute(query).all()
 
 
-def _even_sample(patients: list[tuple[int, str]], most: int) -> list[tuple[int, str]]:
-    if len(patients) <= most:
-        return patients
-    step = len(patients) / most
-    return [patients[int(i * step)] for i in range(most)]
+def _even_sample(db: Session, patients: int, most: int) -> list[tuple[int, str]]:
+    """Every analysed patient (id, study ID) by study ID, or an even sample of ``most`` of them."""
+    numbered = (
+        select(
+            col(Patient.id).label("id"),
+            col(Patient.study_id).label("study_id"),
+            (func.row_number().over(order_by=col(Patient.study_id)) - 1).label("place"),
+        )
+        .where(analysed_patients())
+        .subquery()
+    )
+    query = select(numbered.c.id, numbered.c.study_id).order_by(numbered.c.place)
+    if patients > most:
+        step = patients / most
+        query = query.where(numbered.c.place.in_([int(i * step) for i in range(most)]))
+    return [(pid, sid) for pid, sid in _rows(db, query)]
 
 
 def _measure_stats(
     db: Session,
+    tallies: Tallies,
     source: Source,
     infos: list[MeasureInfo],
     visits: tuple[VisitInfo, ...],
     sample: list[tuple[int, str]],
 ) -> list[MeasureStats]:
-    values: dict[tuple[str, str], list[tuple[object, int]]] = defaultdict(list)
-    changes: dict[tuple[str, str], Change] = {}
-
-    # One pass over the values: each distinct value with its count, and beside it the sums of the changes
-    # from the same patient's baseline (a different record, left-joined), added up per visit and measure.
     row = source.alias()
     key, value = source.key(row), type_coerce(source.value(row), Float)
-    baseline = baseline_values(source)
-    difference = type_coerce(source.value(row) - baseline.c.value, Float)
-    frequency = (
-        select(
-            Visit.code,
-            key,
-            value,
-            func.count(),
-            func.count(baseline.c.visit_id),
-            func.sum(difference),
-            func.sum(difference * difference),
-        )
-        .select_from(row)
-        .join(Visit, col(Visit.id) == source.visit_id(row))
-        .join(Patient, col(Patient.id) == Visit.patient_id)
-        .join(
-            baseline,
-            and_(
-                baseline.c.patient_id == Visit.patient_id,
-                baseline.c.key == key,
-                baseline.c.visit_id != source.visit_id(row),
-            ),
-            isouter=True,
-        )
-        .where(analysed_patients(), source.where(row))
-        .group_by(Visit.code, key, value)
-    )
-    sums: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0, 0.0, 0.0])
-    for visit_code, measure_key, number, count, n, total, squares in _rows(db, frequency):
-        values[(visit_code, measure_key)].append((number, count))
-        if n:
-            tally = sums[(visit_code, measure_key)]
-            tally[0] += n
-            tally[1] += total
-            tally[2] += squares
-    for group, (n, total, squares) in sums.items():
-        changes[group] = change_from_moments(int(n), float(total), float(squares))
-
     lines: dict[tuple[str, str], list[tuple[str, float]]] = defaultdict(list)
     if sample:
         study_ids = dict(sample)
@@ -165,8 +124,8 @@ def _measure_stats(
                 visits=tuple(
                     VisitStats(
                         visit.code,
-                        summarise(values.get((visit.code, measure_key), ())),
-                        changes.get((visit.code, measure_key), Change(0)),
+                        tallies.summary("value", visit.code, measure_key),
+                        tallies.change(visit.code, measure_key),
                     )
                     for visit in visits
                 ),
@@ -180,49 +139,18 @@ def _measure_stats(
     return result
 
 
-def _status_expression(today: date):  # type: ignore[no-untyped-def]
-    """The visit status of epro.schedule.visit_status, as SQL (data wins over a missed mark, which wins
-    over a withdrawal, then dates). The query joins Patient and the live session (outer)."""
-    return case(
-        (QuestionnaireSession.state == SessionState.SUBMITTED, VisitStatus.COMPLETED.value),
-        (col(Visit.missed_at).is_not(None), VisitStatus.MISSED.value),
-        (~expected_visits(), VisitStatus.CANCELLED.value),
-        (Visit.window_start > today, VisitStatus.UPCOMING.value),
-        (Visit.window_end >= today, VisitStatus.DUE.value),
-        else_=VisitStatus.OVERDUE.value,
-    )
-
-
-def _late_expression():  # type: ignore[no-untyped-def]
-    return and_(
-        QuestionnaireSession.state == SessionState.SUBMITTED,
-        col(Visit.actual_date).is_not(None),
-        or_(Visit.actual_date < Visit.window_start, Visit.actual_date > Visit.window_end),
-    )
-
-
-def completion(db: Session, visits: tuple[VisitInfo, ...], today: date) -> Completion:
+def completion(tallies: Tallies, visits: tuple[VisitInfo, ...]) -> Completion:
     """Counts per visit and status, and completion in window over the expected visits whose window has
     closed (visits cancelled by a withdrawal are counted apart, never as overdue or in the rate)."""
-    status = _status_expression(today).label("status")
-    late = case((_late_expression(), 1), else_=0).label("late")
-    closed = case((Visit.window_end < today, 1), else_=0).label("closed")
-    query = (
-        select(Visit.code, status, QuestionnaireSession.entered_by, late, closed, func.count())
-        .join(Patient, col(Patient.id) == Visit.patient_id)
-        .join(QuestionnaireSession, LIVE_SESSION, isouter=True)
-        .where(analysed_patients())
-        .group_by(Visit.code, status, QuestionnaireSession.entered_by, late, closed)
-    )
     counts: dict[str, dict[str, int]] = {v.code: defaultdict(int) for v in visits}
     closed_total = completed_in_window = 0
-    for code, state, entered_by, is_late, is_closed, count in _rows(db, query):
+    for code, state, staff, is_late, is_closed, count in tallies.completion:
         if code not in counts:
             continue
         tally = counts[code]
         tally[state] += count
         if state == VisitStatus.COMPLETED.value:
-            tally["staff_entered"] += count if entered_by == "staff" else 0
+            tally["staff_entered"] += count if staff else 0
             tally["late"] += count if is_late else 0
         if is_closed and state != VisitStatus.CANCELLED.value:
             closed_total += count
@@ -270,7 +198,7 @@ def matrix_rows(
             QuestionnaireSession.state,
             QuestionnaireSession.entered_by,
         )
-        .join(QuestionnaireSession, LIVE_SESSION, isouter=True)
+        .join(QuestionnaireSession, live_session(), isouter=True)
         .where(col(Visit.patient_id).in_([p.id for p in patients]))
     ).all()
     withdrawn = {p.id: p.withdrawn_on for p in patients}
@@ -305,22 +233,15 @@ def matrix_rows(
     ]
 
 
-def table1(db: Session, protocol: Protocol) -> Table1:
-    """n, age at enrolment (the year of day 0 minus the birth year) and sex, counted in SQL; the protocol's
-    categorical baseline characteristics and the Child-Pugh class at baseline."""
-    age = (extract("year", Patient.procedure_date) - Patient.birth_year).label("age")
-    ages = db.exec(select(age, func.count()).where(analysed_patients()).group_by(age)).all()
-    sexes = dict(
-        db.exec(select(Patient.sex, func.count()).where(analysed_patients()).group_by(Patient.sex)).all()
-    )
-    n = sum(sexes.values())
-    groups, child_pugh = _baseline_characteristics(db, protocol, n)
+def table1(tallies: Tallies, protocol: Protocol, n: int) -> Table1:
+    """n, age at enrolment (the year of day 0 minus the birth year), sex, the protocol's categorical
+    baseline characteristics and the Child-Pugh class at baseline (epro.study.contributions)."""
     return Table1(
         n=n,
-        age=summarise((int(a), c) for a, c in ages),
-        sex=tuple(_count(code, label, sexes.get(code, 0), n) for code, label in SEX_LABELS.items()),
-        characteristics=groups,
-        child_pugh=child_pugh,
+        age=tallies.summary("age"),
+        sex=tuple(_count(code, label, tallies.count("sex", code), n) for code, label in SEX_LABELS.items()),
+        characteristics=_characteristics(tallies, protocol, n),
+        child_pugh=_child_pugh(tallies, protocol, n),
     )
 
 
@@ -332,67 +253,29 @@ NOT_RECORDED = Text(ko="기록 없음", en="Not recorded")
 NOT_ASSESSED = Text(ko="평가 불가 (입력값 부족)", en="Not assessed (an input is missing)")
 
 
-def _baseline_characteristics(
-    db: Session, protocol: Protocol, n: int
-) -> tuple[tuple[tuple[Text, tuple[Count, ...]], ...], tuple[Count, ...]]:
-    """Counts of each categorical characteristic, and of the Child-Pugh class at baseline: from the
-    characteristics entered at enrolment, and where one of its inputs is missing there, from the value
-    measured at baseline (epro.baseline: the last value sampled on or before day 0)."""
+def _characteristics(
+    tallies: Tallies, protocol: Protocol, n: int
+) -> tuple[tuple[Text, tuple[Count, ...]], ...]:
     if not protocol.baseline_characteristics or protocol.measure_set is None:
-        return (), ()
-    from epro.clinical.characteristics import baseline_child_pugh, characteristics_for
-    from epro.clinical.child_pugh import INPUTS
-    from epro.models import ClinicalValue, PatientCharacteristic
-
-    values: dict[int, dict[str, str]] = defaultdict(dict)
-    rank = baseline_rank(ClinicalValue.measure_code, ClinicalValue.sample_date).label("rank")
-    ranked = (
-        select(
-            Visit.patient_id,
-            ClinicalValue.measure_code,
-            ClinicalValue.value_number,
-            ClinicalValue.value_code,
-            rank,
-        )
-        .join(Visit, col(Visit.id) == ClinicalValue.visit_id)
-        .join(Patient, col(Patient.id) == Visit.patient_id)
-        .where(
-            analysed_patients(),
-            before_exposure(ClinicalValue.sample_date),
-            col(ClinicalValue.measure_code).in_(INPUTS),
-        )
-        .subquery()
-    )
-    measured = select(
-        ranked.c.patient_id, ranked.c.measure_code, ranked.c.value_number, ranked.c.value_code
-    ).where(ranked.c.rank == 1)
-    for patient_id, code, number, category in _rows(db, measured):
-        values[patient_id][code] = category if category is not None else str(number)
-    entered = (
-        select(PatientCharacteristic.patient_id, PatientCharacteristic.code, PatientCharacteristic.value)
-        .join(Patient, col(Patient.id) == PatientCharacteristic.patient_id)
-        .where(analysed_patients())
-    )
-    for patient_id, code, value in _rows(db, entered):
-        values[patient_id][code] = value
+        return ()
+    from epro.clinical.characteristics import characteristics_for
 
     groups = []
     for characteristic in characteristics_for(protocol):
         if characteristic.measure is not None or characteristic.kind != "category":
             continue
-        tally: dict[str, int] = defaultdict(int)
-        for found in values.values():
-            if characteristic.code in found:
-                tally[found[characteristic.code]] += 1
-        counts = [_count(o.code, o.label, tally.get(o.code, 0), n) for o in characteristic.options]
+        counts = [
+            _count(o.code, o.label, tallies.count("char", o.code, characteristic.code), n)
+            for o in characteristic.options
+        ]
         counts.append(_count("", NOT_RECORDED, n - sum(c.n for c in counts), n))
         groups.append((characteristic.name, tuple(counts)))
+    return tuple(groups)
 
-    grades: dict[str, int] = defaultdict(int)
-    for found in values.values():
-        derived = baseline_child_pugh(found, protocol)
-        if derived is not None:
-            grades[derived.grade] += 1
-    child_pugh = [_count(g, Text(ko=f"{g}등급", en=f"Class {g}"), grades.get(g, 0), n) for g in "ABC"]
-    child_pugh.append(_count("", NOT_ASSESSED, n - sum(c.n for c in child_pugh), n))
-    return tuple(groups), tuple(child_pugh)
+
+def _child_pugh(tallies: Tallies, protocol: Protocol, n: int) -> tuple[Count, ...]:
+    if not protocol.baseline_characteristics or protocol.measure_set is None:
+        return ()
+    counts = [_count(g, Text(ko=f"{g}등급", en=f"Class {g}"), tallies.count("cp", g), n) for g in "ABC"]
+    counts.append(_count("", NOT_ASSESSED, n - sum(c.n for c in counts), n))
+    return tuple(counts)

@@ -8,13 +8,12 @@ default, the same as R's type 7 and Excel's QUARTILE.INC).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from decimal import Decimal
 
 import numpy as np
 
-from epro.study.overview import Change, Summary
+from epro.study.overview import Summary
 
 Frequencies = Iterable[tuple[float | int | Decimal, int]]
 
@@ -43,15 +42,3 @@ def summarise(frequencies: Frequencies) -> Summary:
         low=float(np.min(data)),
         high=float(np.max(data)),
     )
-
-
-def change_from_moments(n: int, total: float, squares: float) -> Change:
-    """Mean and SD (n - 1) of the paired changes from the sums the database computed (count, sum, sum of
-    squares): the changes never cross into Python, however many there are (a change needs no median).
-    The sums are exact for whole-number scores; for decimals the rounding error is far below the places
-    shown."""
-    if n == 0:
-        return Change(0)
-    mean = total / n
-    sd = math.sqrt(max(0.0, (squares - total * mean) / (n - 1))) if n > 1 else None
-    return Change(n=n, mean=mean, sd=sd)
