@@ -13,8 +13,9 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, false, or_
-from sqlmodel import Session, col, select
+from sqlalchemy import ColumnElement, and_, false, or_
+from sqlalchemy import select as core_select
+from sqlmodel import Session, col
 
 from epro.codes import ACTOR_TYPE_MEANINGS
 from epro.exports.columns import Code, Column, ExportOptions, spreadsheet_safe, stream
@@ -65,22 +66,22 @@ def _at(moment: datetime) -> str:
 
 
 def rows(db: Session, options: ExportOptions) -> Iterator[list[object]]:
-    query = select(
-        AuditEvent.id,
-        AuditEvent.at,
-        AuditEvent.actor_type,
-        AuditEvent.actor_id,
-        AuditEvent.actor_name,
-        AuditEvent.action,
-        AuditEvent.entity,
-        AuditEvent.entity_id,
-        AuditEvent.field,
-        AuditEvent.old_value,
-        AuditEvent.new_value,
-        AuditEvent.reason,
-        AuditEvent.prev_hash,
-        AuditEvent.hash,
-        AuditEvent.key_id,
+    query = core_select(
+        col(AuditEvent.id),
+        col(AuditEvent.at),
+        col(AuditEvent.actor_type),
+        col(AuditEvent.actor_id),
+        col(AuditEvent.actor_name),
+        col(AuditEvent.action),
+        col(AuditEvent.entity),
+        col(AuditEvent.entity_id),
+        col(AuditEvent.field),
+        col(AuditEvent.old_value),
+        col(AuditEvent.new_value),
+        col(AuditEvent.reason),
+        col(AuditEvent.prev_hash),
+        col(AuditEvent.hash),
+        col(AuditEvent.key_id),
     ).order_by(col(AuditEvent.id))
     if options.patient_id is not None:
         query = query.where(_of_patient(db, options.patient_id))
@@ -88,7 +89,7 @@ def rows(db: Session, options: ExportOptions) -> Iterator[list[object]]:
         yield [event_id, _at(at), *(spreadsheet_safe(v) if isinstance(v, str) else v for v in rest)]
 
 
-def _of_patient(db: Session, patient_id: int):  # type: ignore[no-untyped-def]
+def _of_patient(db: Session, patient_id: int) -> ColumnElement[bool]:
     """Events about the patient's own records (the certified copy's audit extract)."""
     by_entity: dict[str, list[str]] = {}
     for entity, entity_id in patient_records(db, [patient_id]):
@@ -97,7 +98,7 @@ def _of_patient(db: Session, patient_id: int):  # type: ignore[no-untyped-def]
         return false()
     return or_(
         *(
-            and_(AuditEvent.entity == entity, col(AuditEvent.entity_id).in_(ids))
+            and_(col(AuditEvent.entity) == entity, col(AuditEvent.entity_id).in_(ids))
             for entity, ids in sorted(by_entity.items())
         )
     )

@@ -7,7 +7,8 @@ from collections.abc import Iterator
 from functools import cache
 
 from flask_babel import lazy_gettext as _l
-from sqlmodel import Session, col, select
+from sqlalchemy import select as core_select
+from sqlmodel import Session, col
 
 from epro.clinical.characteristics import Characteristic, baseline_child_pugh, characteristics_for
 from epro.exports.columns import Code, Column, ExportOptions, stream, utc_iso
@@ -53,13 +54,13 @@ def _characteristics(protocol_code: str, protocol_version: str) -> dict[str, Cha
 
 def rows(db: Session, options: ExportOptions) -> Iterator[list[object]]:
     query = (
-        select(
-            Patient.study_id,
-            Patient.protocol_code,
-            Patient.protocol_version,
-            PatientCharacteristic.code,
-            PatientCharacteristic.value,
-            PatientCharacteristic.entered_at,
+        core_select(
+            col(Patient.study_id),
+            col(Patient.protocol_code),
+            col(Patient.protocol_version),
+            col(PatientCharacteristic.code),
+            col(PatientCharacteristic.value),
+            col(PatientCharacteristic.entered_at),
             col(PatientCharacteristic.changed_at).is_not(None),
         )
         .join(Patient, col(Patient.id) == PatientCharacteristic.patient_id)
@@ -70,6 +71,7 @@ def rows(db: Session, options: ExportOptions) -> Iterator[list[object]]:
     values: dict[str, str] = {}
     protocol: tuple[str, str] | None = None
     for study_id, protocol_code, protocol_version, code, value, entered_at, changed in stream(db, query):
+        assert protocol_code is not None and protocol_version is not None  # enrolled patients only
         if study_id != current:
             if current is not None and protocol is not None:
                 yield from _score(current, values, protocol)

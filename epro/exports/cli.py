@@ -46,8 +46,8 @@ def export_command(name: str, output: Path, lang: str | None, study_days: bool, 
             raise click.UsageError("the sdtm package has no --study-days or --excel option")
         from epro.sdtm.package import write_package
 
-        written = write_package(output, language=lang or "en")
-        for line in written.summary():
+        package = write_package(output, language=lang or "en")
+        for line in package.summary():
             click.echo(line)
         return
     export = FORMATS[name]

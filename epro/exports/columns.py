@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import TypeVarTuple
 
 from flask_babel import LazyString
 from sqlalchemy import Row, Select
@@ -15,6 +16,8 @@ from epro.text import Text
 
 #: Rows fetched from the database at a time; an export never holds more than one batch.
 BATCH = 2000
+
+Columns = TypeVarTuple("Columns")
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +85,7 @@ def as_stored(cell: str) -> str:
     return cell[1:] if cell[:1] == "'" and cell[1:2] in tuple(FORMULA_STARTS + "'") else cell
 
 
-def stream(db: Session, query: Select) -> Iterator[Row]:  # type: ignore[type-arg]
+def stream(db: Session, query: Select[*Columns]) -> Iterator[Row[*Columns]]:
     """The rows of a plain-column query, BATCH at a time (a server-side cursor on PostgreSQL), read through
     the session's Core connection: no ORM objects, no identity map, nothing kept beyond the current batch."""
     yield from db.connection().execute(query, execution_options={"yield_per": BATCH})

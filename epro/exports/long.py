@@ -8,7 +8,8 @@ from collections.abc import Iterator
 
 from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
-from sqlmodel import Session, col, select
+from sqlalchemy import select as core_select
+from sqlmodel import Session, col
 
 from epro import instruments
 from epro.clinical.measures import Measure, all_measure_sets, load_measure_set
@@ -136,34 +137,34 @@ COLUMNS = (
 
 def _answers(db: Session, options: ExportOptions) -> Iterator[tuple[tuple[str, int, int, int], list[object]]]:
     query = (
-        select(
-            Patient.study_id,
-            Patient.procedure_date,
-            Patient.protocol_code,
-            Patient.protocol_version,
-            Visit.code,
-            Visit.number,
-            Visit.study_day,
-            Visit.target_date,
-            Visit.actual_date,
-            Response.id,
-            Response.instrument_code,
-            Response.instrument_version,
-            Response.item_code,
-            Response.value,
-            Response.language,
-            Response.entered_by,
-            Response.submitted_at,
+        core_select(
+            col(Patient.study_id),
+            col(Patient.procedure_date),
+            col(Patient.protocol_code),
+            col(Patient.protocol_version),
+            col(Visit.code),
+            col(Visit.number),
+            col(Visit.study_day),
+            col(Visit.target_date),
+            col(Visit.actual_date),
+            col(Response.id),
+            col(Response.instrument_code),
+            col(Response.instrument_version),
+            col(Response.item_code),
+            col(Response.value),
+            col(Response.language),
+            col(Response.entered_by),
+            col(Response.submitted_at),
             col(Response.corrected_at).is_not(None).label("corrected"),
-            Patient.withdrawn_on,
-            Response.assessment_date,
+            col(Patient.withdrawn_on),
+            col(Response.assessment_date),
         )
         .join(Visit, col(Visit.id) == Response.visit_id)
         .join(Patient, col(Patient.id) == Visit.patient_id)
         .order_by(col(Patient.study_id), col(Visit.number), col(Response.id))
     )
     if options.patient_id is not None:
-        query = query.where(Patient.id == options.patient_id)
+        query = query.where(col(Patient.id) == options.patient_id)
     language = options.language
     for (
         study_id,
@@ -187,6 +188,7 @@ def _answers(db: Session, options: ExportOptions) -> Iterator[tuple[tuple[str, i
         withdrawn_on,
         assessment_date,
     ) in stream(db, query):
+        assert response_id is not None  # a stored row's id
         yield (
             (study_id, visit_number, 0, response_id),
             [
@@ -197,7 +199,7 @@ def _answers(db: Session, options: ExportOptions) -> Iterator[tuple[tuple[str, i
                 iso_date(target_date),
                 iso_date(actual_date),
                 planned_day,
-                "" if actual_date is None else study_day(day0, actual_date),
+                "" if actual_date is None or day0 is None else study_day(day0, actual_date),
                 instrument_code,
                 instrument_version,
                 item_code,
@@ -296,8 +298,8 @@ def codes(db: Session, options: ExportOptions) -> Iterator[Code]:
             yield Code("item_code", scope, measure.code, _terminology(measure))
             if measure.unit:
                 yield Code("unit", f"{scope} {measure.code}", measure.unit, measure.name)
-            for option in measure.options:
-                yield Code("value", f"{scope} {measure.code}", option.code, option.label)
+            for measure_option in measure.options:
+                yield Code("value", f"{scope} {measure.code}", measure_option.code, measure_option.label)
 
 
 def _terminology(measure: Measure) -> Text:

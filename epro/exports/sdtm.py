@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
+from typing import cast
 
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Session
@@ -74,7 +75,7 @@ def rows(db: Session, options: ExportOptions) -> Iterator[list[object]]:
     facts = replace(StudyFacts.from_config(), studyid=options.studyid)
     for record in qs_records(db, facts, options.language):
         values = record.values
-        values["QSREASND"] = spreadsheet_safe(values["QSREASND"])  # type: ignore[arg-type]
+        values["QSREASND"] = spreadsheet_safe(cast("str | None", values["QSREASND"]))  # the missed reason
         yield [values[name] for name in QS.names]
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import tempfile
 
 from flask import Blueprint, Response, abort, request, send_file
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from epro import db
@@ -29,7 +30,7 @@ def _edition() -> str:
 
 @bp.route("/patients/<int:patient_id>/summary", methods=["POST"])
 @allow("nurse", "investigator", "admin")
-def summary(patient_id: int):  # type: ignore[no-untyped-def]
+def summary(patient_id: int) -> ResponseReturnValue:
     edition = _edition()
     database = db.session()
     try:
@@ -52,7 +53,7 @@ def summary(patient_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/summaries", methods=["POST"])
 @allow("investigator", "admin")
-def summaries():  # type: ignore[no-untyped-def]
+def summaries() -> ResponseReturnValue:
     edition = _edition()
     database = db.session()
     reports = [
