@@ -29,8 +29,10 @@ def baseline_key(day0: date, assessments: Iterable[tuple[Key, date | None, bool]
     """
     best: tuple[Key, date] | None = None
     for key, assessed_on, has_result in assessments:
-        if has_result and is_before_exposure(day0, assessed_on) and (best is None or assessed_on >= best[1]):  # type: ignore[operator]
-            best = (key, assessed_on)  # type: ignore[assignment]
+        if not has_result or assessed_on is None or not is_before_exposure(day0, assessed_on):
+            continue
+        if best is None or assessed_on >= best[1]:
+            best = (key, assessed_on)
     return None if best is None else best[0]
 
 
@@ -45,7 +47,7 @@ def baseline_keys(
     found = set()
     for (subject, _measure), items in grouped.items():
         day0 = day0_by_subject.get(subject)
-        key = None if day0 is None else baseline_key(day0, items)
-        if key is not None:
-            found.add(key)
+        baseline = None if day0 is None else baseline_key(day0, items)
+        if baseline is not None:
+            found.add(baseline)
     return found

@@ -13,12 +13,12 @@ from epro.questionnaires.patient_mode import shown_language
 def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
     kiosk_language = shown_language()
-    if kiosk_language in languages:
+    if kiosk_language is not None and kiosk_language in languages:
         return kiosk_language
     if getattr(current_user, "is_authenticated", False) and current_user.preferred_language in languages:
         return current_user.preferred_language
     chosen = session.get("language")
-    if chosen in languages:
+    if isinstance(chosen, str) and chosen in languages:
         return chosen
     return request.accept_languages.best_match(languages) or current_app.config["DEFAULT_LOCALE"]
 

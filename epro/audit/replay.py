@@ -116,9 +116,10 @@ def _replay_one(db: Session, entry: Replayable) -> list[Mismatch]:
     expected: dict[str, dict[str, object]] = {}
     created: dict[str, int] = {}
     for event in _events(db, entry.entity):
+        assert event.id is not None
         key = event.entity_id or ""
         if event.action in entry.creates and entry.created_by is None:
-            created.setdefault(key, event.id)  # type: ignore[arg-type]
+            created.setdefault(key, event.id)
         said = entry.says(event)
         if said:
             expected.setdefault(key, dict(entry.initial)).update(said)
@@ -126,7 +127,8 @@ def _replay_one(db: Session, entry: Replayable) -> list[Mismatch]:
         creator_entity, actions = entry.created_by
         for event in _events(db, creator_entity):
             if event.action in actions:
-                created.setdefault(event.entity_id or "", event.id)  # type: ignore[arg-type]
+                assert event.id is not None
+                created.setdefault(event.entity_id or "", event.id)
     mismatches: list[Mismatch] = []
     seen: set[str] = set()
     for row in entry.rows(db):
@@ -164,8 +166,9 @@ def _replay_one(db: Session, entry: Replayable) -> list[Mismatch]:
 
 def _response_rows(db: Session) -> Iterable[Row]:
     for r in db.exec(select(Response)).all():
+        assert r.id is not None
         yield Row(
-            r.id,  # type: ignore[arg-type]
+            r.id,
             str(r.id),
             {
                 "item": f"{r.instrument_code}.{r.item_code}",
@@ -189,8 +192,9 @@ def _response_says(event: AuditEvent) -> dict[str, object]:
 
 def _visit_rows(db: Session) -> Iterable[Row]:
     for v in db.exec(select(Visit)).all():
+        assert v.id is not None
         yield Row(
-            v.id,  # type: ignore[arg-type]
+            v.id,
             str(v.id),
             {
                 "status": "missed" if v.missed_at is not None else None,
@@ -212,21 +216,24 @@ def _visit_says(event: AuditEvent) -> dict[str, object]:
 
 def _session_rows(db: Session) -> Iterable[Row]:
     for s in db.exec(select(QuestionnaireSession)).all():
-        yield Row(s.id, str(s.id), {"state": s.state, "entered_by": s.entered_by})  # type: ignore[arg-type]
+        assert s.id is not None
+        yield Row(s.id, str(s.id), {"state": s.state, "entered_by": s.entered_by})
 
 
 def _session_says(event: AuditEvent) -> dict[str, object]:
-    return {
+    says: dict[str, dict[str, object]] = {
         "session.start": {"state": "in_progress", "entered_by": "patient"},
         "session.staff_entry": {"state": "in_progress", "entered_by": "staff"},
         "session.cancel": {"state": "cancelled"},
         "session.submit": {"state": "submitted"},
-    }.get(event.action, {})
+    }
+    return says.get(event.action, {})
 
 
 def _redaction_rows(db: Session) -> Iterable[Row]:
     for r in db.exec(select(AuditRedaction)).all():
-        yield Row(r.id, str(r.event_id), {r.field: r.text_digest})  # type: ignore[arg-type]
+        assert r.id is not None
+        yield Row(r.id, str(r.event_id), {r.field: r.text_digest})
 
 
 def _redaction_says(event: AuditEvent) -> dict[str, object]:

@@ -14,12 +14,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, Field, SelectField, StringField, TextAreaField
-from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # not in types-wtforms 3.2 (new in WTForms 3.3)
 from wtforms.validators import InputRequired, Length, Optional
 
 from epro.clinical.characteristics import Characteristic
 from epro.clinical.measures import Measure
 from epro.clinical.operations import NeedsConfirmation, OutsideHardRange, UnknownOption, check_value
+from epro.form_choices import SelectChoice
 from epro.numbers import InvalidNumber, parse_decimal
 
 REASON_MAX = 500

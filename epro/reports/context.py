@@ -265,9 +265,9 @@ def build_report(
             )
         scores = []
         for measure in measures:
-            response = answers.get(measure.code)
+            answer = answers.get(measure.code)
             notes = [staff_note] if staff_note and measure.code in staff_answers else []
-            if response is not None and response.corrected_at is not None:
+            if answer is not None and answer.corrected_at is not None:
                 notes.append(len(footnotes) + 1)
                 footnotes.append(
                     Footnote(
@@ -276,13 +276,13 @@ def build_report(
                         visit_code=visit.code,
                         visit_label=label,
                         measure_codes=(measure.code,),
-                        reason=response.correction_reason or "",
-                        at=response.corrected_at.astimezone(zone),
-                        original_value=originals.get(response.id or 0),
-                        current_value=response.value,
+                        reason=answer.correction_reason or "",
+                        at=answer.corrected_at.astimezone(zone),
+                        original_value=originals.get(answer.id or 0),
+                        current_value=answer.value,
                     )
                 )
-            value = _value(response)
+            value = _value(answer)
             is_baseline = baseline_visits[measure.code] == visit.id
             change = None
             base = baseline_values[measure.code]

@@ -5,8 +5,9 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, RadioField, StringField
-from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # not in types-wtforms 3.2 (new in WTForms 3.3)
 from wtforms.validators import InputRequired, Length
+
+from epro.form_choices import SelectChoice
 
 MEANING_WORDS = {"reviewed": _l("Reviewed"), "approved": _l("Approved")}
 

@@ -20,10 +20,10 @@ from wtforms import (
     TextAreaField,
     ValidationError,
 )
-from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # not in types-wtforms 3.2 (new in WTForms 3.3)
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from epro.codes import LANGUAGE_ENDONYMS, ROLE_WORDS, SEX_WORDS
+from epro.form_choices import SelectChoice
 from epro.identifiers import InvalidStudyId, normalise_study_id
 from epro.strict_fields import DayField, StrictIntegerField, stripped
 

@@ -12,13 +12,13 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlmodel import col, select
 from wtforms import RadioField
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 
 from epro import db, instruments
 from epro.access import STAFF, allow
 from epro.clock import clinic_today
 from epro.followup import rules
+from epro.form_choices import SelectChoice
 from epro.models import Patient, Response, Visit
 from epro.questionnaires import answers
 from epro.questionnaires.errors import (
@@ -124,10 +124,12 @@ def reschedule(visit_id: int) -> ResponseReturnValue:
     if not form.validate_on_submit():
         return visit_page(visit, patient, reschedule_form=form)
     reason = (form.reason.data or "").strip()
+    new_date = form.new_date.data
+    assert new_date is not None  # InputRequired
     assert patient.procedure_date is not None
     try:
         rules.check_reschedule(
-            form.new_date.data,
+            new_date,
             day0=patient.procedure_date,
             window_start=visit.window_start,
             window_end=visit.window_end,
@@ -150,7 +152,7 @@ def reschedule(visit_id: int) -> ResponseReturnValue:
         return visit_page(visit, patient, reschedule_form=form)
     database = db.session()
     try:
-        operations.reschedule(database, current_user.actor, visit, form.new_date.data, reason)
+        operations.reschedule(database, current_user.actor, visit, new_date, reason)
     except operations.ReasonRequired:
         add_error(
             form,
@@ -175,7 +177,7 @@ def mark_missed(visit_id: int) -> ResponseReturnValue:
         return visit_page(visit, patient, missed_form=form)
     database = db.session()
     try:
-        operations.mark_missed(database, current_user.actor, visit, form.reason.data.strip())
+        operations.mark_missed(database, current_user.actor, visit, (form.reason.data or "").strip())
     except AlreadySubmitted:
         add_error(form, _("The questionnaires for this visit have already been submitted."))
         return visit_page(visit, patient, status=CONFLICT, missed_form=form)
@@ -219,6 +221,7 @@ def enter_answers(visit_id: int) -> ResponseReturnValue:
         form.language.data = patient.preferred_language
         form.assessment_date.data = clinic_today()
     if form.validate_on_submit():
+        assert form.assessment_date.data is not None  # InputRequired
         values = {step.item.code: int(form[f"item_{step.item.code}"].data) for step in steps_for(visit)}
         database = db.session()
         try:
@@ -228,7 +231,7 @@ def enter_answers(visit_id: int) -> ResponseReturnValue:
                 visit,
                 values,
                 form.language.data,
-                form.reason.data.strip(),
+                (form.reason.data or "").strip(),
                 clinic_today(),
                 form.assessment_date.data,
             )
@@ -283,7 +286,7 @@ def correct_response(response_id: int) -> ResponseReturnValue:
     assert form.value.data is not None  # InputRequired
     try:
         answers.correct_response(
-            database, current_user.actor, response, form.value.data, form.reason.data.strip()
+            database, current_user.actor, response, form.value.data, (form.reason.data or "").strip()
         )
     except AnswerNotAChoice:
         add_error(form, _("That answer is not one of the choices. Nothing was saved."), "value")
