@@ -7,11 +7,13 @@ from collections import defaultdict
 from datetime import date, datetime
 
 from sqlalchemy import Float, func, type_coerce
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from epro.codes import SessionState
 from epro.models import Patient, QuestionnaireSession, Visit
 from epro.schedule import Protocol, VisitStatus, visit_status
+from epro.study.contributions import plain_rows
 from epro.study.overview import (
     Cell,
     Completion,
@@ -68,11 +70,6 @@ def build_overview(
     )
 
 
-def _rows(db: Session, query) -> list:  # type: ignore[no-untyped-def,type-arg]
-    """Plain rows through the session's Core connection: no ORM result processing."""
-    return db.connection().execute(query).all()
-
-
 def _even_sample(db: Session, patients: int, most: int) -> list[tuple[int, str]]:
     """Every analysed patient (id, study ID) by study ID, or an even sample of ``most`` of them."""
     numbered = (
@@ -84,11 +81,11 @@ def _even_sample(db: Session, patients: int, most: int) -> list[tuple[int, str]]
         .where(analysed_patients())
         .subquery()
     )
-    query = select(numbered.c.id, numbered.c.study_id).order_by(numbered.c.place)
+    query = core_select(numbered.c.id, numbered.c.study_id).order_by(numbered.c.place)
     if patients > most:
         step = patients / most
         query = query.where(numbered.c.place.in_([int(i * step) for i in range(most)]))
-    return [(pid, sid) for pid, sid in _rows(db, query)]
+    return [(pid, sid) for pid, sid in plain_rows(db, query)]
 
 
 def _measure_stats(
@@ -105,13 +102,13 @@ def _measure_stats(
     if sample:
         study_ids = dict(sample)
         drawn = (
-            select(Visit.patient_id, Visit.code, key, value)
+            core_select(col(Visit.patient_id), col(Visit.code), key, value)
             .select_from(row)
             .join(Visit, col(Visit.id) == source.visit_id(row))
             .where(col(Visit.patient_id).in_(list(study_ids)), source.where(row))
-            .order_by(Visit.patient_id, Visit.number)
+            .order_by(col(Visit.patient_id), col(Visit.number))
         )
-        for patient_id, visit_code, measure_key, number in _rows(db, drawn):
+        for patient_id, visit_code, measure_key, number in plain_rows(db, drawn):
             lines[(study_ids[patient_id], measure_key)].append((visit_code, float(number)))
 
     keys = {code: key for key, code in source.measure_of.items()}
@@ -178,8 +175,10 @@ def matrix_rows(
 ) -> list[MatrixRow]:
     """One page of the completion matrix: patients by study ID, a cell per protocol visit; a withdrawn
     patient's row says so, and the visits cancelled by the withdrawal show as cancelled."""
-    patients = db.exec(
-        select(Patient.id, Patient.study_id, Patient.withdrawn_on, Patient.withdrawal_reason)
+    patients = db.execute(
+        core_select(
+            col(Patient.id), col(Patient.study_id), col(Patient.withdrawn_on), col(Patient.withdrawal_reason)
+        )
         .where(analysed_patients())
         .order_by(col(Patient.study_id))
         .offset(offset)
@@ -187,16 +186,16 @@ def matrix_rows(
     ).all()
     if not patients:
         return []
-    rows = db.exec(
-        select(
-            Visit.patient_id,
-            Visit.code,
-            Visit.window_start,
-            Visit.window_end,
-            Visit.actual_date,
-            Visit.missed_reason,
-            QuestionnaireSession.state,
-            QuestionnaireSession.entered_by,
+    rows = db.execute(
+        core_select(
+            col(Visit.patient_id),
+            col(Visit.code),
+            col(Visit.window_start),
+            col(Visit.window_end),
+            col(Visit.actual_date),
+            col(Visit.missed_reason),
+            col(QuestionnaireSession.state),
+            col(QuestionnaireSession.entered_by),
         )
         .join(QuestionnaireSession, live_session(), isouter=True)
         .where(col(Visit.patient_id).in_([p.id for p in patients]))

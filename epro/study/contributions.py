@@ -14,13 +14,15 @@ decimal places), so adding and removing shares is exact on SQLite and PostgreSQL
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlalchemy import Row, Select
+from sqlalchemy import select as core_select
+from sqlmodel import Session, col
 
 from epro.baseline import baseline_key
 from epro.codes import SessionState
@@ -46,10 +48,10 @@ class Share:
     visits: list[VisitEntry] = field(default_factory=list)
 
 
-def _rows(db: Session, query: Any) -> list[Any]:
+def plain_rows(db: Session, query: Select[*tuple[Any, ...]]) -> Sequence[Row[*tuple[Any, ...]]]:
     """Plain rows through the session's Core connection (no ORM result processing: the rebuild reads
     every value of the study)."""
-    return list(db.connection().execute(query).all())
+    return db.connection().execute(query).all()
 
 
 def scaled(value: Any) -> int:
@@ -68,14 +70,14 @@ def shares(db: Session, protocol: Protocol, patient_ids: Iterable[int]) -> Itera
 def _batch(db: Session, protocol: Protocol, ids: list[int]) -> Iterator[tuple[int, Share]]:
     patients = {
         row.id: row
-        for row in _rows(
+        for row in plain_rows(
             db,
-            select(
-                Patient.id,
-                Patient.sex,
-                Patient.birth_year,
-                Patient.procedure_date,
-                Patient.withdrawn_on,
+            core_select(
+                col(Patient.id),
+                col(Patient.sex),
+                col(Patient.birth_year),
+                col(Patient.procedure_date),
+                col(Patient.withdrawn_on),
             ).where(
                 col(Patient.id).in_(ids),
                 col(Patient.procedure_date).is_not(None),
@@ -86,19 +88,19 @@ def _batch(db: Session, protocol: Protocol, ids: list[int]) -> Iterator[tuple[in
     if not patients:
         return
     analysed = list(patients)
-    visits = _rows(
+    visits = plain_rows(
         db,
-        select(
-            Visit.id,
-            Visit.patient_id,
-            Visit.code,
-            Visit.number,
-            Visit.window_start,
-            Visit.window_end,
-            Visit.actual_date,
-            Visit.missed_at,
-            QuestionnaireSession.state,
-            QuestionnaireSession.entered_by,
+        core_select(
+            col(Visit.id),
+            col(Visit.patient_id),
+            col(Visit.code),
+            col(Visit.number),
+            col(Visit.window_start),
+            col(Visit.window_end),
+            col(Visit.actual_date),
+            col(Visit.missed_at),
+            col(QuestionnaireSession.state),
+            col(QuestionnaireSession.entered_by),
         )
         .join(QuestionnaireSession, live_session(), isouter=True)
         .where(col(Visit.patient_id).in_(analysed)),
@@ -152,9 +154,9 @@ def _values(
 ) -> None:
     """Each value of the source, and its change from the same patient's baseline."""
     row = source.alias()
-    rows = _rows(
+    rows = plain_rows(
         db,
-        select(source.visit_id(row), source.key(row), source.value(row), source.assessed_on(row))
+        core_select(source.visit_id(row), source.key(row), source.value(row), source.assessed_on(row))
         .join(Visit, col(Visit.id) == source.visit_id(row))
         .where(col(Visit.patient_id).in_(analysed), source.where(row)),
     )
@@ -194,14 +196,14 @@ def _characteristics(
     from epro.clinical.child_pugh import INPUTS
 
     measured: dict[tuple[int, str], list[tuple[int, int, date | None, str]]] = defaultdict(list)
-    for visit_id, code, number, category, sampled in _rows(
+    for visit_id, code, number, category, sampled in plain_rows(
         db,
-        select(
-            ClinicalValue.visit_id,
-            ClinicalValue.measure_code,
-            ClinicalValue.value_number,
-            ClinicalValue.value_code,
-            ClinicalValue.sample_date,
+        core_select(
+            col(ClinicalValue.visit_id),
+            col(ClinicalValue.measure_code),
+            col(ClinicalValue.value_number),
+            col(ClinicalValue.value_code),
+            col(ClinicalValue.sample_date),
         )
         .join(Visit, col(Visit.id) == ClinicalValue.visit_id)
         .where(col(Visit.patient_id).in_(analysed), col(ClinicalValue.measure_code).in_(INPUTS)),
@@ -218,21 +220,23 @@ def _characteristics(
         )
         if base is not None:
             values[pid][code] = found[base][3]
-    for pid, code, value in _rows(
+    for pid, code, value in plain_rows(
         db,
-        select(
-            PatientCharacteristic.patient_id, PatientCharacteristic.code, PatientCharacteristic.value
+        core_select(
+            col(PatientCharacteristic.patient_id),
+            col(PatientCharacteristic.code),
+            col(PatientCharacteristic.value),
         ).where(col(PatientCharacteristic.patient_id).in_(analysed)),
     ):
         values[pid][code] = value
 
     categories = [c.code for c in characteristics_for(protocol) if c.measure is None and c.kind == "category"]
     entries: dict[int, list[Entry]] = defaultdict(list)
-    for pid, found in values.items():
+    for pid, characteristics in values.items():
         for code in categories:
-            if code in found:
-                entries[pid].append(("char", "", code, found[code], 0))
-        derived = baseline_child_pugh(found, protocol)
+            if code in characteristics:
+                entries[pid].append(("char", "", code, characteristics[code], 0))
+        derived = baseline_child_pugh(characteristics, protocol)
         if derived is not None:
             entries[pid].append(("cp", "", "", derived.grade, 0))
     return entries

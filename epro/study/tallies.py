@@ -22,7 +22,8 @@ from dataclasses import astuple, dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import case, delete, func, insert, text, update
+from sqlalchemy import CursorResult, Engine, case, delete, func, insert, text, update
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from epro.db import unit_of_work, write_intended
@@ -78,7 +79,9 @@ def current(db: Session, protocol: Protocol, today: date) -> Tallies:
         return _read(db, _load_summaries(state[2]), today)
     if write_intended():  # the caller writes (an export's POST): in its transaction, which holds the lock
         return _read(db, _bring_up_to_date(db, protocol), today)
-    with unit_of_work(db.get_bind()) as writer:  # type: ignore[arg-type]
+    engine = db.get_bind()
+    assert isinstance(engine, Engine)  # epro's sessions are bound to the engine, never to one connection
+    with unit_of_work(engine) as writer:
         return _read(writer, _bring_up_to_date(writer, protocol), today)
 
 
@@ -127,7 +130,7 @@ def _touched(db: Session, after: int) -> set[int] | None:
 
     ids: dict[str, set[int]] = defaultdict(set)
     for entity, entity_id in db.exec(
-        select(AuditEvent.entity, AuditEvent.entity_id).where(AuditEvent.id > after, ~read_only_action())
+        select(AuditEvent.entity, AuditEvent.entity_id).where(col(AuditEvent.id) > after, ~read_only_action())
     ).all():
         if entity in _PASSED_OVER:
             continue
@@ -194,24 +197,32 @@ def _retally(
     return summaries
 
 
-def _apply(db: Session, table: type, columns: tuple[str, ...], moves: Counter[Any]) -> None:
+def _apply(
+    db: Session,
+    table: type[StudyTally] | type[StudyVisitTally],
+    columns: tuple[str, ...],
+    moves: Counter[Any],
+) -> None:
     """Add each move to its row's count (a new row where there is none; a row counting 0 goes)."""
     for key, moved in moves.items():
         if not moved:
             continue
         match = [getattr(table, name) == value for name, value in zip(columns, key, strict=True)]
-        changed = db.execute(update(table).where(*match).values(n=table.n + moved)).rowcount  # type: ignore[attr-defined]
-        if not changed:
+        updated = db.execute(update(table).where(*match).values(n=col(table.n) + moved))
+        assert isinstance(updated, CursorResult)  # an UPDATE's result (sqlmodel types it as a plain Result)
+        if not updated.rowcount:
             db.execute(insert(table).values(**dict(zip(columns, key, strict=True)), n=moved))
         elif moved < 0:
-            db.execute(delete(table).where(*match, table.n == 0))  # type: ignore[attr-defined]
+            db.execute(delete(table).where(*match, col(table.n) == 0))
 
 
 def _rebuild(db: Session, protocol: Protocol) -> dict[Group, Summary]:
     """Every analysed patient's share, counted afresh."""
     for table in (StudyTally, StudyVisitTally, StudyPatientTally):
         db.execute(delete(table))
-    patients = db.exec(select(Patient.id).where(analysed_patients())).all()
+    patients = [
+        pid for pid in db.exec(select(Patient.id).where(analysed_patients())).all() if pid is not None
+    ]
     entries: Counter[Entry] = Counter()
     visits: Counter[VisitEntry] = Counter()
     rows: list[dict[str, object]] = []
@@ -277,21 +288,27 @@ def _completion(db: Session, today: date) -> list[tuple[str, str, int, int, int,
     """The visits by status as of ``today``: an open visit is upcoming before its window, due in it, and
     overdue after it (epro.schedule.visit_status)."""
     status = case(
-        (StudyVisitTally.state != OPEN, StudyVisitTally.state),
-        (StudyVisitTally.window_start > today, VisitStatus.UPCOMING.value),
-        (StudyVisitTally.window_end >= today, VisitStatus.DUE.value),
+        (col(StudyVisitTally.state) != OPEN, StudyVisitTally.state),
+        (col(StudyVisitTally.window_start) > today, VisitStatus.UPCOMING.value),
+        (col(StudyVisitTally.window_end) >= today, VisitStatus.DUE.value),
         else_=VisitStatus.OVERDUE.value,
     ).label("status")
-    closed = case((StudyVisitTally.window_end < today, 1), else_=0).label("closed")
-    rows = db.exec(
-        select(
-            StudyVisitTally.visit_code,
+    closed = case((col(StudyVisitTally.window_end) < today, 1), else_=0).label("closed")
+    rows = db.execute(
+        core_select(
+            col(StudyVisitTally.visit_code),
             status,
-            StudyVisitTally.staff,
-            StudyVisitTally.late,
+            col(StudyVisitTally.staff),
+            col(StudyVisitTally.late),
             closed,
             func.sum(StudyVisitTally.n),
-        ).group_by(StudyVisitTally.visit_code, status, StudyVisitTally.staff, StudyVisitTally.late, closed)
+        ).group_by(
+            col(StudyVisitTally.visit_code),
+            status,
+            col(StudyVisitTally.staff),
+            col(StudyVisitTally.late),
+            closed,
+        )
     ).all()
     return [(code, state, staff, late, shut, int(n)) for code, state, staff, late, shut, n in rows]
 
@@ -312,7 +329,7 @@ def _dump_share(share: Share) -> str:
 def _load_share(stored: str) -> Share:
     found = json.loads(stored)
     return Share(
-        entries=[tuple(entry) for entry in found["t"]],  # type: ignore[misc]
+        entries=[tuple(entry) for entry in found["t"]],
         visits=[
             (code, state, staff, late, date.fromisoformat(start), date.fromisoformat(end))
             for code, state, staff, late, start, end in found["v"]
