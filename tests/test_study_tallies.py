@@ -40,9 +40,9 @@ from epro.models import (
     Visit,
     utcnow,
 )
+from epro.questionnaires.answers import correct_response, enter_on_behalf
 from epro.registry import register_patient
 from epro.schedule import VisitStatus, load_protocol, visit_status
-from epro.questionnaires.answers import correct_response, enter_on_behalf
 from epro.staff.operations import mark_missed
 from epro.study.compute import build_overview
 from epro.study.overview import StudyOverview
