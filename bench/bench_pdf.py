@@ -26,6 +26,8 @@ from threading import Barrier
 from bench.results import at_least, at_most, median, print_ratios, print_table, save
 
 CHUNK = 10
+#: The nurse `tests.gunicorn_harness.prepare_clinic` adds, with the suite's password.
+BENCH_NURSE = "loadnurse0"
 _worker: dict[str, object] = {}
 
 
@@ -97,33 +99,39 @@ def single(database_url: str, patient_id: int, repeats: int) -> tuple[float, flo
     return median(summaries), median(minimals), len(pdf)
 
 
-def _rss_worker(database_url: str, patient_ids: list[int], summaries: int, early: int, out) -> None:  # type: ignore[no-untyped-def]
-    """One worker process renders ``summaries`` summaries (cycling over the patients); sends its peak RSS (KiB)
-    after the first ``early`` and after all."""
-    import resource
+def _peak_rss_kib(pid: int) -> int:
+    """A process's peak resident set (VmHWM), read from outside it."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:")))
 
-    app = make_app(database_url)
-    with app.app_context():
-        peaks = []
+
+def worker_rss(
+    database_url: str, patient_ids: list[int], summaries: int, log_dir: Path, early: int = 10
+) -> tuple[int, int]:
+    """(peak RSS KiB after ``early`` summaries, after ``summaries``) of a real gunicorn worker (one sync
+    worker, the app preloaded as in production): a signed-in nurse downloads Korean summaries one after
+    another over HTTP (cycling over the patients), and the worker's VmHWM is read from /proc."""
+    from tests.conftest import PASSWORD, csrf_of
+    from tests.gunicorn_harness import Browser, GunicornServer, app_env
+
+    peaks = []
+    with GunicornServer(app_env(database_url), log_dir, workers=1, timeout=300) as server:
+        (worker,) = server.worker_pids()
+        nurse = Browser(server.port, timeout=300)
+        login = nurse.get("/staff/login")
+        nurse.post("/staff/login", username=BENCH_NURSE, password=PASSWORD, csrf_token=csrf_of(login.text))
+        token = ""
         for number in range(1, summaries + 1):
-            summary_pdf(patient_ids[(number - 1) % len(patient_ids)])
+            if number % 100 == 1:  # a fresh form token now and then, as a page view would give
+                token = csrf_of(nurse.get("/staff/").text)
+            patient = patient_ids[(number - 1) % len(patient_ids)]
+            download = nurse.post(f"/reports/patients/{patient}/summary", lang="ko", csrf_token=token)
+            assert download.status == 200 and download.text.startswith("%PDF"), download.status
             if number in (early, summaries):
-                peaks.append(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
-    out.send(peaks)
-    out.close()
-
-
-def worker_rss(database_url: str, patient_ids: list[int], summaries: int, early: int = 10) -> tuple[int, int]:
-    """(peak RSS KiB after ``early`` summaries, after ``summaries``), in a fresh spawned process, as a
-    gunicorn worker would render them one after another."""
-    spawn = multiprocessing.get_context("spawn")
-    receive, send = spawn.Pipe(duplex=False)
-    process = spawn.Process(target=_rss_worker, args=(database_url, patient_ids, summaries, early, send))
-    process.start()
-    send.close()
-    early_kib, late_kib = receive.recv()
-    process.join()
-    return early_kib, late_kib
+                peaks.append(_peak_rss_kib(worker))
+        nurse.close()
+        assert server.worker_pids() == [worker], "the worker was replaced during the run"
+    return peaks[0], peaks[1]
 
 
 def _warm_worker(database_url: str, patient_id: int, ready: Barrier) -> None:
@@ -156,10 +164,13 @@ def bulk(database_url: str, patient_ids: list[int], processes: int) -> float:
 def run(bulk_patients: int, repeats: int, rss_summaries: int = 0) -> list:
     from bench.generate_study import generate
     from epro.db import make_engine
+    from tests.gunicorn_harness import prepare_clinic
 
     workdir = Path(tempfile.mkdtemp(prefix="epro-bench-pdf-"))
     try:
         database_url = f"sqlite:///{workdir / 'pdf.sqlite3'}"
+        if rss_summaries:  # `flask init-db` and a nurse who signs in to download summaries
+            prepare_clinic(database_url, patients=0, nurses=1, prefix="PD")
         engine = make_engine(database_url)
         generate(engine, bulk_patients, clinical=True)
         engine.dispose()
@@ -193,9 +204,9 @@ def run(bulk_patients: int, repeats: int, rss_summaries: int = 0) -> list:
             ("pool", "wall time", "summaries/s"),
         )
         if rss_summaries:
-            early_kib, late_kib = worker_rss(database_url, patient_ids, rss_summaries)
+            early_kib, late_kib = worker_rss(database_url, patient_ids, rss_summaries, workdir / "logs")
             print_table(
-                f"Worker peak RSS, one process rendering {rss_summaries} summaries",
+                f"gunicorn worker peak RSS (VmHWM), {rss_summaries} summaries downloaded one after another",
                 [
                     ("after 10", f"{early_kib / 1024:.0f} MB"),
                     (f"after {rss_summaries}", f"{late_kib / 1024:.0f} MB"),
