@@ -110,7 +110,8 @@ def worker_rss(
 ) -> tuple[int, int]:
     """(peak RSS KiB after ``early`` summaries, after ``summaries``) of a real gunicorn worker (one sync
     worker, the app preloaded as in production): a signed-in nurse downloads Korean summaries one after
-    another over HTTP (cycling over the patients), and the worker's VmHWM is read from /proc."""
+    another over HTTP (cycling over the patients), and the worker's VmHWM is read from /proc. The peak is
+    printed every 100 summaries as the run goes, so a long run shows its curve."""
     from tests.conftest import PASSWORD, csrf_of
     from tests.gunicorn_harness import Browser, GunicornServer, app_env
 
@@ -129,6 +130,11 @@ def worker_rss(
             assert download.status == 200 and download.text.startswith("%PDF"), download.status
             if number in (early, summaries):
                 peaks.append(_peak_rss_kib(worker))
+            if number == early or number % 100 == 0:
+                print(
+                    f"worker peak RSS after {number} summaries: {_peak_rss_kib(worker) / 1024:.1f} MB",
+                    flush=True,
+                )
         nurse.close()
         assert server.worker_pids() == [worker], "the worker was replaced during the run"
     return peaks[0], peaks[1]
@@ -193,16 +199,6 @@ def run(bulk_patients: int, repeats: int, rss_summaries: int = 0) -> list:
         with Session(reader) as db:
             patient_ids = enrolled_patient_ids(db)
         reader.dispose()
-        one = bulk(database_url, patient_ids, 1)
-        two = bulk(database_url, patient_ids, 2)
-        print_table(
-            f"Bulk summaries: {len(patient_ids)} patients in a process pool",
-            [
-                ("1 process", f"{one:.1f} s", f"{len(patient_ids) / one:.1f}"),
-                ("2 processes", f"{two:.1f} s", f"{len(patient_ids) / two:.1f}"),
-            ],
-            ("pool", "wall time", "summaries/s"),
-        )
         if rss_summaries:
             early_kib, late_kib = worker_rss(database_url, patient_ids, rss_summaries, workdir / "logs")
             print_table(
@@ -213,6 +209,16 @@ def run(bulk_patients: int, repeats: int, rss_summaries: int = 0) -> list:
                 ],
                 ("summaries", "peak RSS"),
             )
+        one = bulk(database_url, patient_ids, 1)
+        two = bulk(database_url, patient_ids, 2)
+        print_table(
+            f"Bulk summaries: {len(patient_ids)} patients in a process pool",
+            [
+                ("1 process", f"{one:.1f} s", f"{len(patient_ids) / one:.1f}"),
+                ("2 processes", f"{two:.1f} s", f"{len(patient_ids) / two:.1f}"),
+            ],
+            ("pool", "wall time", "summaries/s"),
+        )
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     ratios = [
