@@ -14,6 +14,7 @@ every process is warm), then the pool renders every patient's Korean summary, in
 from __future__ import annotations
 
 import argparse
+import math
 import multiprocessing
 import re
 import shutil
@@ -125,38 +126,48 @@ def _peak_rss_kib(pid: int) -> int:
 
 
 def worker_rss(
-    database_url: str, patient_ids: list[int], summaries: int, log_dir: Path, early: int = 10
-) -> tuple[int, int]:
-    """(peak RSS KiB after ``early`` summaries, after ``summaries``) of a real gunicorn worker (one sync
+    database_url: str,
+    patient_ids: list[int],
+    summaries: int,
+    log_dir: Path,
+    budget: float = math.inf,
+    early: int = 10,
+) -> tuple[int, int, int]:
+    """(peak RSS KiB after ``early`` summaries, after the last, how many were rendered: ``summaries``, or
+    fewer when ``budget`` seconds ran out first) of a real gunicorn worker (one sync
     worker, the app preloaded as in production): a signed-in nurse downloads Korean summaries one after
     another over HTTP (cycling over the patients), and the worker's VmHWM is read from /proc. The peak is
     printed every 100 summaries as the run goes, so a long run shows its curve."""
     from tests.conftest import PASSWORD, csrf_of
     from tests.gunicorn_harness import Browser, GunicornServer, app_env
 
-    peaks = []
+    early_kib = 0
     with GunicornServer(app_env(database_url), log_dir, workers=1, timeout=300) as server:
         (worker,) = server.worker_pids()
         nurse = Browser(server.port, timeout=300)
         login = nurse.get("/staff/login")
         nurse.post("/staff/login", username=BENCH_NURSE, password=PASSWORD, csrf_token=csrf_of(login.text))
         token = ""
+        deadline = time.monotonic() + budget
         for number in range(1, summaries + 1):
             if number % 100 == 1:  # a fresh form token now and then, as a page view would give
                 token = csrf_of(nurse.get("/staff/").text)
             patient = patient_ids[(number - 1) % len(patient_ids)]
             download = nurse.post(f"/reports/patients/{patient}/summary", lang="ko", csrf_token=token)
             assert download.status == 200 and download.text.startswith("%PDF"), download.status
-            if number in (early, summaries):
-                peaks.append(_peak_rss_kib(worker))
+            if number == early:
+                early_kib = _peak_rss_kib(worker)
             if number == early or number % 100 == 0:
                 print(
                     f"worker peak RSS after {number} summaries: {_peak_rss_kib(worker) / 1024:.1f} MB",
                     flush=True,
                 )
+            if number > early and time.monotonic() > deadline:
+                break
+        late_kib = _peak_rss_kib(worker)
         nurse.close()
         assert server.worker_pids() == [worker], "the worker was replaced during the run"
-    return peaks[0], peaks[1]
+    return early_kib, late_kib, number
 
 
 def _warm_worker(database_url: str, patient_id: int, ready: Barrier) -> None:
@@ -186,7 +197,7 @@ def bulk(database_url: str, patient_ids: list[int], processes: int) -> float:
     return took
 
 
-def run(bulk_patients: int, repeats: int, rss_summaries: int = 0) -> list:
+def run(bulk_patients: int, repeats: int, rss_summaries: int = 0, rss_budget: float = math.inf) -> list:
     from bench.generate_study import generate
     from epro.db import make_engine
     from tests.gunicorn_harness import prepare_clinic
@@ -220,12 +231,14 @@ def run(bulk_patients: int, repeats: int, rss_summaries: int = 0) -> list:
             patient_ids = enrolled_patient_ids(db)
         reader.dispose()
         if rss_summaries:
-            early_kib, late_kib = worker_rss(database_url, patient_ids, rss_summaries, workdir / "logs")
+            early_kib, late_kib, rendered = worker_rss(
+                database_url, patient_ids, rss_summaries, workdir / "logs", rss_budget
+            )
             print_table(
-                f"gunicorn worker peak RSS (VmHWM), {rss_summaries} summaries downloaded one after another",
+                f"gunicorn worker peak RSS (VmHWM), {rendered} summaries downloaded one after another",
                 [
                     ("after 10", f"{early_kib / 1024:.0f} MB"),
-                    (f"after {rss_summaries}", f"{late_kib / 1024:.0f} MB"),
+                    (f"after {rendered}", f"{late_kib / 1024:.0f} MB"),
                 ],
                 ("summaries", "peak RSS"),
             )
@@ -254,7 +267,9 @@ def run(bulk_patients: int, repeats: int, rss_summaries: int = 0) -> list:
     if rss_summaries:
         ratios.append(
             at_most(
-                "PDF worker peak RSS, after --rss-summaries summaries / after 10", late_kib / early_kib, 1.1
+                f"PDF gunicorn worker peak RSS, after {rendered} summaries / after 10",
+                late_kib / early_kib,
+                1.1,
             )
         )
     print_ratios("PDF summary: ratios measured side by side", ratios)
@@ -271,8 +286,14 @@ def main() -> int:
         default=0,
         help="also: a worker's peak RSS after this many summaries / after 10",
     )
+    parser.add_argument(
+        "--rss-budget",
+        type=float,
+        default=math.inf,
+        help="seconds: stop the worker-memory run early (and report how many it rendered)",
+    )
     args = parser.parse_args()
-    save(run(args.bulk_patients, args.repeats, args.rss_summaries))
+    save(run(args.bulk_patients, args.repeats, args.rss_summaries, args.rss_budget))
     return 0
 
 
