@@ -338,7 +338,7 @@ def _cross(cx: float, cy: float, colour: str) -> str:
 
 @cache
 def _tick_glyphs() -> dict[str, Any]:
-    return json.loads(TICK_GLYPHS.read_text())  # type: ignore[no-any-return]
+    return json.loads(TICK_GLYPHS.read_text())
 
 
 def label_width(text: str) -> float:

@@ -18,15 +18,17 @@ import binascii
 import io
 import mimetypes
 import threading
+from collections.abc import Callable
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
 from flask import render_template
 from flask_babel import force_locale
-from weasyprint import CSS, HTML, Attachment
+from weasyprint import CSS, HTML, Attachment, Document
 from weasyprint.css import ColorProfile
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
@@ -34,6 +36,9 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 from epro.certified.certification import Certification
 from epro.reports.context import Report
 from epro.reports.view import ReportView
+
+if TYPE_CHECKING:
+    import pydyf
 
 HERE = Path(__file__).resolve().parent
 FONTS = HERE / "fonts"
@@ -114,7 +119,7 @@ def render_html(report: Report, edition: str, certification: Certification | Non
         )
 
 
-def _xmp_identifier(urn: str):  # type: ignore[no-untyped-def]
+def _xmp_identifier(urn: str) -> Callable[[Document, pydyf.PDF], None]:
     """A finisher that adds the document identifier to the XMP packet WeasyPrint wrote (in its one
     rdf:RDF element, as XMP requires): dc:identifier and xmpMM:DocumentID."""
     description = (
@@ -123,7 +128,7 @@ def _xmp_identifier(urn: str):  # type: ignore[no-untyped-def]
         f"<xmpMM:DocumentID>{urn}</xmpMM:DocumentID></rdf:Description>"
     ).encode()
 
-    def finish(_document, pdf) -> None:  # type: ignore[no-untyped-def]
+    def finish(_document: Document, pdf: pydyf.PDF) -> None:
         reference = pdf.catalog["Metadata"]
         reference = int((reference.decode() if isinstance(reference, bytes) else str(reference)).split()[0])
         stream = pdf.objects[reference]
@@ -170,7 +175,7 @@ def html_to_pdf(html: str, certification: Certification | None = None) -> bytes:
         document = HTML(string=html, url_fetcher=fetcher).render(
             stylesheets=stylesheets, font_config=font_config, color_profiles=_output_intent(), **options
         )
-        return document.write_pdf(finisher=finisher, **options)  # type: ignore[no-any-return]
+        return document.write_pdf(finisher=finisher, **options)
 
 
 def render_pdf(report: Report, edition: str, certification: Certification | None = None) -> bytes:
