@@ -48,7 +48,7 @@ COLUMNS = (
 
 
 @cache
-def _characteristics(protocol_code: str, protocol_version: str) -> dict[str, Characteristic]:
+def _characteristics(protocol_code: str, protocol_version: str | None) -> dict[str, Characteristic]:
     return {c.code: c for c in characteristics_for(load_protocol(protocol_code, protocol_version))}
 
 
@@ -69,9 +69,9 @@ def rows(db: Session, options: ExportOptions) -> Iterator[list[object]]:
     )
     current: str | None = None
     values: dict[str, str] = {}
-    protocol: tuple[str, str] | None = None
+    protocol: tuple[str, str | None] | None = None
     for study_id, protocol_code, protocol_version, code, value, entered_at, changed in stream(db, query):
-        assert protocol_code is not None and protocol_version is not None  # enrolled patients only
+        assert protocol_code is not None  # enrolled patients only
         if study_id != current:
             if current is not None and protocol is not None:
                 yield from _score(current, values, protocol)
@@ -97,7 +97,7 @@ def _label(characteristic: Characteristic | None, value: str, language: str) -> 
     return characteristic.format(value, language)
 
 
-def _score(study_id: str, values: dict[str, str], protocol: tuple[str, str]) -> Iterator[list[object]]:
+def _score(study_id: str, values: dict[str, str], protocol: tuple[str, str | None]) -> Iterator[list[object]]:
     score = baseline_child_pugh(values, load_protocol(*protocol))
     if score is not None:
         yield [study_id, CHILD_PUGH, score.score, score.grade, "", "", ""]

@@ -43,8 +43,12 @@ _tokens: weakref.WeakKeyDictionary[Engine | Connection, str] = weakref.WeakKeyDi
 
 def _database(db: Session) -> str:
     """A token of the engine this session reads (one per engine object, so two databases never share)."""
+    bind = db.get_bind()
     with _lock:
-        return _tokens.setdefault(db.get_bind(), secrets.token_hex(8))
+        token = _tokens.get(bind)
+        if token is None:
+            token = _tokens[bind] = secrets.token_hex(8)
+        return token
 
 
 def read_only_action() -> ColumnElement[bool]:
