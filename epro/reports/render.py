@@ -18,9 +18,11 @@ import binascii
 import io
 import mimetypes
 import threading
+from collections.abc import Callable
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
@@ -114,7 +116,11 @@ def render_html(report: Report, edition: str, certification: Certification | Non
         )
 
 
-def _xmp_identifier(urn: str):  # type: ignore[no-untyped-def]
+#: WeasyPrint's finisher: called with the document and the pydyf PDF before it is written (neither typed).
+Finisher = Callable[[Any, Any], None]
+
+
+def _xmp_identifier(urn: str) -> Finisher:
     """A finisher that adds the document identifier to the XMP packet WeasyPrint wrote (in its one
     rdf:RDF element, as XMP requires): dc:identifier and xmpMM:DocumentID."""
     description = (
@@ -123,7 +129,7 @@ def _xmp_identifier(urn: str):  # type: ignore[no-untyped-def]
         f"<xmpMM:DocumentID>{urn}</xmpMM:DocumentID></rdf:Description>"
     ).encode()
 
-    def finish(_document, pdf) -> None:  # type: ignore[no-untyped-def]
+    def finish(_document: Any, pdf: Any) -> None:
         reference = pdf.catalog["Metadata"]
         reference = int((reference.decode() if isinstance(reference, bytes) else str(reference)).split()[0])
         stream = pdf.objects[reference]
@@ -170,7 +176,8 @@ def html_to_pdf(html: str, certification: Certification | None = None) -> bytes:
         document = HTML(string=html, url_fetcher=fetcher).render(
             stylesheets=stylesheets, font_config=font_config, color_profiles=_output_intent(), **options
         )
-        return document.write_pdf(finisher=finisher, **options)  # type: ignore[no-any-return]
+        pdf: bytes = document.write_pdf(finisher=finisher, **options)
+        return pdf
 
 
 def render_pdf(report: Report, edition: str, certification: Certification | None = None) -> bytes:

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import secrets
 import threading
+import weakref
 from collections.abc import Callable
 from datetime import date
-from typing import TypeVar
+from typing import TypeVar, cast
 
-from sqlalchemy import ColumnElement, not_, or_
+from sqlalchemy import ColumnElement, Engine, not_, or_
 from sqlmodel import Session, col, select
 
 from epro.models import AuditEvent
@@ -24,24 +25,32 @@ from epro.study.overview import StudyOverview
 
 T = TypeVar("T")
 MAX_DATABASES = 8
+#: data_version()'s (database, version), then what else the result depends on.
+CacheKey = tuple[tuple[str, int], *tuple[object, ...]]
 
 #: Audit actions that read data without changing it.
 READ_ONLY_ACTIONS = ("auth.%", "export.%")
 
 _lock = threading.Lock()
 #: The latest overview per database (one in production; a benchmark or a test run may hold several).
-_cached: dict[str, tuple[tuple[object, ...], StudyOverview]] = {}
+_cached: dict[str, tuple[CacheKey, StudyOverview]] = {}
 #: Other results kept per data version, by name (the clinic list's "needs review").
-_slots: dict[str, tuple[tuple[object, ...], object]] = {}
+_slots: dict[str, tuple[CacheKey, object]] = {}
+#: A token per engine object, so two databases never share.
+_tokens: weakref.WeakKeyDictionary[Engine, str] = weakref.WeakKeyDictionary()
+
+
+def engine_of(db: Session) -> Engine:
+    """The engine this session reads (the session's bind, or the engine of the connection it is bound to)."""
+    return db.get_bind().engine
 
 
 def _database(db: Session) -> str:
-    """A token of the engine this session reads (one per engine object, so two databases never share)."""
-    engine = db.get_bind()
-    token = getattr(engine, "_epro_study_cache_token", None)
+    """A token of the engine this session reads."""
+    engine = engine_of(db)
+    token = _tokens.get(engine)
     if token is None:
-        token = secrets.token_hex(8)
-        engine._epro_study_cache_token = token  # type: ignore[union-attr]
+        token = _tokens[engine] = secrets.token_hex(8)
     return token
 
 
@@ -60,27 +69,26 @@ def data_version(db: Session) -> tuple[str, int]:
     return _database(db), latest_change(db)
 
 
-def cached(key: tuple[object, ...]) -> StudyOverview | None:
-    """key starts with data_version()'s (database, version)."""
+def cached(key: CacheKey) -> StudyOverview | None:
     with _lock:
-        found = _cached.get(str(key[0][0])) if key and isinstance(key[0], tuple) else None
+        found = _cached.get(key[0][0])
     return found[1] if found is not None and found[0] == key else None
 
 
-def remember(key: tuple[object, ...], overview: StudyOverview) -> None:
+def remember(key: CacheKey, overview: StudyOverview) -> None:
     with _lock:
         if len(_cached) >= MAX_DATABASES:
             _cached.clear()
-        _cached[str(key[0][0])] = (key, overview)
+        _cached[key[0][0]] = (key, overview)
 
 
-def kept(name: str, key: tuple[object, ...], compute: Callable[[], T]) -> T:
+def kept(name: str, key: CacheKey, compute: Callable[[], T]) -> T:
     """compute() once per key (data version, which names the database, and context) in this process."""
     slot = f"{name} {key[0][0]}"
     with _lock:
         found = _slots.get(slot)
     if found is not None and found[0] == key:
-        return found[1]  # type: ignore[return-value]
+        return cast(T, found[1])  # what compute() returned for this name
     value = compute()
     with _lock:
         if len(_slots) >= MAX_DATABASES:
@@ -89,8 +97,9 @@ def kept(name: str, key: tuple[object, ...], compute: Callable[[], T]) -> T:
     return value
 
 
-def cache_key(db: Session, today: date, *context: object) -> tuple[object, ...]:
-    return (data_version(db), today, *context)
+def cache_key(db: Session, today: date, *context: object) -> CacheKey:
+    rest: tuple[object, ...] = (today, *context)
+    return (data_version(db), *rest)
 
 
 def forget() -> None:

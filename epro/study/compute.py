@@ -4,9 +4,13 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Float, func, type_coerce
+from sqlalchemy import Float, Row, func, type_coerce
+from sqlalchemy import select as sql_select
+from sqlalchemy.sql.expression import Executable
 from sqlmodel import Session, col, select
 
 from epro.codes import SessionState
@@ -68,7 +72,7 @@ def build_overview(
     )
 
 
-def _rows(db: Session, query) -> list:  # type: ignore[no-untyped-def,type-arg]
+def _rows(db: Session, query: Executable) -> Sequence[Row[*tuple[Any, ...]]]:
     """Plain rows through the session's Core connection: no ORM result processing."""
     return db.connection().execute(query).all()
 
@@ -105,11 +109,11 @@ def _measure_stats(
     if sample:
         study_ids = dict(sample)
         drawn = (
-            select(Visit.patient_id, Visit.code, key, value)
+            select(col(Visit.patient_id), col(Visit.code), key, value)
             .select_from(row)
             .join(Visit, col(Visit.id) == source.visit_id(row))
             .where(col(Visit.patient_id).in_(list(study_ids)), source.where(row))
-            .order_by(Visit.patient_id, Visit.number)
+            .order_by(col(Visit.patient_id), col(Visit.number))
         )
         for patient_id, visit_code, measure_key, number in _rows(db, drawn):
             lines[(study_ids[patient_id], measure_key)].append((visit_code, float(number)))
@@ -179,7 +183,9 @@ def matrix_rows(
     """One page of the completion matrix: patients by study ID, a cell per protocol visit; a withdrawn
     patient's row says so, and the visits cancelled by the withdrawal show as cancelled."""
     patients = db.exec(
-        select(Patient.id, Patient.study_id, Patient.withdrawn_on, Patient.withdrawal_reason)
+        select(
+            col(Patient.id), col(Patient.study_id), col(Patient.withdrawn_on), col(Patient.withdrawal_reason)
+        )
         .where(analysed_patients())
         .order_by(col(Patient.study_id))
         .offset(offset)
@@ -187,21 +193,21 @@ def matrix_rows(
     ).all()
     if not patients:
         return []
-    rows = db.exec(
-        select(
-            Visit.patient_id,
-            Visit.code,
-            Visit.window_start,
-            Visit.window_end,
-            Visit.actual_date,
-            Visit.missed_reason,
-            QuestionnaireSession.state,
-            QuestionnaireSession.entered_by,
+    rows = db.execute(
+        sql_select(
+            col(Visit.patient_id),
+            col(Visit.code),
+            col(Visit.window_start),
+            col(Visit.window_end),
+            col(Visit.actual_date),
+            col(Visit.missed_reason),
+            col(QuestionnaireSession.state),
+            col(QuestionnaireSession.entered_by),
         )
         .join(QuestionnaireSession, live_session(), isouter=True)
-        .where(col(Visit.patient_id).in_([p.id for p in patients]))
+        .where(col(Visit.patient_id).in_([patient_id for patient_id, *_ in patients]))
     ).all()
-    withdrawn = {p.id: p.withdrawn_on for p in patients}
+    withdrawn = {patient_id: withdrawn_on for patient_id, _study_id, withdrawn_on, _reason in patients}
     cells: dict[int, dict[str, Cell]] = defaultdict(dict)
     for patient_id, code, window_start, window_end, actual_date, missed_reason, state, entered_by in rows:
         completed = state == SessionState.SUBMITTED
@@ -221,16 +227,19 @@ def matrix_rows(
             late=late,
             missed_reason=missed_reason if status is VisitStatus.MISSED else None,
         )
-    return [
-        MatrixRow(
-            p.id,
-            p.study_id,
-            tuple(cells[p.id].get(v.code, Cell(v.code, VisitStatus.UPCOMING)) for v in visits),
-            withdrawn_on=p.withdrawn_on,
-            withdrawal_reason=p.withdrawal_reason,
+    matrix = []
+    for patient_id, study_id, withdrawn_on, withdrawal_reason in patients:
+        assert patient_id is not None
+        matrix.append(
+            MatrixRow(
+                patient_id,
+                study_id,
+                tuple(cells[patient_id].get(v.code, Cell(v.code, VisitStatus.UPCOMING)) for v in visits),
+                withdrawn_on=withdrawn_on,
+                withdrawal_reason=withdrawal_reason,
+            )
         )
-        for p in patients
-    ]
+    return matrix
 
 
 def table1(tallies: Tallies, protocol: Protocol, n: int) -> Table1:

@@ -20,7 +20,8 @@ from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlalchemy import select
+from sqlmodel import Session, col
 
 from epro.baseline import baseline_key
 from epro.codes import SessionState
@@ -71,11 +72,11 @@ def _batch(db: Session, protocol: Protocol, ids: list[int]) -> Iterator[tuple[in
         for row in _rows(
             db,
             select(
-                Patient.id,
-                Patient.sex,
-                Patient.birth_year,
-                Patient.procedure_date,
-                Patient.withdrawn_on,
+                col(Patient.id),
+                col(Patient.sex),
+                col(Patient.birth_year),
+                col(Patient.procedure_date),
+                col(Patient.withdrawn_on),
             ).where(
                 col(Patient.id).in_(ids),
                 col(Patient.procedure_date).is_not(None),
@@ -89,16 +90,16 @@ def _batch(db: Session, protocol: Protocol, ids: list[int]) -> Iterator[tuple[in
     visits = _rows(
         db,
         select(
-            Visit.id,
-            Visit.patient_id,
-            Visit.code,
-            Visit.number,
-            Visit.window_start,
-            Visit.window_end,
-            Visit.actual_date,
-            Visit.missed_at,
-            QuestionnaireSession.state,
-            QuestionnaireSession.entered_by,
+            col(Visit.id),
+            col(Visit.patient_id),
+            col(Visit.code),
+            col(Visit.number),
+            col(Visit.window_start),
+            col(Visit.window_end),
+            col(Visit.actual_date),
+            col(Visit.missed_at),
+            col(QuestionnaireSession.state),
+            col(QuestionnaireSession.entered_by),
         )
         .join(QuestionnaireSession, live_session(), isouter=True)
         .where(col(Visit.patient_id).in_(analysed)),
@@ -197,11 +198,11 @@ def _characteristics(
     for visit_id, code, number, category, sampled in _rows(
         db,
         select(
-            ClinicalValue.visit_id,
-            ClinicalValue.measure_code,
-            ClinicalValue.value_number,
-            ClinicalValue.value_code,
-            ClinicalValue.sample_date,
+            col(ClinicalValue.visit_id),
+            col(ClinicalValue.measure_code),
+            col(ClinicalValue.value_number),
+            col(ClinicalValue.value_code),
+            col(ClinicalValue.sample_date),
         )
         .join(Visit, col(Visit.id) == ClinicalValue.visit_id)
         .where(col(Visit.patient_id).in_(analysed), col(ClinicalValue.measure_code).in_(INPUTS)),
@@ -221,18 +222,20 @@ def _characteristics(
     for pid, code, value in _rows(
         db,
         select(
-            PatientCharacteristic.patient_id, PatientCharacteristic.code, PatientCharacteristic.value
+            col(PatientCharacteristic.patient_id),
+            col(PatientCharacteristic.code),
+            col(PatientCharacteristic.value),
         ).where(col(PatientCharacteristic.patient_id).in_(analysed)),
     ):
         values[pid][code] = value
 
     categories = [c.code for c in characteristics_for(protocol) if c.measure is None and c.kind == "category"]
     entries: dict[int, list[Entry]] = defaultdict(list)
-    for pid, found in values.items():
+    for pid, recorded in values.items():
         for code in categories:
-            if code in found:
-                entries[pid].append(("char", "", code, found[code], 0))
-        derived = baseline_child_pugh(found, protocol)
+            if code in recorded:
+                entries[pid].append(("char", "", code, recorded[code], 0))
+        derived = baseline_child_pugh(recorded, protocol)
         if derived is not None:
             entries[pid].append(("cp", "", "", derived.grade, 0))
     return entries

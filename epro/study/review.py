@@ -7,17 +7,21 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from sqlalchemy import case, exists, or_
+from sqlalchemy import ColumnElement, Exists, Select, case, exists, or_
+from sqlalchemy import select as sql_select
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 from wtforms import TextAreaField
 from wtforms.validators import InputRequired, Length
 
 from epro.audit import Actor, record
 from epro.models import ChangeReview, Patient, Visit
 from epro.schedule import Protocol
+from epro.study.overview import MeasureInfo
 from epro.study.population import analysed_patients, baseline_value_of
 from epro.study.sources import Source, sources
 
@@ -70,30 +74,36 @@ class ReviewForm(FlaskForm):
     )
 
 
-def _thresholds(source: Source, infos: list) -> dict[str, float]:  # type: ignore[type-arg]
-    by_code = {info.code: info for info in infos}
+def _thresholds(source: Source, infos: list[MeasureInfo]) -> dict[str, float]:
+    by_code = {info.code: info.threshold for info in infos}
     return {
-        key: by_code[code].threshold
+        key: threshold
         for key, code in source.measure_of.items()
-        if code in by_code and by_code[code].threshold and by_code[code].threshold > 0
+        if (threshold := by_code.get(code)) is not None and threshold > 0
     }
 
 
-def _falls(source: Source, thresholds: dict[str, float], row):  # type: ignore[no-untyped-def]
+def _falls(
+    source: Source, thresholds: dict[str, float], row: Any
+) -> tuple[Any, ColumnElement[Any], Any, ColumnElement[bool]]:
     """The measure key, its threshold, the same patient's baseline value, and the test. A visit's own
     baseline value never falls (its change is 0 and every threshold is positive)."""
     key = source.key(row)
     threshold = case(*((key == k, t) for k, t in thresholds.items()), else_=None)
-    base = baseline_value_of(source, Visit.patient_id, key)
+    base = baseline_value_of(source, col(Visit.patient_id), key)
     fell = source.value(row) - base <= -threshold
     return key, threshold, base, fell
 
 
-def _flagged(protocol: Protocol):  # type: ignore[no-untyped-def]
+#: A source of values with thresholds, the query of its falls' details, and the same test as an EXISTS.
+Flagged = tuple[Source, Select[*tuple[Any, ...]], Exists]
+
+
+def _flagged(protocol: Protocol) -> list[Flagged]:
     """Per source of values with thresholds: the rows (visit id, patient id, study ID, visit code, measure,
     baseline, value, threshold) of each fall that reaches its threshold, and the same test as an EXISTS
     correlated to the outer query's visit."""
-    found = []
+    found: list[Flagged] = []
     for source, infos in sources(protocol):
         thresholds = _thresholds(source, infos)
         if not thresholds:
@@ -101,11 +111,11 @@ def _flagged(protocol: Protocol):  # type: ignore[no-untyped-def]
         row = source.alias()
         key, threshold, base, fell = _falls(source, thresholds, row)
         details = (
-            select(
-                Visit.id,
-                Patient.id,
-                Patient.study_id,
-                Visit.code,
+            sql_select(
+                col(Visit.id),
+                col(Patient.id),
+                col(Patient.study_id),
+                col(Visit.code),
                 key.label("measure"),
                 base.label("baseline"),
                 source.value(row).label("value"),
@@ -123,16 +133,16 @@ def _flagged(protocol: Protocol):  # type: ignore[no-untyped-def]
     return found
 
 
-def _open_visits(tests: list, limit: int | None):  # type: ignore[no-untyped-def]
+def _open_visits(tests: list[Exists], limit: int | None) -> SelectOfScalar[int | None]:
     """Visits with data, not acknowledged, with a fall from baseline reaching a threshold; the most
     recently done first (walked down the actual-date index, stopping after `limit`)."""
     query = (
-        select(Visit.id)
+        select(col(Visit.id))
         .join(Patient, col(Patient.id) == Visit.patient_id)
         .where(
             analysed_patients(),
             col(Visit.actual_date).is_not(None),
-            ~exists().where(ChangeReview.visit_id == Visit.id),
+            ~exists().where(col(ChangeReview.visit_id) == Visit.id),
             or_(*tests),
         )
         .order_by(col(Visit.actual_date).desc(), col(Visit.id).desc())
@@ -160,7 +170,7 @@ def _needs_review(db: Session, protocol: Protocol, *, limit: int) -> ReviewList:
     for source, details, _test in flagged:
         if not shown:
             break
-        for vid, pid, sid, code, measure, base, value, threshold in db.exec(
+        for vid, pid, sid, code, measure, base, value, threshold in db.execute(
             details.where(col(Visit.id).in_(shown))
         ).all():
             heads[vid] = (pid, sid, code)
@@ -179,13 +189,14 @@ def _needs_review(db: Session, protocol: Protocol, *, limit: int) -> ReviewList:
 
 def acknowledge(db: Session, actor: Actor, protocol: Protocol, visit_id: int, note: str) -> ChangeReview:
     """Record a nurse's acknowledgement of the visit's meaningful change, in the caller's transaction."""
-    if db.exec(select(ChangeReview.id).where(ChangeReview.visit_id == visit_id)).first() is not None:
+    if db.exec(select(ChangeReview.id).where(col(ChangeReview.visit_id) == visit_id)).first() is not None:
         raise AlreadyAcknowledged(visit_id)
     flagged = _flagged(protocol)
     tests = [test for _s, _d, test in flagged]
-    if not tests or db.exec(_open_visits(tests, 1).where(Visit.id == visit_id)).first() is None:
+    if not tests or db.exec(_open_visits(tests, 1).where(col(Visit.id) == visit_id)).first() is None:
         raise NothingToReview(visit_id)
-    review = ChangeReview(visit_id=visit_id, note=note, acknowledged_by_id=actor.id)  # type: ignore[arg-type]
+    assert actor.id is not None
+    review = ChangeReview(visit_id=visit_id, note=note, acknowledged_by_id=actor.id)
     db.add(review)
     db.flush()
     record(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -27,7 +28,7 @@ MATRIX_PAGE = 50
 
 @bp.route("/")
 @allow(*READERS)
-def overview():  # type: ignore[no-untyped-def]
+def overview() -> ResponseReturnValue:
     database = db.session()
     data = overview_for(database)
     pages = max(1, -(-data.patients // MATRIX_PAGE))
@@ -54,7 +55,7 @@ def overview():  # type: ignore[no-untyped-def]
 
 @bp.route("/reviews/<int:visit_id>", methods=["POST"])
 @allow("nurse")
-def acknowledge_review(visit_id: int):  # type: ignore[no-untyped-def]
+def acknowledge_review(visit_id: int) -> ResponseReturnValue:
     """A nurse acknowledges a clinically meaningful change with a note; back to the clinic list."""
     form = ReviewForm()
     if not form.validate_on_submit():

@@ -6,7 +6,8 @@ import threading
 
 from markupsafe import Markup
 
-from epro.reports.view import N_, ReportView
+from epro.codes import N_
+from epro.reports.view import ReportView
 from epro.study import charts
 from epro.study.overview import Change, MeasureStats, StudyOverview, Summary
 
