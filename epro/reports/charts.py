@@ -338,7 +338,8 @@ def _cross(cx: float, cy: float, colour: str) -> str:
 
 @cache
 def _tick_glyphs() -> dict[str, Any]:
-    return json.loads(TICK_GLYPHS.read_text())
+    glyphs: dict[str, Any] = json.loads(TICK_GLYPHS.read_text())
+    return glyphs
 
 
 def label_width(text: str) -> float:

@@ -22,13 +22,13 @@ from collections.abc import Callable
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
 from flask import render_template
 from flask_babel import force_locale
-from weasyprint import CSS, HTML, Attachment, Document
+from weasyprint import CSS, HTML, Attachment
 from weasyprint.css import ColorProfile
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
@@ -36,9 +36,6 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 from epro.certified.certification import Certification
 from epro.reports.context import Report
 from epro.reports.view import ReportView
-
-if TYPE_CHECKING:
-    import pydyf
 
 HERE = Path(__file__).resolve().parent
 FONTS = HERE / "fonts"
@@ -119,7 +116,11 @@ def render_html(report: Report, edition: str, certification: Certification | Non
         )
 
 
-def _xmp_identifier(urn: str) -> Callable[[Document, pydyf.PDF], None]:
+#: WeasyPrint's finisher: called with the document and the pydyf PDF before it is written (neither typed).
+Finisher = Callable[[Any, Any], None]
+
+
+def _xmp_identifier(urn: str) -> Finisher:
     """A finisher that adds the document identifier to the XMP packet WeasyPrint wrote (in its one
     rdf:RDF element, as XMP requires): dc:identifier and xmpMM:DocumentID."""
     description = (
@@ -128,7 +129,7 @@ def _xmp_identifier(urn: str) -> Callable[[Document, pydyf.PDF], None]:
         f"<xmpMM:DocumentID>{urn}</xmpMM:DocumentID></rdf:Description>"
     ).encode()
 
-    def finish(_document: Document, pdf: pydyf.PDF) -> None:
+    def finish(_document: Any, pdf: Any) -> None:
         reference = pdf.catalog["Metadata"]
         reference = int((reference.decode() if isinstance(reference, bytes) else str(reference)).split()[0])
         stream = pdf.objects[reference]
@@ -175,7 +176,8 @@ def html_to_pdf(html: str, certification: Certification | None = None) -> bytes:
         document = HTML(string=html, url_fetcher=fetcher).render(
             stylesheets=stylesheets, font_config=font_config, color_profiles=_output_intent(), **options
         )
-        return document.write_pdf(finisher=finisher, **options)
+        pdf: bytes = document.write_pdf(finisher=finisher, **options)
+        return pdf
 
 
 def render_pdf(report: Report, edition: str, certification: Certification | None = None) -> bytes:

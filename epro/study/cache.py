@@ -17,7 +17,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import TypeVar, cast
 
-from sqlalchemy import ColumnElement, Connection, Engine, not_, or_
+from sqlalchemy import ColumnElement, Engine, not_, or_
 from sqlmodel import Session, col, select
 
 from epro.models import AuditEvent
@@ -25,9 +25,8 @@ from epro.study.overview import StudyOverview
 
 T = TypeVar("T")
 MAX_DATABASES = 8
-
-#: data_version()'s (database, version), and what else the cached result depends on.
-CacheKey = tuple[tuple[str, int], object]
+#: data_version()'s (database, version), then what else the result depends on.
+CacheKey = tuple[tuple[str, int], *tuple[object, ...]]
 
 #: Audit actions that read data without changing it.
 READ_ONLY_ACTIONS = ("auth.%", "export.%")
@@ -38,17 +37,21 @@ _cached: dict[str, tuple[CacheKey, StudyOverview]] = {}
 #: Other results kept per data version, by name (the clinic list's "needs review").
 _slots: dict[str, tuple[CacheKey, object]] = {}
 #: A token per engine object, so two databases never share.
-_tokens: weakref.WeakKeyDictionary[Engine | Connection, str] = weakref.WeakKeyDictionary()
+_tokens: weakref.WeakKeyDictionary[Engine, str] = weakref.WeakKeyDictionary()
+
+
+def engine_of(db: Session) -> Engine:
+    """The engine this session reads (the session's bind, or the engine of the connection it is bound to)."""
+    return db.get_bind().engine
 
 
 def _database(db: Session) -> str:
-    """A token of the engine this session reads (one per engine object, so two databases never share)."""
-    bind = db.get_bind()
-    with _lock:
-        token = _tokens.get(bind)
-        if token is None:
-            token = _tokens[bind] = secrets.token_hex(8)
-        return token
+    """A token of the engine this session reads."""
+    engine = engine_of(db)
+    token = _tokens.get(engine)
+    if token is None:
+        token = _tokens[engine] = secrets.token_hex(8)
+    return token
 
 
 def read_only_action() -> ColumnElement[bool]:
@@ -85,7 +88,7 @@ def kept(name: str, key: CacheKey, compute: Callable[[], T]) -> T:
     with _lock:
         found = _slots.get(slot)
     if found is not None and found[0] == key:
-        return cast(T, found[1])  # stored by compute() under this name and key
+        return cast(T, found[1])  # what compute() returned for this name
     value = compute()
     with _lock:
         if len(_slots) >= MAX_DATABASES:
@@ -95,7 +98,8 @@ def kept(name: str, key: CacheKey, compute: Callable[[], T]) -> T:
 
 
 def cache_key(db: Session, today: date, *context: object) -> CacheKey:
-    return (data_version(db), (today, *context))
+    rest: tuple[object, ...] = (today, *context)
+    return (data_version(db), *rest)
 
 
 def forget() -> None:

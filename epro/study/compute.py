@@ -4,16 +4,18 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Float, func, type_coerce
-from sqlalchemy import select as core_select
+from sqlalchemy import Float, Row, func, type_coerce
+from sqlalchemy import select as sql_select
+from sqlalchemy.sql.expression import Executable
 from sqlmodel import Session, col, select
 
 from epro.codes import SessionState
 from epro.models import Patient, QuestionnaireSession, Visit
 from epro.schedule import Protocol, VisitStatus, visit_status
-from epro.study.contributions import plain_rows
 from epro.study.overview import (
     Cell,
     Completion,
@@ -70,6 +72,11 @@ def build_overview(
     )
 
 
+def _rows(db: Session, query: Executable) -> Sequence[Row[*tuple[Any, ...]]]:
+    """Plain rows through the session's Core connection: no ORM result processing."""
+    return db.connection().execute(query).all()
+
+
 def _even_sample(db: Session, patients: int, most: int) -> list[tuple[int, str]]:
     """Every analysed patient (id, study ID) by study ID, or an even sample of ``most`` of them."""
     numbered = (
@@ -81,11 +88,11 @@ def _even_sample(db: Session, patients: int, most: int) -> list[tuple[int, str]]
         .where(analysed_patients())
         .subquery()
     )
-    query = core_select(numbered.c.id, numbered.c.study_id).order_by(numbered.c.place)
+    query = select(numbered.c.id, numbered.c.study_id).order_by(numbered.c.place)
     if patients > most:
         step = patients / most
         query = query.where(numbered.c.place.in_([int(i * step) for i in range(most)]))
-    return [(pid, sid) for pid, sid in plain_rows(db, query)]
+    return [(pid, sid) for pid, sid in _rows(db, query)]
 
 
 def _measure_stats(
@@ -102,13 +109,13 @@ def _measure_stats(
     if sample:
         study_ids = dict(sample)
         drawn = (
-            core_select(col(Visit.patient_id), col(Visit.code), key, value)
+            select(col(Visit.patient_id), col(Visit.code), key, value)
             .select_from(row)
             .join(Visit, col(Visit.id) == source.visit_id(row))
             .where(col(Visit.patient_id).in_(list(study_ids)), source.where(row))
             .order_by(col(Visit.patient_id), col(Visit.number))
         )
-        for patient_id, visit_code, measure_key, number in plain_rows(db, drawn):
+        for patient_id, visit_code, measure_key, number in _rows(db, drawn):
             lines[(study_ids[patient_id], measure_key)].append((visit_code, float(number)))
 
     keys = {code: key for key, code in source.measure_of.items()}
@@ -175,8 +182,8 @@ def matrix_rows(
 ) -> list[MatrixRow]:
     """One page of the completion matrix: patients by study ID, a cell per protocol visit; a withdrawn
     patient's row says so, and the visits cancelled by the withdrawal show as cancelled."""
-    patients = db.execute(
-        core_select(
+    patients = db.exec(
+        select(
             col(Patient.id), col(Patient.study_id), col(Patient.withdrawn_on), col(Patient.withdrawal_reason)
         )
         .where(analysed_patients())
@@ -187,7 +194,7 @@ def matrix_rows(
     if not patients:
         return []
     rows = db.execute(
-        core_select(
+        sql_select(
             col(Visit.patient_id),
             col(Visit.code),
             col(Visit.window_start),
@@ -198,9 +205,9 @@ def matrix_rows(
             col(QuestionnaireSession.entered_by),
         )
         .join(QuestionnaireSession, live_session(), isouter=True)
-        .where(col(Visit.patient_id).in_([p.id for p in patients]))
+        .where(col(Visit.patient_id).in_([patient_id for patient_id, *_ in patients]))
     ).all()
-    withdrawn = {p.id: p.withdrawn_on for p in patients}
+    withdrawn = {patient_id: withdrawn_on for patient_id, _study_id, withdrawn_on, _reason in patients}
     cells: dict[int, dict[str, Cell]] = defaultdict(dict)
     for patient_id, code, window_start, window_end, actual_date, missed_reason, state, entered_by in rows:
         completed = state == SessionState.SUBMITTED
@@ -220,16 +227,19 @@ def matrix_rows(
             late=late,
             missed_reason=missed_reason if status is VisitStatus.MISSED else None,
         )
-    return [
-        MatrixRow(
-            p.id,
-            p.study_id,
-            tuple(cells[p.id].get(v.code, Cell(v.code, VisitStatus.UPCOMING)) for v in visits),
-            withdrawn_on=p.withdrawn_on,
-            withdrawal_reason=p.withdrawal_reason,
+    matrix = []
+    for patient_id, study_id, withdrawn_on, withdrawal_reason in patients:
+        assert patient_id is not None
+        matrix.append(
+            MatrixRow(
+                patient_id,
+                study_id,
+                tuple(cells[patient_id].get(v.code, Cell(v.code, VisitStatus.UPCOMING)) for v in visits),
+                withdrawn_on=withdrawn_on,
+                withdrawal_reason=withdrawal_reason,
+            )
         )
-        for p in patients
-    ]
+    return matrix
 
 
 def table1(tallies: Tallies, protocol: Protocol, n: int) -> Table1:

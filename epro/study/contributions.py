@@ -14,14 +14,13 @@ decimal places), so adding and removing shares is exact on SQLite and PostgreSQL
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
-from sqlalchemy import Row, Select
-from sqlalchemy import select as core_select
+from sqlalchemy import select
 from sqlmodel import Session, col
 
 from epro.baseline import baseline_key
@@ -48,10 +47,10 @@ class Share:
     visits: list[VisitEntry] = field(default_factory=list)
 
 
-def plain_rows(db: Session, query: Select[*tuple[Any, ...]]) -> Sequence[Row[*tuple[Any, ...]]]:
+def _rows(db: Session, query: Any) -> list[Any]:
     """Plain rows through the session's Core connection (no ORM result processing: the rebuild reads
     every value of the study)."""
-    return db.connection().execute(query).all()
+    return list(db.connection().execute(query).all())
 
 
 def scaled(value: Any) -> int:
@@ -70,9 +69,9 @@ def shares(db: Session, protocol: Protocol, patient_ids: Iterable[int]) -> Itera
 def _batch(db: Session, protocol: Protocol, ids: list[int]) -> Iterator[tuple[int, Share]]:
     patients = {
         row.id: row
-        for row in plain_rows(
+        for row in _rows(
             db,
-            core_select(
+            select(
                 col(Patient.id),
                 col(Patient.sex),
                 col(Patient.birth_year),
@@ -88,9 +87,9 @@ def _batch(db: Session, protocol: Protocol, ids: list[int]) -> Iterator[tuple[in
     if not patients:
         return
     analysed = list(patients)
-    visits = plain_rows(
+    visits = _rows(
         db,
-        core_select(
+        select(
             col(Visit.id),
             col(Visit.patient_id),
             col(Visit.code),
@@ -154,9 +153,9 @@ def _values(
 ) -> None:
     """Each value of the source, and its change from the same patient's baseline."""
     row = source.alias()
-    rows = plain_rows(
+    rows = _rows(
         db,
-        core_select(source.visit_id(row), source.key(row), source.value(row), source.assessed_on(row))
+        select(source.visit_id(row), source.key(row), source.value(row), source.assessed_on(row))
         .join(Visit, col(Visit.id) == source.visit_id(row))
         .where(col(Visit.patient_id).in_(analysed), source.where(row)),
     )
@@ -196,9 +195,9 @@ def _characteristics(
     from epro.clinical.child_pugh import INPUTS
 
     measured: dict[tuple[int, str], list[tuple[int, int, date | None, str]]] = defaultdict(list)
-    for visit_id, code, number, category, sampled in plain_rows(
+    for visit_id, code, number, category, sampled in _rows(
         db,
-        core_select(
+        select(
             col(ClinicalValue.visit_id),
             col(ClinicalValue.measure_code),
             col(ClinicalValue.value_number),
@@ -220,9 +219,9 @@ def _characteristics(
         )
         if base is not None:
             values[pid][code] = found[base][3]
-    for pid, code, value in plain_rows(
+    for pid, code, value in _rows(
         db,
-        core_select(
+        select(
             col(PatientCharacteristic.patient_id),
             col(PatientCharacteristic.code),
             col(PatientCharacteristic.value),
@@ -232,11 +231,11 @@ def _characteristics(
 
     categories = [c.code for c in characteristics_for(protocol) if c.measure is None and c.kind == "category"]
     entries: dict[int, list[Entry]] = defaultdict(list)
-    for pid, characteristics in values.items():
+    for pid, recorded in values.items():
         for code in categories:
-            if code in characteristics:
-                entries[pid].append(("char", "", code, characteristics[code], 0))
-        derived = baseline_child_pugh(characteristics, protocol)
+            if code in recorded:
+                entries[pid].append(("char", "", code, recorded[code], 0))
+        derived = baseline_child_pugh(recorded, protocol)
         if derived is not None:
             entries[pid].append(("cp", "", "", derived.grade, 0))
     return entries

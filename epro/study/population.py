@@ -46,10 +46,10 @@ def baseline_value_of(source: Any, patient_id: Any, key: Any) -> Any:
     return (
         select(source.value(row))
         .select_from(row)
-        .join(visit, visit.id == source.visit_id(row))
+        .join(visit, col(visit.id) == source.visit_id(row))
         .join(patient, col(patient.id) == visit.patient_id)
         .where(
-            visit.patient_id == patient_id,
+            col(visit.patient_id) == patient_id,
             source.key(row) == key,
             source.where(row),
             col(assessed).is_not(None),

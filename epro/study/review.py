@@ -12,7 +12,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import ColumnElement, Exists, Select, case, exists, or_
-from sqlalchemy import select as core_select
+from sqlalchemy import select as sql_select
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 from wtforms import TextAreaField
@@ -79,27 +79,31 @@ def _thresholds(source: Source, infos: list[MeasureInfo]) -> dict[str, float]:
     return {
         key: threshold
         for key, code in source.measure_of.items()
-        if (threshold := by_code.get(code)) and threshold > 0
+        if (threshold := by_code.get(code)) is not None and threshold > 0
     }
 
 
 def _falls(
     source: Source, thresholds: dict[str, float], row: Any
-) -> tuple[ColumnElement[Any], ColumnElement[Any], ColumnElement[Any], ColumnElement[bool]]:
+) -> tuple[Any, ColumnElement[Any], Any, ColumnElement[bool]]:
     """The measure key, its threshold, the same patient's baseline value, and the test. A visit's own
     baseline value never falls (its change is 0 and every threshold is positive)."""
     key = source.key(row)
     threshold = case(*((key == k, t) for k, t in thresholds.items()), else_=None)
-    base = baseline_value_of(source, Visit.patient_id, key)
+    base = baseline_value_of(source, col(Visit.patient_id), key)
     fell = source.value(row) - base <= -threshold
     return key, threshold, base, fell
 
 
-def _flagged(protocol: Protocol) -> list[tuple[Source, Select[*tuple[Any, ...]], Exists]]:
+#: A source of values with thresholds, the query of its falls' details, and the same test as an EXISTS.
+Flagged = tuple[Source, Select[*tuple[Any, ...]], Exists]
+
+
+def _flagged(protocol: Protocol) -> list[Flagged]:
     """Per source of values with thresholds: the rows (visit id, patient id, study ID, visit code, measure,
     baseline, value, threshold) of each fall that reaches its threshold, and the same test as an EXISTS
     correlated to the outer query's visit."""
-    found: list[tuple[Source, Select[*tuple[Any, ...]], Exists]] = []
+    found: list[Flagged] = []
     for source, infos in sources(protocol):
         thresholds = _thresholds(source, infos)
         if not thresholds:
@@ -107,7 +111,7 @@ def _flagged(protocol: Protocol) -> list[tuple[Source, Select[*tuple[Any, ...]],
         row = source.alias()
         key, threshold, base, fell = _falls(source, thresholds, row)
         details = (
-            core_select(
+            sql_select(
                 col(Visit.id),
                 col(Patient.id),
                 col(Patient.study_id),
@@ -151,7 +155,7 @@ def needs_review(db: Session, protocol: Protocol, *, limit: int = SHOWN) -> Revi
     audited and so computes it again)."""
     from epro.study import cache
 
-    key = (cache.data_version(db), (protocol.code, protocol.version, limit))
+    key = (cache.data_version(db), protocol.code, protocol.version, limit)
     return cache.kept("needs_review", key, lambda: _needs_review(db, protocol, limit=limit))
 
 
@@ -185,13 +189,13 @@ def _needs_review(db: Session, protocol: Protocol, *, limit: int) -> ReviewList:
 
 def acknowledge(db: Session, actor: Actor, protocol: Protocol, visit_id: int, note: str) -> ChangeReview:
     """Record a nurse's acknowledgement of the visit's meaningful change, in the caller's transaction."""
-    if db.exec(select(ChangeReview.id).where(ChangeReview.visit_id == visit_id)).first() is not None:
+    if db.exec(select(ChangeReview.id).where(col(ChangeReview.visit_id) == visit_id)).first() is not None:
         raise AlreadyAcknowledged(visit_id)
     flagged = _flagged(protocol)
     tests = [test for _s, _d, test in flagged]
-    if not tests or db.exec(_open_visits(tests, 1).where(Visit.id == visit_id)).first() is None:
+    if not tests or db.exec(_open_visits(tests, 1).where(col(Visit.id) == visit_id)).first() is None:
         raise NothingToReview(visit_id)
-    assert actor.id is not None  # a nurse
+    assert actor.id is not None
     review = ChangeReview(visit_id=visit_id, note=note, acknowledged_by_id=actor.id)
     db.add(review)
     db.flush()

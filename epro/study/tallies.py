@@ -22,14 +22,15 @@ from dataclasses import astuple, dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import CursorResult, Engine, case, delete, func, insert, text, update
-from sqlalchemy import select as core_select
+from sqlalchemy import case, delete, func, insert, inspect, text, update
+from sqlalchemy import select as sql_select
+from sqlalchemy.orm import Mapped
 from sqlmodel import Session, col, select
 
 from epro.db import unit_of_work, write_intended
 from epro.models import ClinicalValue, Patient, PatientCharacteristic, QuestionnaireSession, Response, Visit
 from epro.schedule import Protocol, VisitStatus
-from epro.study.cache import latest_change, read_only_action
+from epro.study.cache import engine_of, latest_change, read_only_action
 from epro.study.contributions import OPEN, SCALE, Entry, Share, VisitEntry, shares
 from epro.study.overview import Change, Summary
 from epro.study.population import analysed_patients
@@ -71,17 +72,15 @@ class Tallies:
 def current(db: Session, protocol: Protocol, today: date) -> Tallies:
     """The tallies as of the newest change, brought up to date first when they are behind."""
     state = db.exec(
-        select(StudyTallyState.context, StudyTallyState.audit_id, StudyTallyState.summaries).where(
-            StudyTallyState.id == STATE_ID
-        )
+        select(
+            col(StudyTallyState.context), col(StudyTallyState.audit_id), col(StudyTallyState.summaries)
+        ).where(col(StudyTallyState.id) == STATE_ID)
     ).first()
     if state is not None and state[0] == _context(protocol) and state[1] == latest_change(db):
         return _read(db, _load_summaries(state[2]), today)
     if write_intended():  # the caller writes (an export's POST): in its transaction, which holds the lock
         return _read(db, _bring_up_to_date(db, protocol), today)
-    engine = db.get_bind()
-    assert isinstance(engine, Engine)  # epro's sessions are bound to the engine, never to one connection
-    with unit_of_work(engine) as writer:
+    with unit_of_work(engine_of(db)) as writer:
         return _read(writer, _bring_up_to_date(writer, protocol), today)
 
 
@@ -110,13 +109,18 @@ def _bring_up_to_date(db: Session, protocol: Protocol) -> dict[Group, Summary]:
 
 
 # Which patient an audited entity belongs to (entities the overview does not read are passed over).
-_OWNERS: dict[str, Any] = {
-    "patient": (Patient.id, Patient.id, None),
-    "patient_characteristic": (PatientCharacteristic.id, PatientCharacteristic.patient_id, None),
-    "visit": (Visit.id, Visit.patient_id, None),
-    "questionnaire_session": (QuestionnaireSession.id, Visit.patient_id, QuestionnaireSession.visit_id),
-    "response": (Response.id, Visit.patient_id, Response.visit_id),
-    "clinical_value": (ClinicalValue.id, Visit.patient_id, ClinicalValue.visit_id),
+# (the entity's id, its patient's id, and the visit id to join Visit on where the patient is the visit's)
+_OWNERS: dict[str, tuple[Mapped[int | None], Mapped[int | None], Mapped[int] | None]] = {
+    "patient": (col(Patient.id), col(Patient.id), None),
+    "patient_characteristic": (col(PatientCharacteristic.id), col(PatientCharacteristic.patient_id), None),
+    "visit": (col(Visit.id), col(Visit.patient_id), None),
+    "questionnaire_session": (
+        col(QuestionnaireSession.id),
+        col(Visit.patient_id),
+        col(QuestionnaireSession.visit_id),
+    ),
+    "response": (col(Response.id), col(Visit.patient_id), col(Response.visit_id)),
+    "clinical_value": (col(ClinicalValue.id), col(Visit.patient_id), col(ClinicalValue.visit_id)),
 }
 _PASSED_OVER = frozenset(
     {"staff_user", "signature", "change_review", "audit_event", "export", "study", "database"}
@@ -130,7 +134,9 @@ def _touched(db: Session, after: int) -> set[int] | None:
 
     ids: dict[str, set[int]] = defaultdict(set)
     for entity, entity_id in db.exec(
-        select(AuditEvent.entity, AuditEvent.entity_id).where(col(AuditEvent.id) > after, ~read_only_action())
+        select(col(AuditEvent.entity), col(AuditEvent.entity_id)).where(
+            col(AuditEvent.id) > after, ~read_only_action()
+        )
     ).all():
         if entity in _PASSED_OVER:
             continue
@@ -147,7 +153,7 @@ def _touched(db: Session, after: int) -> set[int] | None:
                 query = query.join(Visit, col(Visit.id) == visit_id)
             rows = db.exec(query).all()
             found += len(rows)
-            patients.update(pid for _id, pid in rows)
+            patients.update(pid for _id, pid in rows if pid is not None)
         if found != len(wanted):
             return None
     return patients
@@ -187,9 +193,11 @@ def _retally(
     for group in {entry[:3] for entry, moved in entries.items() if moved and entry[0] in SUMMARISED}:
         kind, visit_code, measure = group
         counted = db.exec(
-            select(StudyTally.value, StudyTally.n)
+            select(col(StudyTally.value), col(StudyTally.n))
             .where(
-                StudyTally.kind == kind, StudyTally.visit_code == visit_code, StudyTally.measure == measure
+                col(StudyTally.kind) == kind,
+                col(StudyTally.visit_code) == visit_code,
+                col(StudyTally.measure) == measure,
             )
             .order_by(col(StudyTally.value))
         ).all()
@@ -197,23 +205,21 @@ def _retally(
     return summaries
 
 
-def _apply(
-    db: Session,
-    table: type[StudyTally] | type[StudyVisitTally],
-    columns: tuple[str, ...],
-    moves: Counter[Any],
-) -> None:
+CountTable = type[StudyTally] | type[StudyVisitTally]
+
+
+def _apply(db: Session, table: CountTable, columns: tuple[str, ...], moves: Counter[Any]) -> None:
     """Add each move to its row's count (a new row where there is none; a row counting 0 goes)."""
+    n = col(table.n)
     for key, moved in moves.items():
         if not moved:
             continue
         match = [getattr(table, name) == value for name, value in zip(columns, key, strict=True)]
-        updated = db.execute(update(table).where(*match).values(n=col(table.n) + moved))
-        assert isinstance(updated, CursorResult)  # an UPDATE's result (sqlmodel types it as a plain Result)
-        if not updated.rowcount:
+        changed = db.exec(update(table).where(*match).values(n=n + moved)).rowcount
+        if not changed:
             db.execute(insert(table).values(**dict(zip(columns, key, strict=True)), n=moved))
         elif moved < 0:
-            db.execute(delete(table).where(*match, col(table.n) == 0))
+            db.execute(delete(table).where(*match, n == 0))
 
 
 def _rebuild(db: Session, protocol: Protocol) -> dict[Group, Summary]:
@@ -221,7 +227,7 @@ def _rebuild(db: Session, protocol: Protocol) -> dict[Group, Summary]:
     for table in (StudyTally, StudyVisitTally, StudyPatientTally):
         db.execute(delete(table))
     patients = [
-        pid for pid in db.exec(select(Patient.id).where(analysed_patients())).all() if pid is not None
+        pid for pid in db.exec(select(col(Patient.id)).where(analysed_patients())).all() if pid is not None
     ]
     entries: Counter[Entry] = Counter()
     visits: Counter[VisitEntry] = Counter()
@@ -249,15 +255,15 @@ def _rebuild(db: Session, protocol: Protocol) -> dict[Group, Summary]:
     return summaries
 
 
-def _insert_counts(db: Session, table: type, columns: tuple[str, ...], counts: Counter[Any]) -> None:
+def _insert_counts(db: Session, table: CountTable, columns: tuple[str, ...], counts: Counter[Any]) -> None:
     rows = [{**dict(zip(columns, key, strict=True)), "n": n} for key, n in counts.items() if n]
     for start in range(0, len(rows), 5000):
         _insert(db, table, rows[start : start + 5000])
 
 
-def _insert(db: Session, table: Any, rows: list[dict[str, object]]) -> None:
+def _insert(db: Session, table: CountTable | type[StudyPatientTally], rows: list[dict[str, object]]) -> None:
     """executemany through the Core connection (the ORM's bulk insert costs more per row)."""
-    db.connection().execute(table.__table__.insert(), rows)
+    db.connection().execute(insert(inspect(table).local_table), rows)
 
 
 def _summarise_into(
@@ -276,9 +282,14 @@ def _read(db: Session, summaries: dict[Group, Summary], today: date) -> Tallies:
     counts = {
         (kind, measure, category): int(n)
         for kind, measure, category, n in db.exec(
-            select(StudyTally.kind, StudyTally.measure, StudyTally.category, func.sum(StudyTally.n))
+            select(
+                col(StudyTally.kind),
+                col(StudyTally.measure),
+                col(StudyTally.category),
+                func.sum(StudyTally.n),
+            )
             .where(col(StudyTally.kind).in_(COUNTED))
-            .group_by(StudyTally.kind, StudyTally.measure, StudyTally.category)
+            .group_by(col(StudyTally.kind), col(StudyTally.measure), col(StudyTally.category))
         ).all()
     }
     return Tallies(summaries, counts, _completion(db, today))
@@ -294,20 +305,14 @@ def _completion(db: Session, today: date) -> list[tuple[str, str, int, int, int,
         else_=VisitStatus.OVERDUE.value,
     ).label("status")
     closed = case((col(StudyVisitTally.window_end) < today, 1), else_=0).label("closed")
+    visit_code, staff, late = (
+        col(StudyVisitTally.visit_code),
+        col(StudyVisitTally.staff),
+        col(StudyVisitTally.late),
+    )
     rows = db.execute(
-        core_select(
-            col(StudyVisitTally.visit_code),
-            status,
-            col(StudyVisitTally.staff),
-            col(StudyVisitTally.late),
-            closed,
-            func.sum(StudyVisitTally.n),
-        ).group_by(
-            col(StudyVisitTally.visit_code),
-            status,
-            col(StudyVisitTally.staff),
-            col(StudyVisitTally.late),
-            closed,
+        sql_select(visit_code, status, staff, late, closed, func.sum(StudyVisitTally.n)).group_by(
+            visit_code, status, staff, late, closed
         )
     ).all()
     return [(code, state, staff, late, shut, int(n)) for code, state, staff, late, shut, n in rows]
@@ -329,7 +334,10 @@ def _dump_share(share: Share) -> str:
 def _load_share(stored: str) -> Share:
     found = json.loads(stored)
     return Share(
-        entries=[tuple(entry) for entry in found["t"]],
+        entries=[
+            (kind, visit_code, measure, category, value)
+            for kind, visit_code, measure, category, value in found["t"]
+        ],
         visits=[
             (code, state, staff, late, date.fromisoformat(start), date.fromisoformat(end))
             for code, state, staff, late, start, end in found["v"]
