@@ -1,4 +1,4 @@
-"""Content-Disposition for downloads, safe for any file name (RFC 6266 with RFC 5987 encoding).
+"""Downloads: Content-Disposition safe for any file name (RFC 6266 with RFC 5987 encoding), zip archives.
 
 A name with non-ASCII characters (a study ID typed in full-width digits, a Korean name) in a plain
 `filename="..."` is an invalid header: gunicorn refuses it (500) and the dev server hangs. This is what
@@ -8,7 +8,10 @@ werkzeug's send_file does for `download_name`, for responses that are streamed r
 from __future__ import annotations
 
 import unicodedata
+from typing import IO
 from urllib.parse import quote
+
+from flask import Response, send_file
 
 
 def attachment(filename: str) -> str:
@@ -18,3 +21,11 @@ def attachment(filename: str) -> str:
     if fallback == filename:
         return f'attachment; filename="{filename}"'
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+def zip_download(archive: IO[bytes], filename: str) -> Response:
+    """A finished zip archive (rewound here) as an attachment that no cache keeps: it holds patient data."""
+    archive.seek(0)
+    response = send_file(archive, mimetype="application/zip", as_attachment=True, download_name=filename)
+    response.headers["Cache-Control"] = "no-store"
+    return response

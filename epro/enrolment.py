@@ -12,9 +12,17 @@ from epro.models import Patient, Visit
 from epro.schedule import Protocol, plan_visits
 
 
+class NotEnrolled(LookupError):
+    """The patient has no day 0 yet."""
+
+
+class AlreadyEnrolled(Exception):
+    """The patient already has a day 0: it is corrected (epro.followup), not entered again."""
+
+
 def enrol(db: Session, patient: Patient, protocol: Protocol, day0: date, actor: Actor) -> list[Visit]:
     if patient.procedure_date is not None:
-        raise ValueError("already enrolled")
+        raise AlreadyEnrolled
     assert patient.id is not None
     # Every row has its id once synced (flushed); the filter only tells the type checker so.
     protocol_visit_ids = {

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import io
 
-from flask import Blueprint, abort, request, send_file
+from flask import Blueprint, abort, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from epro import db
 from epro.access import allow
 from epro.certified.bundle import build_bundle, record_bundle, write_bundle
+from epro.downloads import zip_download
 from epro.models import utcnow
 from epro.reports import EDITIONS, NotEnrolled
 
@@ -32,12 +33,4 @@ def download(patient_id: int) -> ResponseReturnValue:
     database.commit()
     archive = io.BytesIO()
     write_bundle(archive, bundle)
-    archive.seek(0)
-    response = send_file(
-        archive,
-        mimetype="application/zip",
-        as_attachment=True,
-        download_name=f"certified-copy-{bundle.study_id}-{edition}.zip",
-    )
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return zip_download(archive, f"certified-copy-{bundle.study_id}-{edition}.zip")

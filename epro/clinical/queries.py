@@ -111,13 +111,3 @@ def patient_characteristics(db: Session, patient_id: int) -> dict[str, PatientCh
     """code -> baseline characteristic, for one patient."""
     rows = db.exec(select(PatientCharacteristic).where(PatientCharacteristic.patient_id == patient_id)).all()
     return {row.code: row for row in rows}
-
-
-def study_characteristics(db: Session) -> dict[int, dict[str, str]]:
-    """patient id -> code -> value, for every patient with baseline characteristics (one query)."""
-    found: dict[int, dict[str, str]] = {}
-    for patient_id, code, value in db.exec(
-        select(PatientCharacteristic.patient_id, PatientCharacteristic.code, PatientCharacteristic.value)
-    ):
-        found.setdefault(patient_id, {})[code] = value
-    return found

@@ -9,13 +9,10 @@ from datetime import date
 from sqlmodel import Session
 
 from epro.audit import Actor, record
+from epro.enrolment import NotEnrolled
 from epro.models import Patient, Visit
 from epro.schedule import Protocol, VisitStatus, plan_visits
 from epro.visits import VisitRow
-
-
-class NotEnrolled(Exception):
-    """The patient has no day 0 yet."""
 
 
 class AlreadyWithdrawn(Exception):

@@ -17,6 +17,15 @@ from epro.visit_labels import visit_label
 SEX = {"M": "M", "F": "F"}
 
 
+def _enrolled(db: Session) -> list[Patient]:
+    """The subjects: patients with a day 0, in study ID order."""
+    return list(
+        db.exec(
+            select(Patient).where(col(Patient.procedure_date).is_not(None)).order_by(col(Patient.study_id))
+        )
+    )
+
+
 def _last_dates(db: Session) -> dict[int, date]:
     """Each subject's latest visit or assessment date (RFENDTC, RFPENDTC)."""
     visits = db.exec(
@@ -37,10 +46,7 @@ def _last_dates(db: Session) -> dict[int, date]:
 def dm_rows(db: Session, facts: StudyFacts) -> Iterator[dict[str, object]]:
     """Enrolled subjects (a day 0 set); registered patients never enrolled are not subjects yet."""
     latest = _last_dates(db)
-    patients = db.exec(
-        select(Patient).where(col(Patient.procedure_date).is_not(None)).order_by(col(Patient.study_id))
-    ).all()
-    for patient in patients:
+    for patient in _enrolled(db):
         day0 = patient.procedure_date
         assert day0 is not None and patient.id is not None
         end = latest.get(patient.id)
@@ -128,10 +134,7 @@ def ds_rows(db: Session, facts: StudyFacts) -> Iterator[dict[str, object]]:
         )
     ).all():
         last_visit[patient_id] = (number, actual)
-    patients = db.exec(
-        select(Patient).where(col(Patient.procedure_date).is_not(None)).order_by(col(Patient.study_id))
-    ).all()
-    for patient in patients:
+    for patient in _enrolled(db):
         day0 = patient.procedure_date
         assert day0 is not None and patient.id is not None
         if patient.withdrawn_on is not None:
