@@ -34,20 +34,3 @@ def baseline_key(day0: date, assessments: Iterable[tuple[Key, date | None, bool]
         if best is None or assessed_on >= best[1]:
             best = (key, assessed_on)
     return None if best is None else best[0]
-
-
-def baseline_keys(
-    day0_by_subject: dict[str, date], assessments: Iterable[tuple[str, str, Key, date | None, bool]]
-) -> set[Key]:
-    """The baseline record of every (subject, measure) at once: assessments are (subject, measure, key,
-    date, has a result); subjects without a day 0 have no baseline."""
-    grouped: dict[tuple[str, str], list[tuple[Key, date | None, bool]]] = {}
-    for subject, measure, key, assessed_on, has_result in assessments:
-        grouped.setdefault((subject, measure), []).append((key, assessed_on, has_result))
-    found = set()
-    for (subject, _measure), items in grouped.items():
-        day0 = day0_by_subject.get(subject)
-        baseline = None if day0 is None else baseline_key(day0, items)
-        if baseline is not None:
-            found.add(baseline)
-    return found

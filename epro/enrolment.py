@@ -13,7 +13,7 @@ from epro.schedule import Protocol, plan_visits
 
 
 class NotEnrolled(LookupError):
-    """The patient has no day 0 yet."""
+    """The patient does not exist or has no day 0 yet (nothing to summarise, no day 0 to correct)."""
 
 
 class AlreadyEnrolled(Exception):

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from fontTools.ttLib import TTFont
+from markupsafe import Markup
 
 from epro.reports.charts import (
     LEFT,
@@ -21,7 +22,6 @@ from epro.reports.charts import (
     WIDTH,
     day_axis,
     index_series,
-    measure_chart,
     measure_series,
     nice_axis,
     ticks,
@@ -284,3 +284,10 @@ def outline_bounds(d: str | None) -> tuple[list[float], list[float]]:
 def width_of(d: str | None) -> float:
     xs, _ys = outline_bounds(d)
     return max(xs) - min(xs)
+
+
+def measure_chart(report: Report, measure_code: str, label: str) -> Markup:
+    """The SVG chart of one score, as the summary draws it; ``label`` is its accessible name."""
+    return series_chart(
+        report, measure_series(report, report.measures[report.measure_index(measure_code)]), label
+    )

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
+from datetime import date
 
 import pytest
 
 from epro import db
+from epro.baseline import Key, baseline_key
 from epro.clock import clinic_today
 from epro.models import utcnow
 from epro.schedule import load_protocol
@@ -153,7 +156,6 @@ def test_the_sql_baseline_is_epro_baseline_definition(app, dated) -> None:  # ty
     from sqlalchemy import literal
     from sqlmodel import col, select
 
-    from epro.baseline import baseline_keys
     from epro.models import Patient, Response, Visit
     from epro.study.population import baseline_value_of
     from epro.study.sources import pro_source
@@ -219,3 +221,20 @@ def test_withdrawn_patients_stay_in_but_their_cancelled_visits_are_not_expected(
     cells = {c.visit_code: c.status for c in row.cells}
     assert cells["M1"] == "cancelled" and cells["M6"] == "cancelled" and cells["BL"] == "overdue"
     assert cells["W1"] == "completed"
+
+
+def baseline_keys(
+    day0_by_subject: dict[str, date], assessments: Iterable[tuple[str, str, Key, date | None, bool]]
+) -> set[Key]:
+    """The baseline record of every (subject, measure) at once: assessments are (subject, measure, key,
+    date, has a result); subjects without a day 0 have no baseline."""
+    grouped: dict[tuple[str, str], list[tuple[Key, date | None, bool]]] = {}
+    for subject, measure, key, assessed_on, has_result in assessments:
+        grouped.setdefault((subject, measure), []).append((key, assessed_on, has_result))
+    found = set()
+    for (subject, _measure), items in grouped.items():
+        day0 = day0_by_subject.get(subject)
+        baseline = None if day0 is None else baseline_key(day0, items)
+        if baseline is not None:
+            found.add(baseline)
+    return found

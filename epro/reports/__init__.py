@@ -15,8 +15,9 @@ from flask_babel import get_locale
 from sqlmodel import Session, col, select
 
 from epro.clock import clinic_zone
+from epro.enrolment import NotEnrolled
 from epro.models import Patient, utcnow
-from epro.reports.context import NotEnrolled, Report, build_report
+from epro.reports.context import Report, build_report
 from epro.reports.view import EDITIONS, ReportView
 
 if TYPE_CHECKING:

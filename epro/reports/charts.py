@@ -173,11 +173,6 @@ def child_pugh_series(report: Report) -> Series:
     return Series("CP", CHILD_PUGH_AXIS, points)
 
 
-def measure_chart(report: Report, measure_code: str, label: str) -> Markup:
-    """The SVG chart of one score; ``label`` is its accessible name (already translated)."""
-    return chart(report, measure_series(report, report.measures[report.measure_index(measure_code)]), label)
-
-
 @dataclass(frozen=True, slots=True)
 class DayAxis:
     """The study-day axis every chart of a report shares: the x scale, and the visits in day order with the

@@ -23,15 +23,12 @@ from epro.clinical.child_pugh import ChildPugh, child_pugh
 from epro.clinical.measures import Measure as ClinicalMeasure
 from epro.clinical.measures import load_measure_set, measure_set_for
 from epro.clinical.queries import values_by_visit
+from epro.enrolment import NotEnrolled
 from epro.models import AuditEvent, ClinicalValue, Patient, Response
 from epro.schedule import Protocol, VisitStatus, days_outside_window, load_protocol, study_day
 from epro.text import Text
 from epro.visit_labels import visit_label
 from epro.visits import visit_rows
-
-
-class NotEnrolled(LookupError):
-    """The patient does not exist or has no day 0 yet: there is nothing to summarise."""
 
 
 class Direction(StrEnum):
