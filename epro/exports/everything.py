@@ -6,19 +6,19 @@ from __future__ import annotations
 import tempfile
 import zipfile
 
-from flask import abort, request, send_file
+from flask import abort, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from epro import db
 from epro.access import allow
-from epro.audit import record
 from epro.codes import LANGUAGES
+from epro.downloads import zip_download
 from epro.exports.formats import FORMATS
 from epro.exports.routes import READERS, bp
 from epro.exports.writer import csv_chunks, export_rows, filename, options_from_config, record_export
 from epro.models import utcnow
-from epro.reports import certified_report, enrolled_patient_ids, write_summaries_zip
+from epro.reports import certified_report, enrolled_patient_ids, record_summaries, write_summaries_zip
 
 SPOOL_BYTES = 8 * 1024 * 1024
 
@@ -53,26 +53,9 @@ def everything() -> ResponseReturnValue:
                         bundle.writestr(f"summaries/{name}", inner.read(name))
         for export in FORMATS.values():
             record_export(database, current_user.actor, export, options)
-        for report, _certification in reports:
-            record(
-                database,
-                current_user.actor,
-                "export.summaries",
-                "patient",
-                report.patient_id,
-                field="edition",
-                new=language,
-            )
+        record_summaries(database, current_user.actor, reports, language)
         database.commit()
     except BaseException:
         archive.close()  # send_file closes it on success; on a failure nobody else would
         raise
-    archive.seek(0)
-    response = send_file(
-        archive,
-        mimetype="application/zip",
-        as_attachment=True,
-        download_name=f"epro-everything-{language}-{now.strftime('%Y%m%dT%H%MZ')}.zip",
-    )
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return zip_download(archive, f"epro-everything-{language}-{now.strftime('%Y%m%dT%H%MZ')}.zip")

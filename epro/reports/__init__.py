@@ -14,6 +14,7 @@ from flask import Flask, current_app
 from flask_babel import get_locale
 from sqlmodel import Session, col, select
 
+from epro.audit import Actor, record
 from epro.clock import clinic_zone
 from epro.enrolment import NotEnrolled
 from epro.models import Patient, utcnow
@@ -38,6 +39,7 @@ __all__ = [
     "enrolled_patient_ids",
     "init_app",
     "inline_context",
+    "record_summaries",
     "report_for",
 ]
 
@@ -100,6 +102,12 @@ def write_summaries_zip(
             if done is not None:
                 done(report)
     return count
+
+
+def record_summaries(db: Session, actor: Actor, reports: Iterable[CertifiedReport], edition: str) -> None:
+    """Audit a download of summaries: one event per patient, naming the edition."""
+    for report, _certification in reports:
+        record(db, actor, "export.summaries", "patient", report.patient_id, field="edition", new=edition)
 
 
 def iter_reports(

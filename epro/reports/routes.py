@@ -6,15 +6,22 @@ from __future__ import annotations
 
 import tempfile
 
-from flask import Blueprint, Response, abort, request, send_file
+from flask import Blueprint, Response, abort, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from epro import db
 from epro.access import allow
 from epro.audit import record
-from epro.downloads import attachment
-from epro.reports import EDITIONS, NotEnrolled, certified_report, enrolled_patient_ids, write_summaries_zip
+from epro.downloads import attachment, zip_download
+from epro.reports import (
+    EDITIONS,
+    NotEnrolled,
+    certified_report,
+    enrolled_patient_ids,
+    record_summaries,
+    write_summaries_zip,
+)
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -63,20 +70,6 @@ def summaries() -> ResponseReturnValue:
     database.commit()
     archive = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 (send_file closes it)
     write_summaries_zip(archive, reports, edition)
-    for report, _certification in reports:
-        record(
-            database,
-            current_user.actor,
-            "export.summaries",
-            "patient",
-            report.patient_id,
-            field="edition",
-            new=edition,
-        )
+    record_summaries(database, current_user.actor, reports, edition)
     database.commit()
-    archive.seek(0)
-    response = send_file(
-        archive, mimetype="application/zip", as_attachment=True, download_name=f"summaries-{edition}.zip"
-    )
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return zip_download(archive, f"summaries-{edition}.zip")
