@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from epro import db, demo, migrate
 from epro.audit import SYSTEM
@@ -21,16 +21,20 @@ from epro.models import StaffUser
 from epro.private_files import write_private_text
 from epro.registry import create_staff_user
 from epro.schedule import load_protocol
+from epro.study import bring_tallies_up_to_date
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @click.command("init-db")
 def init_db_command() -> None:
-    """Migrate the database to the newest schema and load the instrument definitions."""
+    """Migrate the database to the newest schema, load the instrument definitions and bring the study
+    overview's tallies up to date."""
     migrate.upgrade(db.engine())
     with db.unit_of_work() as session:
         added = sync_instruments(session)
+    with Session(db.engine()) as session:
+        bring_tallies_up_to_date(session)
     click.echo(
         f"Database at revision {migrate.current_revision(db.engine())}; {added} instrument version(s) added."
     )

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from datetime import date
 
 import pytest
+from sqlmodel import select
 
 from epro import db
 from epro.baseline import Key, baseline_key
@@ -238,3 +239,20 @@ def baseline_keys(
         if baseline is not None:
             found.add(baseline)
     return found
+
+
+def test_init_db_brings_the_tallies_up_to_date(app, world) -> None:  # type: ignore[no-untyped-def]
+    """After a migration of a study with data, `flask init-db` builds the overview's tallies, so the first
+    page view does not (it would, over a large study, for minutes)."""
+    from epro.study.cache import latest_change
+    from epro.study.tally_tables import StudyTallyState
+
+    study_world.build(app, world.staff("nurse1"))
+    with world.session() as s:
+        assert s.exec(select(StudyTallyState)).first() is None
+    with app.app_context():
+        result = app.test_cli_runner().invoke(args=["init-db"])
+    assert result.exit_code == 0, result.output
+    with world.session() as s:
+        state = s.exec(select(StudyTallyState)).one()
+        assert state.audit_id == latest_change(s) > 0

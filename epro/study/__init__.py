@@ -12,7 +12,7 @@ from sqlmodel import Session
 from epro.clock import clinic_today, clinic_zone
 from epro.models import utcnow
 from epro.schedule import load_protocol
-from epro.study import cache
+from epro.study import cache, tallies
 from epro.study.compute import build_overview
 from epro.study.overview import StudyOverview
 
@@ -34,6 +34,12 @@ def overview_for(db: Session, *, use_cache: bool = True) -> StudyOverview:
     if key is not None:
         cache.remember(key, overview)
     return overview
+
+
+def bring_tallies_up_to_date(db: Session) -> None:
+    """Bring the study's stored tallies up to date now (after a migration, a restore or a bulk load), so
+    that no page view pays for building them over a large study."""
+    tallies.current(db, load_protocol(current_app.config["PROTOCOL"]), clinic_today())
 
 
 def init_app(app: Flask) -> None:
