@@ -249,6 +249,22 @@ def write_in_read_request() -> Iterator[Session]:
 
 
 @contextmanager
+def read_first() -> Iterator[Session]:
+    """In a write request, read in a deferred transaction that ends on leaving, so that only the short
+    write transaction after it takes the writer's turn (BEGIN IMMEDIATE) instead of the whole request.
+
+    What was read may have changed by the time the write runs: a write after this must check again,
+    in its own statement, whatever it relies on (e.g. ``INSERT ... SELECT ... WHERE EXISTS``)."""
+    db = session()
+    token = _write_intent.set(False)
+    try:
+        yield db
+    finally:
+        db.rollback()
+        _write_intent.reset(token)
+
+
+@contextmanager
 def durable() -> Iterator[None]:
     """Write transactions begun inside commit only once they are on disk (SQLite: synchronous=FULL),
     so an acknowledged commit survives a power cut. PostgreSQL commits durably anyway."""

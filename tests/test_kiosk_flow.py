@@ -8,6 +8,8 @@ from sqlmodel import select
 
 from epro.codes import SessionState
 from epro.models import AuditEvent, DraftAnswer, QuestionnaireSession, Response, Visit
+from epro.questionnaires import answers
+from epro.questionnaires.steps import steps_for
 from tests.conftest import csrf_of
 from tests.kiosk_helpers import Tablet, handed_over
 
@@ -231,3 +233,33 @@ def test_a_new_instrument_version_serves_new_sessions_and_keeps_the_old_one(worl
         ("WB", "1.0"),
         ("QOL", "1.0"),
     ]
+
+
+def test_an_answer_is_stored_only_while_its_session_is_open_under_its_token(world, client):
+    """The answer POST reads the session in one transaction and writes in a later one; the write itself
+    checks that the session is still in progress under the page's token, so a session paused (new token)
+    or submitted in between stores nothing."""
+    tablet, visit = handed_over(world, client)
+    tablet.choose_language("ko")
+    step = steps_for(visit)[0]
+    with world.session() as s:
+        questionnaire = s.exec(
+            select(QuestionnaireSession).where(QuestionnaireSession.visit_id == visit.id)
+        ).one()
+        assert questionnaire.id is not None
+        assert not answers.save_draft(s, questionnaire.id, "a-token-from-before-a-pause", step, 70, "ko")
+        assert answers.save_draft(s, questionnaire.id, questionnaire.token, step, 70, "ko")
+        assert answers.save_draft(s, questionnaire.id, questionnaire.token, step, 80, "ko")
+        s.commit()
+        drafts = s.exec(select(DraftAnswer).where(DraftAnswer.session_id == questionnaire.id)).all()
+        assert [d.value for d in drafts] == [80]
+    assert tablet.complete(values=(80, 5, 6)).status_code == 302
+    with world.session() as s:
+        submitted = s.exec(
+            select(QuestionnaireSession).where(QuestionnaireSession.visit_id == visit.id)
+        ).one()
+        assert submitted.id is not None and submitted.state == SessionState.SUBMITTED
+        assert not answers.save_draft(s, submitted.id, submitted.token, step, 10, "ko")
+        s.commit()
+        assert s.exec(select(DraftAnswer).where(DraftAnswer.session_id == submitted.id)).all() == []
+    assert [r.value for r in _responses(world, visit.id)] == [80, 5, 6]
