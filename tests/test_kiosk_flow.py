@@ -263,3 +263,34 @@ def test_an_answer_is_stored_only_while_its_session_is_open_under_its_token(worl
         s.commit()
         assert s.exec(select(DraftAnswer).where(DraftAnswer.session_id == submitted.id)).all() == []
     assert [r.value for r in _responses(world, visit.id)] == [80, 5, 6]
+
+
+def test_question_pages_of_two_tablets_in_two_languages_each_show_their_own_language_and_answer(world, app):
+    """A question's text, choices, text-size control and idle warning are rendered once per language and
+    reused (epro.kiosk.fragments): two tablets served by one process, one in Korean and one in English,
+    each still see their own language and their own chosen answer."""
+    world.staff()
+    korean, english = Tablet(app.test_client()), Tablet(app.test_client())
+    korean.start("nurse1", world.visit(world.patient(), "BL").id)
+    english.start("nurse1", world.visit(world.patient("EPR-102"), "BL").id)
+    korean.choose_language("ko")
+    english.choose_language("en")
+    korean.answer(1, 70)
+    english.answer(1, 30)
+    for _ in range(2):  # the second time from the process's fragments
+        ko_page = korean.client.get("/tablet/question/1").text
+        en_page = english.client.get("/tablet/question/1").text
+        assert (
+            "오늘 일상생활을" in ko_page
+            and "시간이 더 필요합니다" in ko_page
+            and "Today, which" not in ko_page
+        )
+        assert (
+            "Today, which sentence" in en_page
+            and "I need more time" in en_page
+            and "오늘 일상생활을" not in en_page
+        )
+        assert 'value="70" checked' in ko_page and ko_page.count("checked") == 1
+        assert 'value="30" checked' in en_page and en_page.count("checked") == 1
+        assert "data-next disabled" not in ko_page and "data-next disabled" not in en_page
+    assert "checked" not in korean.client.get("/tablet/question/2").text

@@ -18,7 +18,7 @@ from epro import db
 from epro.access import EVERYONE, allow
 from epro.clock import clinic_today
 from epro.codes import SessionState
-from epro.kiosk import bp
+from epro.kiosk import bp, fragments
 from epro.kiosk.forms import KioskForm
 from epro.models import DraftAnswer, Patient, QuestionnaireSession, Visit
 from epro.numbers import InvalidNumber, parse_int
@@ -241,12 +241,14 @@ def question(number: int) -> ResponseReturnValue:
             return redirect(url_for("kiosk.review"))
         return redirect(url_for("kiosk.question", number=number + 1))
     draft = g.drafts.get((step.instrument.code, step.item.code))
+    chosen = draft.value if draft else None
     return render_template(
         "kiosk/question.html",
-        form=KioskForm(token=g.questionnaire.token),
+        token=g.questionnaire.token,
         step=step,
         total=len(g.steps),
-        chosen=draft.value if draft else None,
+        chosen=chosen,
+        fieldset=fragments.question_fieldset(step, chosen),
         then=(request.args.get("then") == "review" and "review") or "",
     )
 
