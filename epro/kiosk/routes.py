@@ -112,8 +112,8 @@ def load_open_session() -> WerkzeugResponse | None:
         # An answer reads in a deferred transaction and writes in a short one, its upsert guarded on the
         # session still being open under this token (answers.save_draft): the writer's turn is held for
         # the write alone, not for the whole request.
-        with db.read_first() as database:
-            rows = database.connection().execute(_PAGE_STATE, {"sid": current["sid"]}).all()
+        with db.read_first() as connection:
+            rows = connection.execute(_PAGE_STATE, {"sid": current["sid"]}).all()
     else:
         rows = db.session().connection().execute(_PAGE_STATE, {"sid": current["sid"]}).all()
     questionnaire = OpenSession(*rows[0][:7]) if rows else None
