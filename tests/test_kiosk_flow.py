@@ -294,3 +294,24 @@ def test_question_pages_of_two_tablets_in_two_languages_each_show_their_own_lang
         assert 'value="30" checked' in en_page and en_page.count("checked") == 1
         assert "data-next disabled" not in ko_page and "data-next disabled" not in en_page
     assert "checked" not in korean.client.get("/tablet/question/2").text
+
+
+def test_an_answer_moves_the_sessions_last_activity_at_most_once_a_minute(world, client):
+    tablet, visit = handed_over(world, client)
+    tablet.choose_language("ko")
+    an_hour_ago = datetime.now(UTC) - timedelta(hours=1)
+    with world.session() as s:
+        questionnaire = s.exec(
+            select(QuestionnaireSession).where(QuestionnaireSession.visit_id == visit.id)
+        ).one()
+        questionnaire.last_activity_at = an_hour_ago
+        s.add(questionnaire)
+        s.commit()
+    tablet.answer(1, 70)
+    with world.session() as s:
+        moved = s.exec(select(QuestionnaireSession).where(QuestionnaireSession.visit_id == visit.id)).one()
+        assert moved.last_activity_at > an_hour_ago + timedelta(minutes=59)
+    tablet.answer(2, 5)
+    with world.session() as s:
+        again = s.exec(select(QuestionnaireSession).where(QuestionnaireSession.visit_id == visit.id)).one()
+        assert again.last_activity_at == moved.last_activity_at

@@ -4,6 +4,7 @@ which questionnaire session is open, and every form echoes its token."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import NamedTuple
 
 from flask import current_app, g, redirect, render_template, request, session, url_for
@@ -49,6 +50,7 @@ class OpenSession:
     visit_id: int
     instruments: str
     preferred_language: str
+    last_activity_at: datetime
 
 
 class Draft(NamedTuple):
@@ -68,6 +70,7 @@ _PAGE_STATE = (
         _session_table.c.visit_id,
         _visit_table.c.instruments,
         _patient_table.c.preferred_language,
+        _session_table.c.last_activity_at,
         _draft_table.c.instrument_code,
         _draft_table.c.item_code,
         _draft_table.c.value,
@@ -116,7 +119,7 @@ def load_open_session() -> WerkzeugResponse | None:
             rows = connection.execute(_PAGE_STATE, {"sid": current["sid"]}).all()
     else:
         rows = db.session().connection().execute(_PAGE_STATE, {"sid": current["sid"]}).all()
-    questionnaire = OpenSession(*rows[0][:7]) if rows else None
+    questionnaire = OpenSession(*rows[0][:8]) if rows else None
     if patient_mode.is_idle(current, current_app.config["KIOSK_IDLE_SECONDS"]):
         if questionnaire is not None and questionnaire.state == SessionState.IN_PROGRESS:
             with db.write_in_read_request() as writer:
@@ -130,7 +133,7 @@ def load_open_session() -> WerkzeugResponse | None:
     ):
         return _no_longer_open(questionnaire.state if questionnaire else None)
     g.questionnaire = questionnaire
-    g.drafts = {(row[7], row[8]): Draft(row[9]) for row in rows if row[7] is not None}
+    g.drafts = {(row[8], row[9]): Draft(row[10]) for row in rows if row[8] is not None}
     patient_mode.show_in(questionnaire.language or questionnaire.preferred_language)
     g.default_language = questionnaire.preferred_language
     g.steps = steps_for_codes(questionnaire.instruments)
@@ -230,7 +233,13 @@ def question(number: int) -> ResponseReturnValue:
             raise _not_a_choice()
         try:
             saved = answers.save_draft(
-                database, g.questionnaire.id, g.questionnaire.token, step, value, _language()
+                database,
+                g.questionnaire.id,
+                g.questionnaire.token,
+                step,
+                value,
+                _language(),
+                last_activity=g.questionnaire.last_activity_at,
             )
         except AnswerNotAChoice:
             raise _not_a_choice() from None

@@ -53,7 +53,15 @@ def first_unanswered(answered: Mapping[tuple[str, str], object], steps: list[Ste
     return next((s for s in steps if (s.instrument.code, s.item.code) not in answered), None)
 
 
-def save_draft(db: Session, session_id: int, token: str, step: Step, value: int, language: str) -> bool:
+def save_draft(
+    db: Session,
+    session_id: int,
+    token: str,
+    step: Step,
+    value: int,
+    language: str,
+    last_activity: datetime | None = None,
+) -> bool:
     """Keep the answer as in progress (so a locked tablet can resume); replaces an earlier draft.
     Returns False, storing nothing, when the session is no longer in progress under ``token`` (it was
     submitted, paused or locked since the caller read it).
@@ -61,8 +69,8 @@ def save_draft(db: Session, session_id: int, token: str, step: Step, value: int,
     One statement: an upsert on the session's item that inserts only while the session is open under that
     token (``INSERT ... SELECT ... WHERE EXISTS ... ON CONFLICT``), so the caller may read the session in
     an earlier transaction and keep the write transaction short. The session's last activity is moved
-    only when it is more than ACTIVITY_EVERY_SECONDS old (one conditional UPDATE that mostly changes no
-    row)."""
+    only when it is more than ACTIVITY_EVERY_SECONDS old (one conditional UPDATE, skipped when the caller
+    read a ``last_activity`` more recent than that)."""
     check_choice(step.item, value)
     now = utcnow()
     statements = _draft_statements(db.get_bind().dialect.name)
@@ -85,9 +93,10 @@ def save_draft(db: Session, session_id: int, token: str, step: Step, value: int,
     )
     if saved.first() is None:  # RETURNING: rowcount is -1 under psycopg for this statement
         return False
-    connection.execute(
-        touch, {"sid": session_id, "now": now, "stale": now - timedelta(seconds=ACTIVITY_EVERY_SECONDS)}
-    )
+    stale = now - timedelta(seconds=ACTIVITY_EVERY_SECONDS)
+    if last_activity is not None and last_activity >= stale:
+        return True
+    connection.execute(touch, {"sid": session_id, "now": now, "stale": stale})
     return True
 
 
