@@ -17,6 +17,7 @@ import tempfile
 import threading
 
 from flask import Flask, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFProtect
 from jinja2 import DictLoader
@@ -65,14 +66,14 @@ def create_app() -> Flask:
         return local.connection
 
     @app.route("/question", methods=["GET", "POST"])
-    def question():  # type: ignore[no-untyped-def]
+    def question() -> ResponseReturnValue:
         form = QuestionForm(token="bench")
         if form.validate_on_submit():
             return redirect(url_for("question"))
         return render_template("question.html", form=form, endpoint="question", last=None)
 
     @app.route("/answer", methods=["GET", "POST"])
-    def answer():  # type: ignore[no-untyped-def]
+    def answer() -> ResponseReturnValue:
         form = QuestionForm(token="bench")
         connection = database()
         if form.validate_on_submit():

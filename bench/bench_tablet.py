@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
@@ -42,7 +43,7 @@ from bench.harness import (
     free_port,
     token_of,
 )
-from bench.results import at_least, at_most, print_ratios, print_table, save
+from bench.results import Ratio, at_least, at_most, print_ratios, print_table, save
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -74,8 +75,16 @@ class Load:
         return self.requests / self.seconds if self.seconds else 0.0
 
 
+def _found(pattern: str, text: str, flags: int = 0) -> re.Match[str]:
+    """The first match of `pattern` in `text`; a RuntimeError naming both when there is none."""
+    match = re.search(pattern, text, flags)
+    if match is None:
+        raise RuntimeError(f"{pattern!r} not found in:\n{text[-1500:]}")
+    return match
+
+
 def _ms(text: str) -> float:
-    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()  # type: ignore[union-attr]
+    number, unit = _found(r"^([\d.]+)(us|ms|s)$", text).groups()
     return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
@@ -98,8 +107,8 @@ def wrk(url: str, seconds: float, cookie: str, body: str | None = None) -> tuple
     out = subprocess.run([*command, url], capture_output=True, text=True, env=env, check=True).stdout
     if "Non-2xx" in out:
         raise RuntimeError(f"wrk saw errors on {url}:\n{out}\n{answer_of(url, cookie, body)}")
-    requests, took = re.search(r"(\d+) requests in ([\d.]+\w+),", out).groups()  # type: ignore[union-attr]
-    p99 = re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1)  # type: ignore[union-attr]
+    requests, took = _found(r"(\d+) requests in ([\d.]+\w+),", out).groups()
+    p99 = _found(r"^\s+99%\s+(\S+)", out, re.M).group(1)
     return int(requests), _ms(took) / 1000, _ms(p99)
 
 
@@ -156,7 +165,7 @@ def open_tablet(port: int, visit_id: int) -> tuple[str, str]:
     assert b.post("/tablet/language", language="ko", **form).status == 302
     page = b.get("/tablet/question/1")
     assert page.status == 200 and "item-text" in page.text, page.status
-    value = re.search(r'name="value" value="(\d+)"', page.text).group(1)  # type: ignore[union-attr]
+    value = _found(r'name="value" value="(\d+)"', page.text).group(1)
     return b.cookie_header(), urlencode({**form, "value": value, "then": ""})
 
 
@@ -204,7 +213,7 @@ def checkout(ref: str, into: Path) -> Path | None:
     return into
 
 
-def run(seconds: float, rounds: int, before: str | None) -> tuple[list, str]:
+def run(seconds: float, rounds: int, before: str | None) -> tuple[list[Ratio], str]:
     workdir = Path(tempfile.mkdtemp(prefix="epro-bench-tablet-"))
     servers: dict[str, Server] = {}
     load_before = os.getloadavg()
@@ -238,12 +247,12 @@ def run(seconds: float, rounds: int, before: str | None) -> tuple[list, str]:
         targets["bare POST /question"] = (bare.url("/question"), bare_cookie, bare_body)
         targets["bare+SQLite GET /answer"] = (bare.url("/answer"), db_cookie, None)
         targets["bare+SQLite POST /answer"] = (bare.url("/answer"), db_cookie, db_body)
-        for target_url, cookie, body in targets.values():  # warm every worker and cache
-            wrk(target_url, 2, cookie, body)
+        for target_url, target_cookie, target_body in targets.values():  # warm every worker and cache
+            wrk(target_url, 2, target_cookie, target_body)
         loads = {name: Load() for name in targets}
         for _round in range(rounds):
-            for name, (target_url, cookie, body) in targets.items():
-                requests, took, p99 = wrk(target_url, seconds, cookie, body)
+            for name, (target_url, target_cookie, target_body) in targets.items():
+                requests, took, p99 = wrk(target_url, seconds, target_cookie, target_body)
                 loads[name].requests += requests
                 loads[name].seconds += took
                 loads[name].p99_ms.append(p99)
@@ -281,7 +290,7 @@ def run(seconds: float, rounds: int, before: str | None) -> tuple[list, str]:
     return ratios_by_side["epro"], markdown
 
 
-def _ratios(loads: dict[str, Load], side: str) -> list:
+def _ratios(loads: dict[str, Load], side: str) -> list[Ratio]:
     page, post = loads[f"{side} GET /tablet/question/1"], loads[f"{side} POST /tablet/question/1"]
     bare_page, bare_post = loads["bare GET /question"], loads["bare POST /question"]
     write_post = loads["bare+SQLite POST /answer"]
@@ -312,7 +321,13 @@ def _ratios(loads: dict[str, Load], side: str) -> list:
     ]
 
 
-def _markdown(title: str, rows: list, header: tuple, ratios_by_side: dict, before: str | None) -> str:
+def _markdown(
+    title: str,
+    rows: Sequence[tuple[str, ...]],
+    header: tuple[str, ...],
+    ratios_by_side: dict[str, list[Ratio]],
+    before: str | None,
+) -> str:
     lines = [f"{title}.", "", "| " + " | ".join(header) + " |", "|---|---:|---:|---|"]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     sides = list(ratios_by_side)

@@ -254,6 +254,22 @@ def write_in_read_request() -> Iterator[Session]:
 
 
 @contextmanager
+def read_first() -> Iterator[Connection]:
+    """In a write request, read in a deferred transaction of its own, ended on leaving, so that only the
+    short write transaction after it takes the writer's turn (BEGIN IMMEDIATE) instead of the whole request.
+    A Core connection: the reads need no ORM session, whose transaction bookkeeping cost more than them.
+
+    What was read may have changed by the time the write runs: a write after this must check again,
+    in its own statement, whatever it relies on (e.g. ``INSERT ... SELECT ... WHERE EXISTS``)."""
+    token = _write_intent.set(False)
+    try:
+        with engine().connect() as connection:
+            yield connection
+    finally:
+        _write_intent.reset(token)
+
+
+@contextmanager
 def durable() -> Iterator[None]:
     """Write transactions begun inside commit only once they are on disk (SQLite: synchronous=FULL),
     so an acknowledged commit survives a power cut. PostgreSQL commits durably anyway."""

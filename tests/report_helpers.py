@@ -46,7 +46,9 @@ def answer(
             sessions.set_language(s, questionnaire, "ko")
             assert questionnaire.id is not None
             for step in steps:
-                answers.save_draft(s, questionnaire.id, step, by_item[step.item.code], "ko")
+                answers.save_draft(
+                    s, questionnaire.id, questionnaire.token, step, by_item[step.item.code], "ko"
+                )
             answers.submit(s, questionnaire, visit, steps, sessions.PATIENT, visit.actual_date)
         if weight is not None:
             s.add(

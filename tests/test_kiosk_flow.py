@@ -8,6 +8,8 @@ from sqlmodel import select
 
 from epro.codes import SessionState
 from epro.models import AuditEvent, DraftAnswer, QuestionnaireSession, Response, Visit
+from epro.questionnaires import answers
+from epro.questionnaires.steps import steps_for
 from tests.conftest import csrf_of
 from tests.kiosk_helpers import Tablet, handed_over
 
@@ -231,3 +233,85 @@ def test_a_new_instrument_version_serves_new_sessions_and_keeps_the_old_one(worl
         ("WB", "1.0"),
         ("QOL", "1.0"),
     ]
+
+
+def test_an_answer_is_stored_only_while_its_session_is_open_under_its_token(world, client):
+    """The answer POST reads the session in one transaction and writes in a later one; the write itself
+    checks that the session is still in progress under the page's token, so a session paused (new token)
+    or submitted in between stores nothing."""
+    tablet, visit = handed_over(world, client)
+    tablet.choose_language("ko")
+    step = steps_for(visit)[0]
+    with world.session() as s:
+        questionnaire = s.exec(
+            select(QuestionnaireSession).where(QuestionnaireSession.visit_id == visit.id)
+        ).one()
+        assert questionnaire.id is not None
+        assert not answers.save_draft(s, questionnaire.id, "a-token-from-before-a-pause", step, 70, "ko")
+        assert answers.save_draft(s, questionnaire.id, questionnaire.token, step, 70, "ko")
+        assert answers.save_draft(s, questionnaire.id, questionnaire.token, step, 80, "ko")
+        s.commit()
+        drafts = s.exec(select(DraftAnswer).where(DraftAnswer.session_id == questionnaire.id)).all()
+        assert [d.value for d in drafts] == [80]
+    assert tablet.complete(values=(80, 5, 6)).status_code == 302
+    with world.session() as s:
+        submitted = s.exec(
+            select(QuestionnaireSession).where(QuestionnaireSession.visit_id == visit.id)
+        ).one()
+        assert submitted.id is not None and submitted.state == SessionState.SUBMITTED
+        assert not answers.save_draft(s, submitted.id, submitted.token, step, 10, "ko")
+        s.commit()
+        assert s.exec(select(DraftAnswer).where(DraftAnswer.session_id == submitted.id)).all() == []
+    assert [r.value for r in _responses(world, visit.id)] == [80, 5, 6]
+
+
+def test_question_pages_of_two_tablets_in_two_languages_each_show_their_own_language_and_answer(world, app):
+    """A question's text, choices, text-size control and idle warning are rendered once per language and
+    reused (epro.kiosk.fragments): two tablets served by one process, one in Korean and one in English,
+    each still see their own language and their own chosen answer."""
+    world.staff()
+    korean, english = Tablet(app.test_client()), Tablet(app.test_client())
+    korean.start("nurse1", world.visit(world.patient(), "BL").id)
+    english.start("nurse1", world.visit(world.patient("EPR-102"), "BL").id)
+    korean.choose_language("ko")
+    english.choose_language("en")
+    korean.answer(1, 70)
+    english.answer(1, 30)
+    for _ in range(2):  # the second time from the process's fragments
+        ko_page = korean.client.get("/tablet/question/1").text
+        en_page = english.client.get("/tablet/question/1").text
+        assert (
+            "오늘 일상생활을" in ko_page
+            and "시간이 더 필요합니다" in ko_page
+            and "Today, which" not in ko_page
+        )
+        assert (
+            "Today, which sentence" in en_page
+            and "I need more time" in en_page
+            and "오늘 일상생활을" not in en_page
+        )
+        assert 'value="70" checked' in ko_page and ko_page.count("checked") == 1
+        assert 'value="30" checked' in en_page and en_page.count("checked") == 1
+        assert "data-next disabled" not in ko_page and "data-next disabled" not in en_page
+    assert "checked" not in korean.client.get("/tablet/question/2").text
+
+
+def test_an_answer_moves_the_sessions_last_activity_at_most_once_a_minute(world, client):
+    tablet, visit = handed_over(world, client)
+    tablet.choose_language("ko")
+    an_hour_ago = datetime.now(UTC) - timedelta(hours=1)
+    with world.session() as s:
+        questionnaire = s.exec(
+            select(QuestionnaireSession).where(QuestionnaireSession.visit_id == visit.id)
+        ).one()
+        questionnaire.last_activity_at = an_hour_ago
+        s.add(questionnaire)
+        s.commit()
+    tablet.answer(1, 70)
+    with world.session() as s:
+        moved = s.exec(select(QuestionnaireSession).where(QuestionnaireSession.visit_id == visit.id)).one()
+        assert moved.last_activity_at > an_hour_ago + timedelta(minutes=59)
+    tablet.answer(2, 5)
+    with world.session() as s:
+        again = s.exec(select(QuestionnaireSession).where(QuestionnaireSession.visit_id == visit.id)).one()
+        assert again.last_activity_at == moved.last_activity_at

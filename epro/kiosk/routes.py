@@ -4,6 +4,7 @@ which questionnaire session is open, and every form echoes its token."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import NamedTuple
 
 from flask import current_app, g, redirect, render_template, request, session, url_for
@@ -18,7 +19,7 @@ from epro import db
 from epro.access import EVERYONE, allow
 from epro.clock import clinic_today
 from epro.codes import SessionState
-from epro.kiosk import bp
+from epro.kiosk import bp, fragments
 from epro.kiosk.forms import KioskForm
 from epro.models import DraftAnswer, Patient, QuestionnaireSession, Visit
 from epro.numbers import InvalidNumber, parse_int
@@ -49,6 +50,7 @@ class OpenSession:
     visit_id: int
     instruments: str
     preferred_language: str
+    last_activity_at: datetime
 
 
 class Draft(NamedTuple):
@@ -68,6 +70,7 @@ _PAGE_STATE = (
         _session_table.c.visit_id,
         _visit_table.c.instruments,
         _patient_table.c.preferred_language,
+        _session_table.c.last_activity_at,
         _draft_table.c.instrument_code,
         _draft_table.c.item_code,
         _draft_table.c.value,
@@ -104,13 +107,19 @@ def load_open_session() -> WerkzeugResponse | None:
     if request.endpoint == "kiosk.submit":
         g.durable_writes = db.durable()  # the final submission commits to disk before it is acknowledged
         g.durable_writes.__enter__()
-    database = db.session()
     # One round trip for the session, the visit's instruments, the patient's language and the session's
     # draft answers (a row per draft, or one row with none): this runs before every tablet page. Plain
     # rows, not ORM objects: building and tracking those cost more than the query itself; the few
     # screens that change the session load it through the ORM (open_session_row).
-    rows = database.connection().execute(_PAGE_STATE, {"sid": current["sid"]}).all()
-    questionnaire = OpenSession(*rows[0][:7]) if rows else None
+    if request.endpoint == "kiosk.question" and request.method == "POST":
+        # An answer reads in a deferred transaction and writes in a short one, its upsert guarded on the
+        # session still being open under this token (answers.save_draft): the writer's turn is held for
+        # the write alone, not for the whole request.
+        with db.read_first() as connection:
+            rows = connection.execute(_PAGE_STATE, {"sid": current["sid"]}).all()
+    else:
+        rows = db.session().connection().execute(_PAGE_STATE, {"sid": current["sid"]}).all()
+    questionnaire = OpenSession(*rows[0][:8]) if rows else None
     if patient_mode.is_idle(current, current_app.config["KIOSK_IDLE_SECONDS"]):
         if questionnaire is not None and questionnaire.state == SessionState.IN_PROGRESS:
             with db.write_in_read_request() as writer:
@@ -122,22 +131,23 @@ def load_open_session() -> WerkzeugResponse | None:
         or questionnaire.state != SessionState.IN_PROGRESS
         or questionnaire.token != current["token"]
     ):
-        patient_mode.end_patient_mode()
-        if (
-            request.method == "POST"
-            and questionnaire is not None
-            and questionnaire.state == SessionState.SUBMITTED
-        ):
-            # A double tap or a replayed form after submission: say so, store nothing.
-            raise KioskError(_("These answers have already been submitted. Nothing was changed."), 409)
-        return redirect(url_for("kiosk.locked"))
+        return _no_longer_open(questionnaire.state if questionnaire else None)
     g.questionnaire = questionnaire
-    g.drafts = {(row[7], row[8]): Draft(row[9]) for row in rows if row[7] is not None}
+    g.drafts = {(row[8], row[9]): Draft(row[10]) for row in rows if row[8] is not None}
     patient_mode.show_in(questionnaire.language or questionnaire.preferred_language)
     g.default_language = questionnaire.preferred_language
     g.steps = steps_for_codes(questionnaire.instruments)
     patient_mode.touch()
     return None
+
+
+def _no_longer_open(state: str | None) -> WerkzeugResponse:
+    """The tablet's session is not open under its cookie's token: leave patient mode for the locked screen."""
+    patient_mode.end_patient_mode()
+    if request.method == "POST" and state == SessionState.SUBMITTED:
+        # A double tap or a replayed form after submission: say so, store nothing.
+        raise KioskError(_("These answers have already been submitted. Nothing was changed."), 409)
+    return redirect(url_for("kiosk.locked"))
 
 
 def _checked_form() -> KioskForm:
@@ -222,20 +232,32 @@ def question(number: int) -> ResponseReturnValue:
         if value is None or str(value) != raw:
             raise _not_a_choice()
         try:
-            answers.save_draft(database, g.questionnaire.id, step, value, _language())
+            saved = answers.save_draft(
+                database,
+                g.questionnaire.id,
+                g.questionnaire.token,
+                step,
+                value,
+                _language(),
+                last_activity=g.questionnaire.last_activity_at,
+            )
         except AnswerNotAChoice:
             raise _not_a_choice() from None
         database.commit()
+        if not saved:  # submitted, paused or locked since this request read the session
+            return _no_longer_open(sessions.state_of(database, g.questionnaire.id))
         if request.form.get("then") == "review" or number == len(g.steps):
             return redirect(url_for("kiosk.review"))
         return redirect(url_for("kiosk.question", number=number + 1))
     draft = g.drafts.get((step.instrument.code, step.item.code))
+    chosen = draft.value if draft else None
     return render_template(
         "kiosk/question.html",
-        form=KioskForm(token=g.questionnaire.token),
+        token=g.questionnaire.token,
         step=step,
         total=len(g.steps),
-        chosen=draft.value if draft else None,
+        chosen=chosen,
+        fieldset=fragments.question_fieldset(step, chosen),
         then=(request.args.get("then") == "review" and "review") or "",
     )
 

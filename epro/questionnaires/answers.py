@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from functools import cache
 
-from sqlalchemy import Executable, bindparam, update
+from sqlalchemy import Executable, Integer, String, bindparam, exists, update
+from sqlalchemy import select as sql_select
 from sqlalchemy.dialects.postgresql import Insert as PostgresqlInsert
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
@@ -52,23 +53,36 @@ def first_unanswered(answered: Mapping[tuple[str, str], object], steps: list[Ste
     return next((s for s in steps if (s.instrument.code, s.item.code) not in answered), None)
 
 
-def save_draft(db: Session, session_id: int, step: Step, value: int, language: str) -> None:
+def save_draft(
+    db: Session,
+    session_id: int,
+    token: str,
+    step: Step,
+    value: int,
+    language: str,
+    last_activity: datetime | None = None,
+) -> bool:
     """Keep the answer as in progress (so a locked tablet can resume); replaces an earlier draft.
+    Returns False, storing nothing, when the session is no longer in progress under ``token`` (it was
+    submitted, paused or locked since the caller read it).
 
-    One statement (an upsert on the session's item), and the session's last activity is moved only when
-    it is more than ACTIVITY_EVERY_SECONDS old (one conditional UPDATE that mostly changes no row)."""
+    One statement: an upsert on the session's item that inserts only while the session is open under that
+    token (``INSERT ... SELECT ... WHERE EXISTS ... ON CONFLICT``), so the caller may read the session in
+    an earlier transaction and keep the write transaction short. The session's last activity is moved
+    only when it is more than ACTIVITY_EVERY_SECONDS old (one conditional UPDATE, skipped when the caller
+    read a ``last_activity`` more recent than that)."""
     check_choice(step.item, value)
     now = utcnow()
     statements = _draft_statements(db.get_bind().dialect.name)
     if statements is None:
-        _save_draft_portably(db, session_id, step, value, language, now)
-        return
+        return _save_draft_portably(db, session_id, token, step, value, language, now)
     upsert, touch = statements
     connection = db.connection()
-    connection.execute(
+    saved = connection.execute(
         upsert,
         {
             "session_id": session_id,
+            "token": token,
             "instrument_code": step.instrument.code,
             "instrument_version": step.instrument.version,
             "item_code": step.item.code,
@@ -77,14 +91,30 @@ def save_draft(db: Session, session_id: int, step: Step, value: int, language: s
             "answered_at": now,
         },
     )
-    connection.execute(
-        touch, {"sid": session_id, "now": now, "stale": now - timedelta(seconds=ACTIVITY_EVERY_SECONDS)}
-    )
+    if saved.first() is None:  # RETURNING: rowcount is -1 under psycopg for this statement
+        return False
+    stale = now - timedelta(seconds=ACTIVITY_EVERY_SECONDS)
+    if last_activity is not None and last_activity >= stale:
+        return True
+    connection.execute(touch, {"sid": session_id, "now": now, "stale": stale})
+    return True
+
+
+#: A draft's columns as the upsert's parameters (typed, so PostgreSQL is told each one's type).
+_DRAFT_VALUES = (
+    bindparam("session_id", type_=Integer()),
+    bindparam("instrument_code", type_=String()),
+    bindparam("instrument_version", type_=String()),
+    bindparam("item_code", type_=String()),
+    bindparam("value", type_=Integer()),
+    bindparam("language", type_=String()),
+    bindparam("answered_at", type_=UTCDateTime()),
+)
 
 
 @cache
 def _draft_statements(dialect: str) -> tuple[Executable, Executable] | None:
-    """The draft upsert and the conditional last-activity update, built once per dialect (None: a
+    """The guarded draft upsert and the conditional last-activity update, built once per dialect (None: a
     database without ON CONFLICT)."""
     statement: PostgresqlInsert | SqliteInsert
     if dialect == "postgresql":
@@ -93,6 +123,13 @@ def _draft_statements(dialect: str) -> tuple[Executable, Executable] | None:
         statement = sqlite_insert(DraftAnswer)
     else:
         return None
+    open_under_token = exists().where(
+        col(QuestionnaireSession.id) == bindparam("session_id", type_=Integer()),
+        col(QuestionnaireSession.state) == SessionState.IN_PROGRESS,
+        col(QuestionnaireSession.token) == bindparam("token", type_=String()),
+    )
+    values = sql_select(*_DRAFT_VALUES).where(open_under_token)
+    statement = statement.from_select([value.key for value in _DRAFT_VALUES], values)
     upsert = statement.on_conflict_do_update(
         index_elements=["session_id", "instrument_code", "item_code"],
         set_={
@@ -100,7 +137,7 @@ def _draft_statements(dialect: str) -> tuple[Executable, Executable] | None:
             "language": statement.excluded.language,
             "answered_at": statement.excluded.answered_at,
         },
-    )
+    ).returning(col(DraftAnswer.id))
     touch = (
         update(QuestionnaireSession)
         .where(
@@ -113,8 +150,15 @@ def _draft_statements(dialect: str) -> tuple[Executable, Executable] | None:
 
 
 def _save_draft_portably(
-    db: Session, session_id: int, step: Step, value: int, language: str, now: datetime
-) -> None:
+    db: Session, session_id: int, token: str, step: Step, value: int, language: str, now: datetime
+) -> bool:
+    questionnaire = db.get(QuestionnaireSession, session_id, with_for_update=True)
+    if (
+        questionnaire is None
+        or questionnaire.state != SessionState.IN_PROGRESS
+        or questionnaire.token != token
+    ):
+        return False
     draft = db.exec(
         select(DraftAnswer).where(
             DraftAnswer.session_id == session_id,
@@ -135,6 +179,7 @@ def _save_draft_portably(
         draft.value, draft.language, draft.answered_at = value, language, now
     db.add(draft)
     db.flush()
+    return True
 
 
 def submit(

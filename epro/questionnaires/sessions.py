@@ -25,6 +25,12 @@ def live_session(db: Session, visit: Visit) -> QuestionnaireSession | None:
     ).first()
 
 
+def state_of(db: Session, session_id: int) -> str | None:
+    """A session's state, read afresh (None: no such session)."""
+    questionnaire = db.get(QuestionnaireSession, session_id, populate_existing=True)
+    return questionnaire.state if questionnaire else None
+
+
 def is_submitted(db: Session, visit: Visit) -> bool:
     live = live_session(db, visit)
     return live is not None and live.state == SessionState.SUBMITTED
