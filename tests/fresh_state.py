@@ -16,8 +16,9 @@ from pathlib import Path
 from flask import Flask
 from sqlalchemy import make_url
 
-from epro import create_app
-from tests.databases import on_postgres, postgres
+from epro import create_app, db, migrate
+from epro.catalog import sync_instruments
+from tests.databases import database_url, on_postgres, postgres
 
 _copies = itertools.count(1)
 
@@ -27,6 +28,18 @@ def detach_base(url: str) -> str:
     if on_postgres():
         postgres.created.remove(make_url(url).database)  # type: ignore[arg-type]
     return url
+
+
+def migrated_base(directory: Path, **config: object) -> tuple[Flask, str]:
+    """A new base database in ``directory``, migrated and holding the instruments, kept past the test
+    that made it (drop_base at the end of the module), with an app on it to build the state."""
+    url = detach_base(database_url(directory))
+    app = create_app({"TESTING": True, "DATABASE_URL": url, **config})
+    with app.app_context():
+        migrate.upgrade(db.engine())
+        with db.unit_of_work() as session:
+            sync_instruments(session)
+    return app, url
 
 
 def drop_base(url: str) -> None:

@@ -27,12 +27,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlmodel import func, select
 
-from epro import create_app, db, migrate
-from epro.catalog import sync_instruments
 from epro.models import ClinicalValue, DraftAnswer, Patient, Visit
 from tests.conftest import World, csrf_of, sign_in
-from tests.databases import database_url
-from tests.fresh_state import detach_base, drop_base, fresh_app
+from tests.fresh_state import drop_base, fresh_app, migrated_base
 from tests.kiosk_helpers import Tablet
 
 HOSTILE = [
@@ -88,12 +85,7 @@ class Base:
 @pytest.fixture(scope="module")
 def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Base]:
     directory = tmp_path_factory.mktemp("fuzz")
-    url = detach_base(database_url(directory))
-    app = create_app({"TESTING": True, "DATABASE_URL": url, **CONFIG})
-    with app.app_context():
-        migrate.upgrade(db.engine())
-        with db.unit_of_work() as session:
-            sync_instruments(session)
+    app, url = migrated_base(directory, **CONFIG)
     world = World(app)
     world.staff()
     visit = world.visit(world.patient(day0_offset=-30), "M1")

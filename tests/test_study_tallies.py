@@ -22,9 +22,8 @@ from hypothesis import strategies as st
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, delete, select
 
-from epro import create_app, db, instruments, migrate
+from epro import db, instruments
 from epro.audit import SYSTEM, Actor
-from epro.catalog import sync_instruments
 from epro.clinical.characteristics import characteristics_for
 from epro.clinical.measures import measure_set_for
 from epro.clinical.operations import correct_value, enter_value, set_characteristic
@@ -50,8 +49,7 @@ from epro.study.tally_tables import StudyTallyState
 from epro.visits import visit_rows
 from tests import study_world
 from tests.conftest import World
-from tests.databases import database_url
-from tests.fresh_state import detach_base, drop_base, fresh_app
+from tests.fresh_state import drop_base, fresh_app, migrated_base
 
 PROTOCOL = load_protocol("default")
 REASON = "Checked against the source document"
@@ -82,12 +80,7 @@ class Base:
 @pytest.fixture(scope="module")
 def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Base]:
     directory = tmp_path_factory.mktemp("tallies")
-    url = detach_base(database_url(directory))
-    app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "tallies"})
-    with app.app_context():
-        migrate.upgrade(db.engine())
-        with db.unit_of_work() as session:
-            sync_instruments(session)
+    app, url = migrated_base(directory, SECRET_KEY="tallies")
     nurse_id = World(app).staff()
     study_world.build(app, nurse_id)
     study_world.build_dated(app, nurse_id)
