@@ -219,7 +219,6 @@ def language() -> ResponseReturnValue:
 @allow("patient")
 def question(number: int) -> ResponseReturnValue:
     step = _step(number)
-    database = db.session()
     if request.method == "POST":
         _checked_form()
         raw = request.form.get("value", "")
@@ -232,20 +231,22 @@ def question(number: int) -> ResponseReturnValue:
         if value is None or str(value) != raw:
             raise _not_a_choice()
         try:
-            saved = answers.save_draft(
-                database,
-                g.questionnaire.id,
-                g.questionnaire.token,
-                step,
-                value,
-                _language(),
-                last_activity=g.questionnaire.last_activity_at,
-            )
+            # A Core connection in a BEGIN IMMEDIATE transaction (a POST intends to write), committed on
+            # leaving: the answer's one guarded upsert needs no ORM session.
+            with db.engine().begin() as connection:
+                saved = answers.save_draft(
+                    connection,
+                    g.questionnaire.id,
+                    g.questionnaire.token,
+                    step,
+                    value,
+                    _language(),
+                    last_activity=g.questionnaire.last_activity_at,
+                )
         except AnswerNotAChoice:
             raise _not_a_choice() from None
-        database.commit()
         if not saved:  # submitted, paused or locked since this request read the session
-            return _no_longer_open(sessions.state_of(database, g.questionnaire.id))
+            return _no_longer_open(sessions.state_of(db.session(), g.questionnaire.id))
         if request.form.get("then") == "review" or number == len(g.steps):
             return redirect(url_for("kiosk.review"))
         return redirect(url_for("kiosk.question", number=number + 1))

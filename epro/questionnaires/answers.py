@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from functools import cache
 
-from sqlalchemy import Executable, Integer, String, bindparam, exists, update
+from sqlalchemy import Connection, Executable, Integer, String, bindparam, exists, update
 from sqlalchemy import select as sql_select
 from sqlalchemy.dialects.postgresql import Insert as PostgresqlInsert
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -54,7 +54,7 @@ def first_unanswered(answered: Mapping[tuple[str, str], object], steps: list[Ste
 
 
 def save_draft(
-    db: Session,
+    db: Session | Connection,
     session_id: int,
     token: str,
     step: Step,
@@ -70,14 +70,18 @@ def save_draft(
     token (``INSERT ... SELECT ... WHERE EXISTS ... ON CONFLICT``), so the caller may read the session in
     an earlier transaction and keep the write transaction short. The session's last activity is moved
     only when it is more than ACTIVITY_EVERY_SECONDS old (one conditional UPDATE, skipped when the caller
-    read a ``last_activity`` more recent than that)."""
+    read a ``last_activity`` more recent than that).
+
+    ``db`` may be a Core connection in a write transaction: the tablet's answer POST writes on one, with
+    no ORM session on its path."""
     check_choice(step.item, value)
     now = utcnow()
-    statements = _draft_statements(db.get_bind().dialect.name)
+    connection = db.connection() if isinstance(db, Session) else db
+    statements = _draft_statements(connection.dialect.name)
     if statements is None:
-        return _save_draft_portably(db, session_id, token, step, value, language, now)
+        with Session(bind=connection) as orm:
+            return _save_draft_portably(orm, session_id, token, step, value, language, now)
     upsert, touch = statements
-    connection = db.connection()
     saved = connection.execute(
         upsert,
         {
