@@ -25,19 +25,25 @@ import fcntl
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Generic, TypeVar
 
 from flask import Flask, current_app, g, request
-from sqlalchemy import Connection, Engine, event, make_url
+from sqlalchemy import Connection, Dialect, Engine, event, make_url
+from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ClauseElement
+from sqlalchemy.sql.selectable import ReturnsRows
 from sqlmodel import Session, create_engine
 
 from epro.private_files import create_private
 
+T = TypeVar("T")
 _write_intent: ContextVar[bool] = ContextVar("epro_write_intent", default=False)
 _durable: ContextVar[bool] = ContextVar("epro_durable", default=False)
 BUSY_TIMEOUT_MS = 15_000
@@ -254,22 +260,6 @@ def write_in_read_request() -> Iterator[Session]:
 
 
 @contextmanager
-def read_first() -> Iterator[Connection]:
-    """In a write request, read in a deferred transaction of its own, ended on leaving, so that only the
-    short write transaction after it takes the writer's turn (BEGIN IMMEDIATE) instead of the whole request.
-    A Core connection: the reads need no ORM session, whose transaction bookkeeping cost more than them.
-
-    What was read may have changed by the time the write runs: a write after this must check again,
-    in its own statement, whatever it relies on (e.g. ``INSERT ... SELECT ... WHERE EXISTS``)."""
-    token = _write_intent.set(False)
-    try:
-        with engine().connect() as connection:
-            yield connection
-    finally:
-        _write_intent.reset(token)
-
-
-@contextmanager
 def durable() -> Iterator[None]:
     """Write transactions begun inside commit only once they are on disk (SQLite: synchronous=FULL),
     so an acknowledged commit survives a power cut. PostgreSQL commits durably anyway."""
@@ -300,3 +290,77 @@ def init_app(app: Flask) -> None:
         token = g.pop("write_intent_token", None)
         if token is not None:
             _write_intent.reset(token)
+
+
+class DriverStatement:
+    """A Core statement compiled once for a dialect and run on the DBAPI cursor itself, for a hot path:
+    no compiled-cache look-up, execution context or result wrapping per call (on the tablet's answer POST
+    these cost more than SQLite running the statements). Parameters and result columns still go through
+    their types' processors (e.g. UTCDateTime), as SQLAlchemy would apply them."""
+
+    def __init__(self, statement: ClauseElement, dialect: Dialect) -> None:
+        compiled = statement.compile(dialect=dialect)
+        assert isinstance(compiled, SQLCompiler)
+        self.compiled = compiled
+        self.sql = compiled.string
+        self.positions = tuple(compiled.positiontup) if compiled.positional and compiled.positiontup else None
+        self.bind_processors = {
+            compiled.bind_names[bind]: processor
+            for bind in compiled.binds.values()
+            if (processor := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None
+        }
+        columns = statement.exported_columns if isinstance(statement, ReturnsRows) else ()
+        self.result_processors = [
+            column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns
+        ]
+
+    def rows(self, connection: DBAPIConnection, params: Mapping[str, object]) -> list[tuple[Any, ...]]:
+        values = self.compiled.construct_params(dict(params))
+        for name, processor in self.bind_processors.items():
+            values[name] = processor(values[name])
+        cursor = connection.cursor()
+        try:
+            cursor.execute(self.sql, [values[n] for n in self.positions] if self.positions else values)
+            rows = cursor.fetchall() if cursor.description else []
+        finally:
+            cursor.close()
+        processors = self.result_processors
+        if not any(processors):
+            return [tuple(row) for row in rows]
+        return [
+            tuple(
+                value if process is None else process(value)
+                for value, process in zip(row, processors, strict=True)
+            )
+            for row in rows
+        ]
+
+
+class PerDialect(Generic[T]):
+    """What ``build`` makes for a dialect, made once per dialect name (e.g. statements compiled for it)."""
+
+    def __init__(self, build: Callable[[Dialect], T]) -> None:
+        self.build = build
+        self.made: dict[str, T] = {}
+
+    def __call__(self, dialect: Dialect) -> T:
+        if dialect.name not in self.made:
+            self.made[dialect.name] = self.build(dialect)
+        return self.made[dialect.name]
+
+
+def driver_read(
+    statement: PerDialect[DriverStatement], params: Mapping[str, object]
+) -> list[tuple[Any, ...]]:
+    """The rows of one statement, read on a pooled DBAPI connection outside any write transaction, so a
+    write request holds the writer's turn for its write alone (SQLite: the statement's own implicit read
+    transaction; PostgreSQL: rolled back as the connection goes back to the pool). What was read may have
+    changed by the time a later write runs: that write must check again, in its own statement, whatever
+    it relies on (e.g. ``INSERT ... SELECT ... WHERE EXISTS``)."""
+    database = engine()
+    raw = database.raw_connection()
+    try:
+        assert raw.dbapi_connection is not None
+        return statement(database.dialect).rows(raw.dbapi_connection, params)
+    finally:
+        raw.close()

@@ -80,6 +80,7 @@ _PAGE_STATE = (
     .outerjoin(_draft_table, _draft_table.c.session_id == _session_table.c.id)
     .where(_session_table.c.id == bindparam("sid"))
 )
+_page_state = db.PerDialect(lambda dialect: db.DriverStatement(_PAGE_STATE, dialect))
 
 
 def open_session_row() -> QuestionnaireSession:
@@ -109,16 +110,11 @@ def load_open_session() -> WerkzeugResponse | None:
         g.durable_writes.__enter__()
     # One round trip for the session, the visit's instruments, the patient's language and the session's
     # draft answers (a row per draft, or one row with none): this runs before every tablet page. Plain
-    # rows, not ORM objects: building and tracking those cost more than the query itself; the few
-    # screens that change the session load it through the ORM (open_session_row).
-    if request.endpoint == "kiosk.question" and request.method == "POST":
-        # An answer reads in a deferred transaction and writes in a short one, its upsert guarded on the
-        # session still being open under this token (answers.save_draft): the writer's turn is held for
-        # the write alone, not for the whole request.
-        with db.read_first() as connection:
-            rows = connection.execute(_PAGE_STATE, {"sid": current["sid"]}).all()
-    else:
-        rows = db.session().connection().execute(_PAGE_STATE, {"sid": current["sid"]}).all()
+    # rows read on the DBAPI connection with SQL compiled once (db.driver_read), in a read of their own:
+    # an answer then holds the writer's turn for its short write alone, its upsert guarded on the session
+    # still being open under this token (answers.save_draft). The few screens that change the session
+    # load it through the ORM (open_session_row).
+    rows = db.driver_read(_page_state, {"sid": current["sid"]})
     questionnaire = OpenSession(*rows[0][:8]) if rows else None
     if patient_mode.is_idle(current, current_app.config["KIOSK_IDLE_SECONDS"]):
         if questionnaire is not None and questionnaire.state == SessionState.IN_PROGRESS:

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
-from functools import cache
 
-from sqlalchemy import Connection, Executable, Integer, String, bindparam, exists, update
+from sqlalchemy import Connection, Dialect, Integer, String, bindparam, exists, update
 from sqlalchemy import select as sql_select
 from sqlalchemy.dialects.postgresql import Insert as PostgresqlInsert
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -19,6 +18,7 @@ from sqlmodel import Session, col, select
 from epro import instruments
 from epro.audit import Actor, record
 from epro.codes import SessionState
+from epro.db import DriverStatement, PerDialect
 from epro.instruments import Item
 from epro.models import DraftAnswer, Patient, QuestionnaireSession, Response, UTCDateTime, Visit, utcnow
 from epro.questionnaires import sessions
@@ -77,13 +77,15 @@ def save_draft(
     check_choice(step.item, value)
     now = utcnow()
     connection = db.connection() if isinstance(db, Session) else db
-    statements = _draft_statements(connection.dialect.name)
+    statements = _draft_statements(connection.dialect)
     if statements is None:
         with Session(bind=connection) as orm:
             return _save_draft_portably(orm, session_id, token, step, value, language, now)
     upsert, touch = statements
-    saved = connection.execute(
-        upsert,
+    driver = connection.connection.dbapi_connection
+    assert driver is not None
+    saved = upsert.rows(
+        driver,
         {
             "session_id": session_id,
             "token": token,
@@ -95,12 +97,12 @@ def save_draft(
             "answered_at": now,
         },
     )
-    if saved.first() is None:  # RETURNING: rowcount is -1 under psycopg for this statement
+    if not saved:  # RETURNING: rowcount is -1 under psycopg for this statement
         return False
     stale = now - timedelta(seconds=ACTIVITY_EVERY_SECONDS)
     if last_activity is not None and last_activity >= stale:
         return True
-    connection.execute(touch, {"sid": session_id, "now": now, "stale": stale})
+    touch.rows(driver, {"sid": session_id, "now": now, "stale": stale})
     return True
 
 
@@ -116,14 +118,13 @@ _DRAFT_VALUES = (
 )
 
 
-@cache
-def _draft_statements(dialect: str) -> tuple[Executable, Executable] | None:
-    """The guarded draft upsert and the conditional last-activity update, built once per dialect (None: a
-    database without ON CONFLICT)."""
+def _build_draft_statements(dialect: Dialect) -> tuple[DriverStatement, DriverStatement] | None:
+    """The guarded draft upsert and the conditional last-activity update, compiled for ``dialect`` (None:
+    a database without ON CONFLICT)."""
     statement: PostgresqlInsert | SqliteInsert
-    if dialect == "postgresql":
+    if dialect.name == "postgresql":
         statement = postgresql_insert(DraftAnswer)
-    elif dialect == "sqlite":
+    elif dialect.name == "sqlite":
         statement = sqlite_insert(DraftAnswer)
     else:
         return None
@@ -150,7 +151,10 @@ def _draft_statements(dialect: str) -> tuple[Executable, Executable] | None:
         )
         .values(last_activity_at=bindparam("now", type_=UTCDateTime()))
     )
-    return upsert, touch
+    return DriverStatement(upsert, dialect), DriverStatement(touch, dialect)
+
+
+_draft_statements = PerDialect(_build_draft_statements)
 
 
 def _save_draft_portably(
