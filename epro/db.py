@@ -30,7 +30,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from flask import Flask, current_app, g, request
 from sqlalchemy import Connection, Dialect, Engine, event, make_url
@@ -112,9 +112,21 @@ class QueuedConnection(sqlite3.Connection):
     holds_turn = False
     durable = False
 
+    writers: WriterQueue | None = None  # this database file's queue (set on connecting)
+
     def take_turn(self, queue: WriterQueue) -> None:
         if queue.acquire():
             self.queue, self.holds_turn = queue, True
+
+    def begin_write(self) -> None:
+        """Begin a write transaction: in a durable() block switch to synchronous=FULL, take the writer
+        queue's turn, then BEGIN IMMEDIATE."""
+        if _durable.get():
+            self.execute(f"PRAGMA synchronous={DURABLE_SYNCHRONOUS}")
+            self.durable = True
+        if self.writers is not None:
+            self.take_turn(self.writers)
+        self.execute("BEGIN IMMEDIATE")
 
     def _end_turn(self) -> None:
         if self.durable:
@@ -194,6 +206,8 @@ def _configure_sqlite(engine: Engine, queue: WriterQueue) -> None:
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection: sqlite3.Connection, _record: ConnectionPoolEntry) -> None:
         dbapi_connection.isolation_level = None  # we emit BEGIN ourselves, below
+        if isinstance(dbapi_connection, QueuedConnection):
+            dbapi_connection.writers = queue
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
@@ -208,11 +222,9 @@ def _configure_sqlite(engine: Engine, queue: WriterQueue) -> None:
             return
         dbapi = connection.connection.dbapi_connection
         if isinstance(dbapi, QueuedConnection):
-            if _durable.get():
-                dbapi.execute(f"PRAGMA synchronous={DURABLE_SYNCHRONOUS}")
-                dbapi.durable = True
-            dbapi.take_turn(queue)
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+            dbapi.begin_write()
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def engine() -> Engine:
@@ -362,5 +374,41 @@ def driver_read(
     try:
         assert raw.dbapi_connection is not None
         return statement(database.dialect).rows(raw.dbapi_connection, params)
+    finally:
+        raw.close()
+
+
+class DriverConnection(NamedTuple):
+    """A DBAPI connection in a transaction, and the dialect DriverStatements run on it are compiled for."""
+
+    dbapi: DBAPIConnection
+    dialect: Dialect
+
+
+def driver_of(orm: Session) -> DriverConnection:
+    """The DBAPI connection under an ORM session's transaction (begun if it was not)."""
+    connection = orm.connection()
+    assert connection.connection.dbapi_connection is not None
+    return DriverConnection(connection.connection.dbapi_connection, connection.dialect)
+
+
+@contextmanager
+def driver_write() -> Iterator[DriverConnection]:
+    """A write transaction on a pooled DBAPI connection, for a hot path's DriverStatements: committed on
+    leaving, rolled back on an error. On SQLite it begins as every write does (the writer queue's turn,
+    then BEGIN IMMEDIATE); PostgreSQL's driver begins one with the first statement."""
+    database = engine()
+    raw = database.raw_connection()
+    try:
+        dbapi = raw.dbapi_connection
+        assert dbapi is not None
+        if isinstance(dbapi, QueuedConnection):
+            dbapi.begin_write()
+        try:
+            yield DriverConnection(dbapi, database.dialect)
+        except BaseException:
+            dbapi.rollback()
+            raise
+        dbapi.commit()
     finally:
         raw.close()

@@ -146,19 +146,17 @@ def _no_longer_open(state: str | None) -> WerkzeugResponse:
     return redirect(url_for("kiosk.locked"))
 
 
-def _checked_form() -> KioskForm:
-    """A posted tablet form whose token matches the open session, else a clear error and nothing saved."""
-    # CSRFProtect already checked the token before this view; checking it again here only cost time.
-    form = KioskForm(meta={"csrf": False})
-    form.validate()
-    if form.token.data != g.questionnaire.token:
+def _check_token() -> None:
+    """A posted tablet form must echo the open session's token, else a clear error and nothing saved.
+    (CSRFProtect has checked the CSRF token before the view; the form has no other field to validate,
+    so it is read as posted rather than through a WTForms form.)"""
+    if request.form.get("token") != g.questionnaire.token:
         raise KioskError(
             _(
                 "This page belongs to a questionnaire that is no longer open on this tablet. Nothing was saved."
             ),
             400,
         )
-    return form
 
 
 def _not_a_choice() -> KioskError:
@@ -199,7 +197,7 @@ def _where_now() -> str:
 def language() -> ResponseReturnValue:
     form = KioskForm(token=g.questionnaire.token)
     if request.method == "POST":
-        _checked_form()
+        _check_token()
         chosen = request.form.get("language")
         if chosen is None or chosen not in current_app.config["LANGUAGES"]:
             raise KioskError(_("Please choose a language."), 400)
@@ -216,7 +214,7 @@ def language() -> ResponseReturnValue:
 def question(number: int) -> ResponseReturnValue:
     step = _step(number)
     if request.method == "POST":
-        _checked_form()
+        _check_token()
         raw = request.form.get("value", "")
         if not raw:
             raise KioskError(_("Please choose one answer, then press Next."), 400)
@@ -227,9 +225,8 @@ def question(number: int) -> ResponseReturnValue:
         if value is None or str(value) != raw:
             raise _not_a_choice()
         try:
-            # A Core connection in a BEGIN IMMEDIATE transaction (a POST intends to write), committed on
-            # leaving: the answer's one guarded upsert needs no ORM session.
-            with db.engine().begin() as connection:
+            # The answer's one guarded upsert, on the DBAPI connection: no SQLAlchemy session on its path.
+            with db.driver_write() as connection:
                 saved = answers.save_draft(
                     connection,
                     g.questionnaire.id,
@@ -275,7 +272,7 @@ def review() -> ResponseReturnValue:
 @bp.route("/submit", methods=["POST"])
 @allow("patient")
 def submit() -> ResponseReturnValue:
-    _checked_form()
+    _check_token()
     database = db.session()
     try:
         questionnaire = open_session_row()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Connection, Dialect, Integer, String, bindparam, exists, update
+from sqlalchemy import Dialect, Integer, String, bindparam, exists, update
 from sqlalchemy import select as sql_select
 from sqlalchemy.dialects.postgresql import Insert as PostgresqlInsert
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 from epro import instruments
 from epro.audit import Actor, record
 from epro.codes import SessionState
-from epro.db import DriverStatement, PerDialect
+from epro.db import DriverConnection, DriverStatement, PerDialect, driver_of
 from epro.instruments import Item
 from epro.models import DraftAnswer, Patient, QuestionnaireSession, Response, UTCDateTime, Visit, utcnow
 from epro.questionnaires import sessions
@@ -54,7 +54,7 @@ def first_unanswered(answered: Mapping[tuple[str, str], object], steps: list[Ste
 
 
 def save_draft(
-    db: Session | Connection,
+    db: Session | DriverConnection,
     session_id: int,
     token: str,
     step: Step,
@@ -72,20 +72,14 @@ def save_draft(
     only when it is more than ACTIVITY_EVERY_SECONDS old (one conditional UPDATE, skipped when the caller
     read a ``last_activity`` more recent than that).
 
-    ``db`` may be a Core connection in a write transaction: the tablet's answer POST writes on one, with
-    no ORM session on its path."""
+    ``db`` may be a DBAPI connection in a write transaction (db.driver_write): the tablet's answer POST
+    writes on one, with no SQLAlchemy session or Core connection on its path."""
     check_choice(step.item, value)
     now = utcnow()
-    connection = db.connection() if isinstance(db, Session) else db
-    statements = _draft_statements(connection.dialect)
-    if statements is None:
-        with Session(bind=connection) as orm:
-            return _save_draft_portably(orm, session_id, token, step, value, language, now)
-    upsert, touch = statements
-    driver = connection.connection.dbapi_connection
-    assert driver is not None
+    driver = driver_of(db) if isinstance(db, Session) else db
+    upsert, touch = _draft_statements(driver.dialect)
     saved = upsert.rows(
-        driver,
+        driver.dbapi,
         {
             "session_id": session_id,
             "token": token,
@@ -102,7 +96,7 @@ def save_draft(
     stale = now - timedelta(seconds=ACTIVITY_EVERY_SECONDS)
     if last_activity is not None and last_activity >= stale:
         return True
-    touch.rows(driver, {"sid": session_id, "now": now, "stale": stale})
+    touch.rows(driver.dbapi, {"sid": session_id, "now": now, "stale": stale})
     return True
 
 
@@ -118,16 +112,16 @@ _DRAFT_VALUES = (
 )
 
 
-def _build_draft_statements(dialect: Dialect) -> tuple[DriverStatement, DriverStatement] | None:
-    """The guarded draft upsert and the conditional last-activity update, compiled for ``dialect`` (None:
-    a database without ON CONFLICT)."""
+def _build_draft_statements(dialect: Dialect) -> tuple[DriverStatement, DriverStatement]:
+    """The guarded draft upsert and the conditional last-activity update, compiled for ``dialect`` (epro
+    runs on SQLite and PostgreSQL, both with ON CONFLICT)."""
     statement: PostgresqlInsert | SqliteInsert
     if dialect.name == "postgresql":
         statement = postgresql_insert(DraftAnswer)
     elif dialect.name == "sqlite":
         statement = sqlite_insert(DraftAnswer)
     else:
-        return None
+        raise NotImplementedError(f"no draft upsert for {dialect.name}")
     open_under_token = exists().where(
         col(QuestionnaireSession.id) == bindparam("session_id", type_=Integer()),
         col(QuestionnaireSession.state) == SessionState.IN_PROGRESS,
@@ -155,39 +149,6 @@ def _build_draft_statements(dialect: Dialect) -> tuple[DriverStatement, DriverSt
 
 
 _draft_statements = PerDialect(_build_draft_statements)
-
-
-def _save_draft_portably(
-    db: Session, session_id: int, token: str, step: Step, value: int, language: str, now: datetime
-) -> bool:
-    questionnaire = db.get(QuestionnaireSession, session_id, with_for_update=True)
-    if (
-        questionnaire is None
-        or questionnaire.state != SessionState.IN_PROGRESS
-        or questionnaire.token != token
-    ):
-        return False
-    draft = db.exec(
-        select(DraftAnswer).where(
-            DraftAnswer.session_id == session_id,
-            DraftAnswer.instrument_code == step.instrument.code,
-            DraftAnswer.item_code == step.item.code,
-        )
-    ).first()
-    if draft is None:
-        draft = DraftAnswer(
-            session_id=session_id,
-            instrument_code=step.instrument.code,
-            instrument_version=step.instrument.version,
-            item_code=step.item.code,
-            value=value,
-            language=language,
-        )
-    else:
-        draft.value, draft.language, draft.answered_at = value, language, now
-    db.add(draft)
-    db.flush()
-    return True
 
 
 def submit(
