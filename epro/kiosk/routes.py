@@ -3,9 +3,10 @@ which questionnaire session is open, and every form echoes its token."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from flask import current_app, g, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
@@ -112,9 +113,13 @@ def load_open_session() -> WerkzeugResponse | None:
     # draft answers (a row per draft, or one row with none): this runs before every tablet page. Plain
     # rows read on the DBAPI connection with SQL compiled once (db.driver_read), in a read of their own:
     # an answer then holds the writer's turn for its short write alone, its upsert guarded on the session
-    # still being open under this token (answers.save_draft). The few screens that change the session
-    # load it through the ORM (open_session_row).
-    rows = db.driver_read(_page_state, {"sid": current["sid"]})
+    # still being open under this token (answers.save_draft). The language and submit screens read in
+    # their one BEGIN IMMEDIATE transaction, then change the session through the ORM (open_session_row).
+    rows: Sequence[Sequence[Any]]
+    if request.method == "POST" and request.endpoint != "kiosk.question":
+        rows = db.session().connection().execute(_PAGE_STATE, {"sid": current["sid"]}).all()
+    else:
+        rows = db.driver_read(_page_state, {"sid": current["sid"]})
     questionnaire = OpenSession(*rows[0][:8]) if rows else None
     if patient_mode.is_idle(current, current_app.config["KIOSK_IDLE_SECONDS"]):
         if questionnaire is not None and questionnaire.state == SessionState.IN_PROGRESS:
