@@ -308,14 +308,15 @@ class DriverStatement:
     """A Core statement compiled once for a dialect and run on the DBAPI cursor itself, for a hot path:
     no compiled-cache look-up, execution context or result wrapping per call (on the tablet's answer POST
     these cost more than SQLite running the statements). Parameters and result columns still go through
-    their types' processors (e.g. UTCDateTime), as SQLAlchemy would apply them."""
+    their types' processors (e.g. UTCDateTime), as SQLAlchemy would apply them. Plain bound parameters
+    only (no expanding ``IN`` lists, whose SQL SQLAlchemy renders per call)."""
 
     def __init__(self, statement: ClauseElement, dialect: Dialect) -> None:
         compiled = statement.compile(dialect=dialect)
         assert isinstance(compiled, SQLCompiler)
         self.compiled = compiled
         self.sql = compiled.string
-        self.positions = tuple(compiled.positiontup) if compiled.positional and compiled.positiontup else None
+        self.positions = tuple(compiled.positiontup or ()) if compiled.positional else None
         self.bind_processors = {
             compiled.bind_names[bind]: processor
             for bind in compiled.binds.values()
@@ -332,7 +333,9 @@ class DriverStatement:
             values[name] = processor(values[name])
         cursor = connection.cursor()
         try:
-            cursor.execute(self.sql, [values[n] for n in self.positions] if self.positions else values)
+            cursor.execute(
+                self.sql, [values[n] for n in self.positions] if self.positions is not None else values
+            )
             rows = cursor.fetchall() if cursor.description else []
         finally:
             cursor.close()
