@@ -244,8 +244,8 @@ def baseline_keys(
 def test_init_db_brings_the_tallies_up_to_date(app, world) -> None:  # type: ignore[no-untyped-def]
     """After a migration of a study with data, `flask init-db` builds the overview's tallies, so the first
     page view does not (it would, over a large study, for minutes)."""
+    from epro.models import StudyTallyState
     from epro.study.cache import latest_change
-    from epro.study.tally_tables import StudyTallyState
 
     study_world.build(app, world.staff("nurse1"))
     with world.session() as s:

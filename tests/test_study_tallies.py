@@ -36,6 +36,7 @@ from epro.models import (
     PatientCharacteristic,
     QuestionnaireSession,
     Response,
+    StudyTallyState,
     Visit,
     utcnow,
 )
@@ -45,7 +46,6 @@ from epro.schedule import VisitStatus, load_protocol, visit_status
 from epro.staff.operations import mark_missed
 from epro.study.compute import build_overview
 from epro.study.overview import StudyOverview
-from epro.study.tally_tables import StudyTallyState
 from epro.visits import visit_rows
 from tests import study_world
 from tests.conftest import World

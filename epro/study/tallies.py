@@ -1,4 +1,4 @@
-"""The study overview's tallies (epro.study.tally_tables), kept current with the audit trail.
+"""The study overview's tallies (tables in epro.models), kept current with the audit trail.
 
 Every change to the study's data is audited in the same transaction, so the tallies note the newest audit
 event they include. On the next read, the patients named by the events since then are tallied again: each
@@ -28,14 +28,24 @@ from sqlalchemy.orm import Mapped
 from sqlmodel import Session, col, select
 
 from epro.db import unit_of_work, write_intended
-from epro.models import ClinicalValue, Patient, PatientCharacteristic, QuestionnaireSession, Response, Visit
+from epro.models import (
+    ClinicalValue,
+    Patient,
+    PatientCharacteristic,
+    QuestionnaireSession,
+    Response,
+    StudyPatientTally,
+    StudyTally,
+    StudyTallyState,
+    StudyVisitTally,
+    Visit,
+)
 from epro.schedule import Protocol, VisitStatus
 from epro.study.cache import engine_of, latest_change, read_only_action
 from epro.study.contributions import OPEN, SCALE, Entry, Share, VisitEntry, shares
 from epro.study.overview import Change, Summary
 from epro.study.population import analysed_patients
 from epro.study.statistics import summarise
-from epro.study.tally_tables import StudyPatientTally, StudyTally, StudyTallyState, StudyVisitTally
 
 FORMAT = "1"
 STATE_ID = 1

@@ -1,4 +1,4 @@
-"""The study overview's tallies (epro.study.tally_tables): counts per visit, measure and value, the visits by
+"""The study overview's tallies (tables in epro.models): counts per visit, measure and value, the visits by
 state and window, each patient's share of them, and the audit event they are current to. Derived data: the
 tables start empty and the first view of the study overview fills them.
 
