@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from epro.capped import Capped
 from epro.models import ProtocolVisit
 from epro.schedule import Protocol
 from epro.study.review import ReviewList, needs_review
@@ -21,15 +22,8 @@ LOOKAHEAD_DAYS = 14
 SHOWN = 50
 
 
-@dataclass(frozen=True)
-class Section:
-    rows: list[VisitRow]
-    #: How many visits the section holds, counted up to SHOWN + 1 ("more than SHOWN").
-    count: int
-
-    @property
-    def more(self) -> bool:
-        return self.count > len(self.rows)
+#: A section's first SHOWN visits, and how many it holds counted up to SHOWN + 1.
+Section = Capped[VisitRow]
 
 
 @dataclass(frozen=True)

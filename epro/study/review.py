@@ -19,6 +19,7 @@ from wtforms import TextAreaField
 from wtforms.validators import InputRequired, Length
 
 from epro.audit import Actor, record
+from epro.capped import Capped
 from epro.models import ChangeReview, Patient, Visit
 from epro.schedule import Protocol
 from epro.study.overview import MeasureInfo
@@ -56,15 +57,8 @@ class ReviewItem:
     changes: tuple[FlaggedChange, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class ReviewList:
-    items: list[ReviewItem]
-    #: Visits needing review, counted up to SHOWN + 1.
-    count: int
-
-    @property
-    def more(self) -> bool:
-        return self.count > len(self.items)
+#: Visits needing review, the most recent first, counted up to SHOWN + 1.
+ReviewList = Capped[ReviewItem]
 
 
 class ReviewForm(FlaskForm):
