@@ -244,15 +244,21 @@ def write_intended() -> bool:
 
 
 @contextmanager
-def unit_of_work(bind: Engine | None = None) -> Iterator[Session]:
-    """A write session outside a request (CLI, tests): commits on success, rolls back on error."""
+def _writing(db: Session) -> Iterator[Session]:
+    """Transactions begun inside are writers (BEGIN IMMEDIATE on SQLite); db commits on leaving."""
     token = _write_intent.set(True)
     try:
-        with Session(bind or engine(), expire_on_commit=False) as db:
-            yield db
-            db.commit()
+        yield db
+        db.commit()
     finally:
         _write_intent.reset(token)
+
+
+@contextmanager
+def unit_of_work(bind: Engine | None = None) -> Iterator[Session]:
+    """A write session outside a request (CLI, tests): commits on success, rolls back on error."""
+    with Session(bind or engine(), expire_on_commit=False) as db, _writing(db):
+        yield db
 
 
 @contextmanager
@@ -263,12 +269,8 @@ def write_in_read_request() -> Iterator[Session]:
     """
     db = session()
     db.rollback()
-    token = _write_intent.set(True)
-    try:
+    with _writing(db):
         yield db
-        db.commit()
-    finally:
-        _write_intent.reset(token)
 
 
 @contextmanager
