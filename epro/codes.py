@@ -116,3 +116,38 @@ VISIT_STATUS_WORDS = {
     VisitStatus.MISSED: N_("Missed"),
     VisitStatus.CANCELLED: N_("Cancelled (withdrawn)"),
 }
+
+
+class PatientStatus(StrEnum):
+    """Where a patient stands in follow-up, derived for the registry and its filter (not stored)."""
+
+    NOT_ENROLLED = "not_enrolled"
+    ACTIVE = "active"
+    OVERDUE = "overdue"
+    FINISHED = "finished"
+    WITHDRAWN = "withdrawn"
+
+
+PATIENT_STATUS_WORDS: dict[str, str] = {
+    PatientStatus.NOT_ENROLLED: N_("Not enrolled"),
+    PatientStatus.ACTIVE: N_("In follow-up"),
+    PatientStatus.OVERDUE: N_("Has overdue visits"),
+    PatientStatus.FINISHED: N_("Follow-up finished"),
+    PatientStatus.WITHDRAWN: N_("Withdrawn"),
+}
+
+#: What an audit event is about (audit_event.entity), with its words.
+AUDIT_ENTITY_WORDS: dict[str, str] = {
+    "patient": N_("Patient"),
+    "visit": N_("Visit"),
+    "questionnaire_session": N_("Questionnaire session"),
+    "response": N_("Answer"),
+    "clinical_value": N_("Clinical value"),
+    "patient_characteristic": N_("Baseline characteristic"),
+    "staff_user": N_("Staff account"),
+    "database": N_("Database"),
+    "export": N_("Export"),
+    "audit_event": N_("Audit trail entry"),
+    "signature": N_("Signature"),
+    "change_review": N_("Change review"),
+}

@@ -12,7 +12,16 @@ from markupsafe import Markup, escape
 
 from epro import db
 from epro.access import allowed, current_principal
-from epro.codes import LANGUAGE_ENDONYMS, ROLE_WORDS, SEX_WORDS, VISIT_STATUS_WORDS, Language, Role, Sex
+from epro.codes import (
+    LANGUAGE_ENDONYMS,
+    PATIENT_STATUS_WORDS,
+    ROLE_WORDS,
+    SEX_WORDS,
+    VISIT_STATUS_WORDS,
+    Language,
+    Role,
+    Sex,
+)
 from epro.models import Patient, Visit
 from epro.schedule import VisitStatus
 from epro.visit_labels import visit_label as protocol_visit_label
@@ -31,13 +40,8 @@ def sex_label(sex: str) -> str:
 
 
 def patient_status_label(status: str) -> str:
-    return {
-        "not_enrolled": _("Not enrolled"),
-        "active": _("In follow-up"),
-        "overdue": _("Has overdue visits"),
-        "finished": _("Follow-up finished"),
-        "withdrawn": _("Withdrawn"),
-    }.get(str(status), str(status))
+    words = PATIENT_STATUS_WORDS.get(status)
+    return _(words) if words else str(status)
 
 
 def language_label(language: str) -> str:

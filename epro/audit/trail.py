@@ -14,6 +14,7 @@ from sqlalchemy.orm import Mapped
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
+from epro.codes import AUDIT_ENTITY_WORDS
 from epro.models import (
     AuditEvent,
     ClinicalValue,
@@ -143,20 +144,8 @@ def action_label(action: str) -> str:
 
 
 def entity_label(entity: str) -> str:
-    return {
-        "patient": _("Patient"),
-        "visit": _("Visit"),
-        "questionnaire_session": _("Questionnaire session"),
-        "response": _("Answer"),
-        "clinical_value": _("Clinical value"),
-        "patient_characteristic": _("Baseline characteristic"),
-        "staff_user": _("Staff account"),
-        "database": _("Database"),
-        "export": _("Export"),
-        "audit_event": _("Audit trail entry"),
-        "signature": _("Signature"),
-        "change_review": _("Change review"),
-    }.get(entity, entity)
+    found = AUDIT_ENTITY_WORDS.get(entity)
+    return _(found) if found else entity
 
 
 def actor_label(event: AuditEvent) -> str:

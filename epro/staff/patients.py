@@ -16,6 +16,7 @@ from sqlmodel import select
 from epro import db, reports, signatures
 from epro.access import STAFF, allow
 from epro.clock import clinic_today
+from epro.codes import PatientStatus
 from epro.downloads import attachment
 from epro.enrolment import enrol
 from epro.followup import rules
@@ -27,7 +28,7 @@ from epro.staff.calendar import patient_calendar
 from epro.staff.form_page import CONFLICT, add_error, form_page
 from epro.staff.forms import EmptyForm, EnrolForm, PatientEditForm, PatientForm, entered
 from epro.staff.operations import update_patient
-from epro.staff.registry_queries import PAGE_SIZE, PatientStatus, patient_page
+from epro.staff.registry_queries import PAGE_SIZE, patient_page
 from epro.templating import date_text
 from epro.visits import visit_rows
 

@@ -4,23 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from enum import StrEnum
 
 from sqlalchemy import ColumnElement, and_, exists, func, not_, or_
 from sqlmodel import Session, col, select
 
-from epro.codes import SessionState
+from epro.codes import PatientStatus, SessionState
 from epro.models import Patient, QuestionnaireSession, Visit
 
 PAGE_SIZE = 50
-
-
-class PatientStatus(StrEnum):
-    NOT_ENROLLED = "not_enrolled"
-    ACTIVE = "active"
-    OVERDUE = "overdue"
-    FINISHED = "finished"
-    WITHDRAWN = "withdrawn"
 
 
 @dataclass(frozen=True)
