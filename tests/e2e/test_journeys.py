@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.conftest import Study
+from tests.e2e.conftest import SHORT_IDLE_SECONDS, Study
 from tests.e2e.screens import LANDSCAPE, PORTRAIT, Inspector, squeeze, tablet, visit_of
 from tests.gunicorn_harness import GunicornServer
 
@@ -257,7 +257,7 @@ def test_an_idle_tablet_locks_itself_and_keeps_the_answers(
     page.wait_for_url("**/tablet/question/1")
     answer_and_next(page, 50, "/tablet/question/2")
     # Nobody touches the tablet: it locks itself.
-    page.wait_for_url("**/tablet/locked", timeout=15_000)
+    page.wait_for_url("**/tablet/locked", timeout=(SHORT_IDLE_SECONDS + 20) * 1000)
     seen.axe(page, "idle-locked")
     _, held = visit_of(study, "EJ-301")
     assert held["drafts"] == {"PS1": 50}
