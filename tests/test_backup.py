@@ -35,6 +35,9 @@ SQLITE = pytest.mark.sqlite_only(reason="backup and restore of a SQLite file; Po
 TABLETS = 40
 #: Visits ready for the stream of tablets; they stop taking new ones once the backup is done.
 VISITS = 120
+#: Of those, visits handed over only once the backup is done, so answers certainly arrive after it
+#: however fast the machine got through the others.
+AFTER = TABLETS // 4
 
 
 @SQLITE
@@ -46,27 +49,38 @@ def test_a_backup_taken_under_load_restores_every_answer_acknowledged_before_it(
     backup = tmp_path / "backup.sqlite3"
     traffic = Traffic()
     rng = random.Random(7)
-    waiting = queue.SimpleQueue()
+    waiting: queue.SimpleQueue[tuple[int, int, list[int]]] = queue.SimpleQueue()
+    reserved: queue.SimpleQueue[tuple[int, int, list[int]]] = queue.SimpleQueue()
     for number, (visit_id, instruments) in enumerate(clinic.visits.items()):
-        waiting.put((number, visit_id, random_answers(instruments, rng)))
+        (reserved if number >= VISITS - AFTER else waiting).put(
+            (number, visit_id, random_answers(instruments, rng))
+        )
     tablets: list[RemoteTablet] = []
     backup_done = threading.Event()
 
     with GunicornServer(env, tmp_path, workers=4) as server:
 
+        def hand_over(number: int, visit_id: int, answers: list[int]) -> None:
+            nurse = clinic.nurses[number % len(clinic.nurses)]
+            tablet = RemoteTablet(
+                Browser(server.port, traffic=traffic), nurse, clinic.password, visit_id, answers
+            )
+            tablets.append(tablet)
+            tablet.run()
+
         def keep_handing_tablets_over() -> None:
-            """One clinic tablet: visit after visit until the backup is done (or no visit is left)."""
+            """One clinic tablet: visit after visit until the backup is done (once the visits run out, a
+            nurse keeps opening the sign-in page), then one of the visits kept for after the backup."""
             while not backup_done.is_set():
                 try:
-                    number, visit_id, answers = waiting.get_nowait()
+                    hand_over(*waiting.get_nowait())
                 except queue.Empty:
-                    return
-                nurse = clinic.nurses[number % len(clinic.nurses)]
-                tablet = RemoteTablet(
-                    Browser(server.port, traffic=traffic), nurse, clinic.password, visit_id, answers
-                )
-                tablets.append(tablet)
-                tablet.run()
+                    Browser(server.port, traffic=traffic).get("/staff/login")
+                    time.sleep(0.05)
+            try:
+                hand_over(*reserved.get_nowait())
+            except queue.Empty:
+                return
 
         streams = [threading.Thread(target=keep_handing_tablets_over) for _ in range(TABLETS)]
         for stream in streams:
