@@ -11,14 +11,14 @@ APT_PACKAGES := poppler-utils fonts-nanum chromium postgresql wrk libharfbuzz-su
 
 $(BIN)/python:
 	@$(PYTHON) -m venv $(VENV)
-	@$(BIN)/pip install --quiet --upgrade pip
+	@$(BIN)/pip install --quiet --upgrade pip 2>&1 | grep -v 'is neither a file nor a directory' || true
 
 # What running needs, nothing more. Re-installs only when pyproject.toml changes (a stamp file in .venv).
 install: $(VENV)/.installed-runtime
 	@$(MAKE) --no-print-directory translations
 
 $(VENV)/.installed-runtime: pyproject.toml | $(BIN)/python
-	@$(BIN)/pip install --quiet --disable-pip-version-check -e . 2>&1 | grep -v 'BuildBackendWarning\|^ *!!\|\*\*\*\|careful with folders\|same$$\|take precedence\|WheelFile\|^ *$$' || true
+	@$(BIN)/pip install --quiet --disable-pip-version-check -e . 2>&1 | grep -v 'BuildBackendWarning\|^ *!!\|\*\*\*\|careful with folders\|same$$\|take precedence\|WheelFile\|is neither a file nor a directory\|^ *$$' || true
 	@$(BIN)/python -c 'import epro, flask, weasyprint' && touch $@
 
 # What the tests and the font build need on top: pytest, Playwright, ruff, mypy, fonttools; axe-core from npm.
