@@ -38,8 +38,12 @@ class VisitFilter:
     #: A lower bound on window_start that changes nothing (windows are never wider than the widest protocol
     #: window) but lets the index stop early, so a day's list does not scan every later visit of the study.
     window_start_from: date | None = None
+    appointment_from: date | None = None
     appointment_after: date | None = None
+    appointment_before: date | None = None
     appointment_until: date | None = None
+    #: Only visits a nurse rescheduled (an appointment that need not lie in the window).
+    rescheduled_only: bool = False
     open_only: bool = False
     #: Leave out patients withdrawn from the study (the clinic list: their open visits are cancelled).
     active_patients_only: bool = False
@@ -79,10 +83,16 @@ def _query(which: VisitFilter) -> Select[Visit, Patient, QuestionnaireSession]:
         query = query.where(Visit.window_start >= which.window_start_from)
     if which.window_closed_before is not None:
         query = query.where(Visit.window_end < which.window_closed_before)
+    if which.appointment_from is not None:
+        query = query.where(which.appointment_from <= APPOINTMENT)
     if which.appointment_after is not None:
         query = query.where(which.appointment_after < APPOINTMENT)
+    if which.appointment_before is not None:
+        query = query.where(which.appointment_before > APPOINTMENT)
     if which.appointment_until is not None:
         query = query.where(which.appointment_until >= APPOINTMENT)
+    if which.rescheduled_only:
+        query = query.where(col(Visit.scheduled_date).is_not(None))
     if which.active_patients_only:
         query = query.where(col(Patient.withdrawn_on).is_(None))
     if which.open_only:
@@ -120,9 +130,3 @@ def visit_rows(
         VisitRow(visit, patient, status_of(visit, session, today, patient.withdrawn_on), session)
         for visit, patient, session in db.exec(query).all()
     ]
-
-
-def count_visits(db: Session, which: VisitFilter, *, cap: int) -> int:
-    """How many visits match, counting no further than cap (a busy list shows "cap+")."""
-    capped = _query(which).with_only_columns(col(Visit.id)).limit(cap).subquery()
-    return db.exec(select(func.count()).select_from(capped)).one()

@@ -6,7 +6,7 @@ above that, so the page's cost follows what a nurse can act on today, not the si
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from sqlalchemy import func
@@ -16,7 +16,7 @@ from epro.capped import Capped
 from epro.models import ProtocolVisit
 from epro.schedule import Protocol
 from epro.study.review import ReviewList, needs_review
-from epro.visits import VisitFilter, VisitRow, count_visits, visit_rows
+from epro.visits import VisitFilter, VisitRow, visit_rows
 
 LOOKAHEAD_DAYS = 14
 SHOWN = 50
@@ -37,10 +37,17 @@ class ClinicList:
     needs_review: ReviewList | None = None
 
 
-def _section(db: Session, today: date, which: VisitFilter, newest_window_first: bool = False) -> Section:
-    rows = visit_rows(db, today, which, limit=SHOWN, newest_window_first=newest_window_first)
-    count = len(rows) if len(rows) < SHOWN else count_visits(db, which, cap=SHOWN + 1)
-    return Section(rows, count)
+def _section(db: Session, today: date, *parts: VisitFilter, newest_window_first: bool = False) -> Section:
+    """The parts' visits, one query each, in order: every visit of a part comes before the next part's.
+    A row past SHOWN says "more" without counting them."""
+    rows: list[VisitRow] = []
+    for which in parts:
+        rows += visit_rows(
+            db, today, which, limit=SHOWN + 1 - len(rows), newest_window_first=newest_window_first
+        )
+        if len(rows) > SHOWN:
+            break
+    return Section(rows[:SHOWN], len(rows))
 
 
 def widest_window_days(db: Session) -> int:
@@ -61,6 +68,10 @@ def clinic_list(db: Session, today: date, protocol: Protocol | None = None) -> C
         open_only=True,
         active_patients_only=True,
     )
+    # In appointment order, the due visits rescheduled to before the earliest open window come first; the
+    # rest have their appointment in [opened_since, today], a range the appointment index reads in order.
+    due_rescheduled_early = replace(due, appointment_before=opened_since, rescheduled_only=True)
+    due_in_range = replace(due, appointment_from=opened_since)
     upcoming = VisitFilter(
         window_from=today,
         window_to=horizon,
@@ -73,7 +84,7 @@ def clinic_list(db: Session, today: date, protocol: Protocol | None = None) -> C
     overdue = VisitFilter(window_closed_before=today, open_only=True, active_patients_only=True)
     return ClinicList(
         today,
-        due=_section(db, today, due),
+        due=_section(db, today, due_rescheduled_early, due_in_range),
         overdue=_section(db, today, overdue, newest_window_first=True),
         upcoming=_section(db, today, upcoming),
         needs_review=None if protocol is None else needs_review(db, protocol),
