@@ -8,8 +8,8 @@ RSS rose during the export (the peak is reset just before it, so the app's start
 export's own). The peak is the child's own VmHWM (/proc/self/status), read before the reset and at the end:
 not os.wait4's ru_maxrss, which on Linux also counts the parent's RSS at the fork (the kernel carries the
 forked image's high-water mark across exec), and the parent holds the study it generated, so ru_maxrss grew
-with the study while the app did not (a child of a parent holding 300 MB reports 311 MB for `python -c pass`). A "baseline" child only builds the
-app. Memory is flat when the large study's peak RSS is no more than 10 % above the small one's for 100 times
+with the study while the app did not (a child of a parent holding 300 MB reports 311 MB for `python -c
+pass`). A "baseline" child only builds the app. Memory is flat when the large study's peak RSS is no more than 10 % above the small one's for 100 times
 the rows, the export itself grows the process by at most 10 MB, and that growth is no larger (within 25 %)
 for the large study than for the medium one with 5 times fewer rows: a fixed cost (database page caches, one
 batch of rows, CSV buffers), not one that follows the data. The absolute target is a peak under 150 MB.
@@ -53,23 +53,17 @@ class Run:
         return self.rows / self.seconds if self.seconds else 0.0
 
 
-def _status_mb(field: str) -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(f"{field}:"):
-            return int(line.split()[1]) / 1024
-    raise KeyError(field)
-
-
 def child(export: str, output: str) -> None:
     """In the child: build the app, reset the peak RSS, run the export command, report as JSON."""
+    from bench.harness import status_mb
     from epro import create_app
 
     app = create_app()
-    startup_peak = _status_mb("VmHWM")
+    startup_peak = status_mb("VmHWM")
     # Linux: writing 5 to clear_refs resets the peak RSS (VmHWM), so the export's own peak shows apart from
     # the app's start-up peak.
     Path("/proc/self/clear_refs").write_text("5")
-    before = _status_mb("VmRSS")
+    before = status_mb("VmRSS")
     started = time.perf_counter()
     rows = 0
     if export != "baseline":
@@ -78,7 +72,7 @@ def child(export: str, output: str) -> None:
             raise SystemExit(result.output)
         rows = int(result.output.split()[1])  # "Wrote N rows (...) to FILE."
     seconds = time.perf_counter() - started
-    export_peak = _status_mb("VmHWM")
+    export_peak = status_mb("VmHWM")
     print(
         json.dumps(
             {

@@ -119,12 +119,6 @@ def single(database_url: str, patient_id: int, repeats: int) -> tuple[float, flo
     return median(summaries), median(floors), median(minimals), len(pdf)
 
 
-def _peak_rss_kib(pid: int) -> int:
-    """A process's peak resident set (VmHWM), read from outside it."""
-    status = Path(f"/proc/{pid}/status").read_text()
-    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:")))
-
-
 def worker_rss(
     database_url: str,
     patient_ids: list[int],
@@ -132,16 +126,17 @@ def worker_rss(
     log_dir: Path,
     budget: float = math.inf,
     early: int = 10,
-) -> tuple[int, int, int]:
-    """(peak RSS KiB after ``early`` summaries, after the last, how many were rendered: ``summaries``, or
+) -> tuple[float, float, int]:
+    """(peak RSS MB after ``early`` summaries, after the last, how many were rendered: ``summaries``, or
     fewer when ``budget`` seconds ran out first) of a real gunicorn worker (one sync
     worker, the app preloaded as in production): a signed-in nurse downloads Korean summaries one after
     another over HTTP (cycling over the patients), and the worker's VmHWM is read from /proc. The peak is
     printed every 100 summaries as the run goes, so a long run shows its curve."""
+    from bench.harness import status_mb
     from tests.conftest import PASSWORD, csrf_of
     from tests.gunicorn_harness import Browser, GunicornServer, app_env
 
-    early_kib = 0
+    early_mb = 0.0
     with GunicornServer(app_env(database_url), log_dir, workers=1, timeout=300) as server:
         (worker,) = server.worker_pids()
         nurse = Browser(server.port, timeout=300)
@@ -156,18 +151,18 @@ def worker_rss(
             download = nurse.post(f"/reports/patients/{patient}/summary", lang="ko", csrf_token=token)
             assert download.status == 200 and download.text.startswith("%PDF"), download.status
             if number == min(early, summaries):
-                early_kib = _peak_rss_kib(worker)
+                early_mb = status_mb("VmHWM", worker)
             if number == early or number % 100 == 0:
                 print(
-                    f"worker peak RSS after {number} summaries: {_peak_rss_kib(worker) / 1024:.1f} MB",
+                    f"worker peak RSS after {number} summaries: {status_mb('VmHWM', worker):.1f} MB",
                     flush=True,
                 )
             if number > early and time.monotonic() > deadline:
                 break
-        late_kib = _peak_rss_kib(worker)
+        late_mb = status_mb("VmHWM", worker)
         nurse.close()
         assert server.worker_pids() == [worker], "the worker was replaced during the run"
-    return early_kib, late_kib, number
+    return early_mb, late_mb, number
 
 
 def _warm_worker(database_url: str, patient_id: int, ready: Barrier) -> None:
@@ -231,14 +226,14 @@ def run(bulk_patients: int, repeats: int, rss_summaries: int = 0, rss_budget: fl
             patient_ids = enrolled_patient_ids(db)
         reader.dispose()
         if rss_summaries:
-            early_kib, late_kib, rendered = worker_rss(
+            early_mb, late_mb, rendered = worker_rss(
                 database_url, patient_ids, rss_summaries, workdir / "logs", rss_budget
             )
             print_table(
                 f"gunicorn worker peak RSS (VmHWM), {rendered} summaries downloaded one after another",
                 [
-                    ("after 10", f"{early_kib / 1024:.0f} MB"),
-                    (f"after {rendered}", f"{late_kib / 1024:.0f} MB"),
+                    ("after 10", f"{early_mb:.0f} MB"),
+                    (f"after {rendered}", f"{late_mb:.0f} MB"),
                 ],
                 ("summaries", "peak RSS"),
             )
@@ -270,7 +265,7 @@ def run(bulk_patients: int, repeats: int, rss_summaries: int = 0, rss_budget: fl
                 "PDF worker peak RSS, after --rss-summaries summaries / after 10"
                 if rendered == rss_summaries
                 else f"PDF worker peak RSS, after {rendered} summaries (--rss-budget reached) / after 10",
-                late_kib / early_kib,
+                late_mb / early_mb,
                 1.1,
             )
         )

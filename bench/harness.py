@@ -126,3 +126,12 @@ def clinic_with_one_open_visit(database_url: str) -> int:
                 return visit_id
     finally:
         app.extensions["epro_engine"].dispose()
+
+
+def status_mb(field: str, pid: int | str = "self") -> float:
+    """A memory figure of a process from /proc/<pid>/status, in MB: VmRSS now, VmHWM its peak so far (of
+    this process image only, unlike os.wait4's ru_maxrss, which also counts the parent's RSS at the fork)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) / 1024
+    raise KeyError(field)

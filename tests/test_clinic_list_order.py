@@ -22,7 +22,7 @@ from epro.enrolment import enrol
 from epro.followup.changes import withdraw
 from epro.models import Patient, Visit
 from epro.questionnaires.answers import enter_on_behalf
-from epro.questionnaires.sessions import live_session
+from epro.questionnaires.sessions import is_submitted, live_session
 from epro.registry import register_patient
 from epro.schedule import load_protocol
 from epro.staff.clinic import LOOKAHEAD_DAYS, SHOWN
@@ -94,9 +94,7 @@ def _expected(app: Flask, today: date) -> dict[str, tuple[list[int], int]]:
         open_visits = [
             (visit, patient)
             for visit, patient in rows
-            if patient.withdrawn_on is None
-            and visit.missed_at is None
-            and (live_session(s, visit) is None or live_session(s, visit).state == "in_progress")  # type: ignore[union-attr]
+            if patient.withdrawn_on is None and visit.missed_at is None and not is_submitted(s, visit)
         ]
 
     def by_appointment(row: tuple[Visit, Patient]) -> tuple[date, str, int]:
